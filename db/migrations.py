@@ -1,0 +1,67 @@
+"""Schema migrations with a version table, applied in order with playhouse.migrate."""
+from __future__ import annotations
+
+import peewee
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate as apply_ops
+
+from db import models as m
+
+
+class SchemaVersion(m.BaseModel):
+    version = peewee.IntegerField()
+    applied_at = peewee.DateTimeField(default=m.now)
+
+
+def _migrator(db: peewee.Database):
+    if isinstance(db, peewee.PostgresqlDatabase):
+        return PostgresqlMigrator(db)
+    return SqliteMigrator(db)
+
+
+def _columns(db: peewee.Database, table: str) -> set[str]:
+    return {c.name for c in db.get_columns(table)}
+
+
+def _v1_initial(db: peewee.Database) -> None:
+    """Version 1: the registries, plans, draws, reports and audit log."""
+    db.create_tables(m.ALL_MODELS, safe=True)
+
+
+def _v2_addresses_and_recognition(db: peewee.Database) -> None:
+    """Version 2: target addresses (printed on slips), other departments' inspections
+    (Art. 16) and the bureau's own holiday calendar. A v1 store gains them without loss."""
+    ops = []
+    if "address" not in _columns(db, m.Target._meta.table_name):
+        ops.append(_migrator(db).add_column(m.Target._meta.table_name, "address", m.Target.address))
+    if ops:
+        apply_ops(*ops)
+    db.create_tables([m.InspectionRecord, m.Holiday], safe=True)
+
+
+MIGRATIONS = [
+    (1, _v1_initial),
+    (2, _v2_addresses_and_recognition),
+]
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(db: peewee.Database) -> int:
+    if not db.table_exists(SchemaVersion._meta.table_name):
+        return 0
+    row = SchemaVersion.select(peewee.fn.MAX(SchemaVersion.version)).scalar()
+    return row or 0
+
+
+def migrate(db: peewee.Database) -> int:
+    """Bring the store up to LATEST; each step and its version row commit together."""
+    with db.atomic():
+        db.create_tables([SchemaVersion], safe=True)
+    version = current_version(db)
+    for number, step in MIGRATIONS:
+        if number <= version:
+            continue
+        with db.atomic():
+            step(db)
+            SchemaVersion.create(version=number)
+        version = number
+    return version

@@ -1,0 +1,58 @@
+"""Users, roles and log-in, with argon2 password hashes."""
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from db.models import Inspector, User
+from kiosk import audit
+from kiosk.errors import UserError
+from kiosk.store import write_tx
+
+ROLES = {
+    "admin": "登记管理员",
+    "operator": "抽签操作员",
+    "witness": "监督见证人",
+    "inspector": "执法检查人员",
+    "reviewer": "责任股室审核人",
+    "leader": "局领导/审计",
+}
+
+# Low-cost parameters keep the kiosk's log-in quick on a small terminal; still memory-hard.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(username: str, password: str, role: str, display_name: str = "", *,
+                inspector: Inspector | None = None, office: str = "",
+                actor: str = "system") -> User:
+    if role not in ROLES:
+        raise UserError(f"未知角色“{role}”。")
+    if len(password) < 6:
+        raise UserError("密码至少 6 位。")
+    with write_tx():
+        if User.get_or_none(User.username == username):
+            raise UserError(f"用户名“{username}”已存在。")
+        user = User.create(username=username, display_name=display_name or username, role=role,
+                           password_hash=hash_password(password), inspector=inspector,
+                           office=office)
+        audit.record(actor, "user.create", "user", username, role=role)
+    return user
+
+
+def login(username: str, password: str) -> User:
+    """The user, or UserError with one sentence; every attempt is in the audit log."""
+    user = User.get_or_none((User.username == username) & (User.active == True))  # noqa: E712
+    ok = False
+    if user is not None:
+        try:
+            ok = _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    audit.record(username or "?", "auth.login" if ok else "auth.login_failed", "user", username)
+    if not ok:
+        raise UserError("用户名或密码不正确。")
+    return user
