@@ -45,7 +45,7 @@ def connect(url_or_path: str | os.PathLike | None = None, *, migrate: bool = Tru
     """Open the store, bind the models to it and bring its schema up to date."""
     target = str(url_or_path) if url_or_path else str(default_db_path())
     if target.startswith(("postgresql://", "postgres://", "postgresext://")):
-        db = url_connect(target.replace("postgres://", "postgresql://", 1), autorollback=True)
+        db = url_connect(target.replace("postgres://", "postgresql://", 1))
     else:
         if target.startswith("sqlite:///"):
             target = target[len("sqlite:///"):]
