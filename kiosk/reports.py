@@ -1,0 +1,731 @@
+"""Inspection reports (Art. 9, 10): scan to report, drafts, evidence, review, final, deadlines."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from peewee import JOIN
+
+from db.connection import data_dir_for, database
+from db.models import (
+    Assignment,
+    AssignmentMember,
+    Draw,
+    Evidence,
+    Inspector,
+    Item,
+    PlanTask,
+    Rectification,
+    Report,
+    Target,
+    User,
+    now,
+)
+from kiosk import audit
+from kiosk.errors import UserError
+from kiosk.store import write_tx
+
+METHODS = ("现场检查", "书面检查")
+FINDINGS = ("无问题", "责令整改", "行政处罚", "移送司法机关")
+STATES = {"draft": "草稿", "submitted": "已提交待审核", "reviewed": "已审核待定稿", "final": "最终报告"}
+
+# Everything an inspector types; the workflow columns are set only by the transitions below.
+FIELD_LABELS = {
+    "inspection_start": "检查开始时间",
+    "inspection_end": "检查结束时间",
+    "method": "检查方式",
+    "inspectors_present": "检查人员",
+    "unit": "被检查单位",
+    "content_checked": "检查内容",
+    "onsite_record": "现场检查笔录",
+    "evaluation": "评价",
+    "finding": "处理结果",
+    "rectify_deadline": "整改期限",
+    "opinion": "处理意见和建议",
+}
+DATETIME_FIELDS = ("inspection_start", "inspection_end")
+DATE_FIELDS = ("rectify_deadline",)
+REQUIRED = ("inspection_start", "inspection_end", "method", "inspectors_present", "unit",
+            "content_checked", "evaluation", "finding", "opinion")
+OVERSIGHT_ROLES = ("reviewer", "leader", "admin")
+
+_DT_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S",
+               "%Y/%m/%d %H:%M", "%Y%m%d %H%M")
+_D_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d")
+
+
+# ---------------------------------------------------------------- who may do what
+
+def _actor(user: User | None) -> str:
+    return user.username if user is not None else "?"
+
+
+def _members(assignment: Assignment) -> list[Inspector]:
+    q = (Inspector.select().join(AssignmentMember)
+         .where(AssignmentMember.assignment == assignment)
+         .order_by(AssignmentMember.position))
+    return list(q)
+
+
+def is_member(assignment: Assignment, user: User | None) -> bool:
+    if user is None or user.inspector_id is None:
+        return False
+    return AssignmentMember.select().where(
+        (AssignmentMember.assignment == assignment)
+        & (AssignmentMember.inspector == user.inspector_id)).exists()
+
+
+def can_open(assignment: Assignment, user: User | None) -> bool:
+    """A member of the task's team, or someone who oversees reports (Art. 9)."""
+    if user is None or not user.active:
+        return False
+    return user.role in OVERSIGHT_ROLES or is_member(assignment, user)
+
+
+def _item(assignment: Assignment) -> Item:
+    return (Item.select().join(PlanTask).join(Draw)
+            .where(Draw.id == assignment.draw_id).get())
+
+
+def is_lead_reviewer(report: Report, user: User | None) -> bool:
+    """Reviews belong to the item's lead office (责任股室, Art. 9)."""
+    if user is None or not user.active or user.role != "reviewer":
+        return False
+    return user.office == _item(report.assignment).lead_office
+
+
+def _require_editor(report: Report, user: User | None) -> None:
+    if not is_member(report.assignment, user):
+        raise UserError("只有该任务检查组成员可以填写报告。")
+    if report.state != "draft":
+        raise UserError(f"报告已{STATES[report.state]}，不能再修改。")
+
+
+def _require_reviewer(report: Report, user: User | None) -> None:
+    if not is_lead_reviewer(report, user):
+        raise UserError("只有牵头股室的审核人可以审核此报告。")
+
+
+# ---------------------------------------------------------------- opening
+
+def open_report(assignment: Assignment, user: User | None) -> Report:
+    """The assignment's report, created as a prefilled draft on first open."""
+    if not can_open(assignment, user):
+        with write_tx():
+            audit.record(_actor(user), "report.refused", "assignment", assignment.task_code)
+        raise UserError("您不是该任务检查组成员，无权打开此报告。")
+    with write_tx():
+        report = Report.get_or_none(Report.assignment == assignment)
+        created = report is None
+        if created:
+            item = _item(assignment)
+            report = Report.create(
+                assignment=assignment,
+                method=item.method if item.method in METHODS else METHODS[0],
+                inspectors_present="、".join(i.name for i in _members(assignment)),
+                unit=assignment.target.name,
+                content_checked=item.content,
+            )
+        audit.record(_actor(user), "report.open", "report", report.id,
+                     task=assignment.task_code, created=created)
+    return report
+
+
+def scan_to_report(payload: str, user: User | None) -> Report:
+    """What the Scan screen and `kiosk open PAYLOAD` do: resolve the slip, open its report."""
+    from kiosk import slips
+
+    assignment = slips.resolve(payload, actor=_actor(user) if user else "scanner")
+    return open_report(assignment, user)
+
+
+def check_payload(payload: str) -> Assignment:
+    """`kiosk open --check`: only validate the slip (UserError when refused)."""
+    from kiosk import slips
+
+    return slips.resolve(payload, actor="scanner")
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What the report form shows around the fields: the task, its target and team."""
+
+    task_code: str
+    target_name: str
+    target_uscc: str
+    target_address: str
+    item_code: str
+    item_name: str
+    lead_office: str
+    team: tuple[tuple[str, str], ...]  # (name, cert_no)
+
+
+def context(report: Report) -> ReportContext:
+    a = report.assignment
+    item = _item(a)
+    t = a.target
+    return ReportContext(a.task_code, t.name, t.uscc, t.address, item.code, item.name,
+                         item.lead_office, tuple((i.name, i.cert_no) for i in _members(a)))
+
+
+# ---------------------------------------------------------------- fields
+
+def _parse_datetime(value: object, label: str) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    s = str(value).strip()
+    if not s:
+        return None
+    for fmt in _DT_FORMATS:
+        try:
+            return dt.datetime.strptime(s, fmt)
+        except ValueError:
+            pass
+    raise UserError(f"{label}格式应为“2026-07-03 09:30”。")
+
+
+def _parse_date(value: object, label: str) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    s = str(value).strip()
+    if not s:
+        return None
+    for fmt in _D_FORMATS:
+        try:
+            return dt.datetime.strptime(s, fmt).date()
+        except ValueError:
+            pass
+    raise UserError(f"{label}格式应为“2026-07-20”。")
+
+
+def _clean_one(name: str, value: object) -> object:
+    label = FIELD_LABELS.get(name)
+    if label is None:
+        raise UserError(f"报告没有“{name}”这一项。")
+    if name in DATETIME_FIELDS:
+        return _parse_datetime(value, label)
+    if name in DATE_FIELDS:
+        return _parse_date(value, label)
+    s = "" if value is None else str(value)
+    if name == "method" and s not in METHODS:
+        raise UserError("检查方式只能是现场检查或书面检查。")
+    if name == "finding" and s not in FINDINGS and s != "":
+        raise UserError("处理结果只能是无问题、责令整改、行政处罚或移送司法机关。")
+    return s
+
+
+def _cross_check(values: dict) -> None:
+    start, end = values.get("inspection_start"), values.get("inspection_end")
+    if start and end and end < start:
+        raise UserError("检查结束时间不能早于开始时间。")
+    deadline = values.get("rectify_deadline")
+    if deadline and end and deadline < end.date():
+        raise UserError("整改期限不能早于检查结束日期。")
+
+
+def clean_fields(report: Report, raw: dict) -> tuple[dict, dict[str, str]]:
+    """Split what a form holds into values ready to save and per-field error sentences,
+    so a half-typed date never blocks saving the rest of the draft."""
+    clean: dict = {}
+    errors: dict[str, str] = {}
+    for name, value in raw.items():
+        try:
+            clean[name] = _clean_one(name, value)
+        except UserError as e:
+            errors[name] = str(e)
+    merged = {n: getattr(report, n) for n in FIELD_LABELS} | clean
+    try:
+        _cross_check(merged)
+    except UserError as e:
+        # Blame the later of the two values, the one most likely being typed.
+        culprit = "rectify_deadline" if "整改" in str(e) else "inspection_end"
+        if culprit in clean:
+            clean.pop(culprit)
+            errors[culprit] = str(e)
+    return clean, errors
+
+
+def form_values(report: Report) -> dict[str, str]:
+    """The report's fields as the form shows them (text)."""
+    out: dict[str, str] = {}
+    for name in FIELD_LABELS:
+        v = getattr(report, name)
+        if v is None:
+            out[name] = ""
+        elif isinstance(v, dt.datetime):
+            out[name] = v.strftime("%Y-%m-%d %H:%M")
+        elif isinstance(v, dt.date):
+            out[name] = v.isoformat()
+        else:
+            out[name] = str(v)
+    return out
+
+
+def _set_due(report: Report) -> None:
+    if report.inspection_end is None:
+        report.due_date, report.due_provisional = None, False
+        return
+    from kiosk import workdays
+
+    report.due_date, report.due_provisional = workdays.report_due(report.inspection_end)
+
+
+def save_draft(report: Report, fields: dict, user: User | None) -> list[str]:
+    """Write the fields that changed (one transaction, one audit event); returns their names."""
+    changed: list[str] = []
+    with write_tx():
+        fresh = Report.get_by_id(report.id)
+        _require_editor(fresh, user)
+        values = {n: _clean_one(n, v) for n, v in fields.items()}
+        merged = {n: getattr(fresh, n) for n in FIELD_LABELS} | values
+        _cross_check(merged)
+        for name, value in values.items():
+            if getattr(fresh, name) != value:
+                setattr(fresh, name, value)
+                changed.append(name)
+        if not changed:
+            return changed
+        if "inspection_end" in changed:
+            _set_due(fresh)
+        fresh.updated_at = now()
+        fresh.save()
+        audit.record(_actor(user), "report.save", "report", fresh.id, fields=sorted(changed))
+    _refresh(report, fresh)
+    return changed
+
+
+def _refresh(report: Report, fresh: Report) -> None:
+    report.__data__.update(fresh.__data__)
+
+
+def missing_fields(report: Report) -> list[str]:
+    """Labels of what must be filled before the report can be submitted."""
+    missing = [FIELD_LABELS[n] for n in REQUIRED if not getattr(report, n)]
+    if report.method == "现场检查" and not report.onsite_record.strip():
+        missing.append(FIELD_LABELS["onsite_record"])
+    if report.finding == "责令整改" and report.rectify_deadline is None:
+        missing.append(FIELD_LABELS["rectify_deadline"])
+    return missing
+
+
+# ---------------------------------------------------------------- workflow
+
+def submit(report: Report, user: User | None) -> Report:
+    """draft -> submitted, by a team member, once every required field is there."""
+    with write_tx():
+        fresh = Report.get_by_id(report.id)
+        _require_editor(fresh, user)
+        missing = missing_fields(fresh)
+        if missing:
+            raise UserError(f"还需填写：{'、'.join(missing)}。")
+        if fresh.inspection_end > now() + dt.timedelta(minutes=5):
+            raise UserError("检查结束时间不能晚于现在。")
+        _set_due(fresh)
+        fresh.state = "submitted"
+        fresh.submitted_by = _actor(user)
+        fresh.submitted_at = now()
+        fresh.updated_at = now()
+        fresh.save()
+        Assignment.update(state="reported").where(Assignment.id == fresh.assignment_id).execute()
+        late = fresh.due_date is not None and fresh.submitted_at.date() > fresh.due_date
+        audit.record(_actor(user), "report.submit", "report", fresh.id,
+                     task=fresh.assignment.task_code, due=fresh.due_date, late=late)
+    _refresh(report, fresh)
+    return report
+
+
+def review(report: Report, user: User | None, note: str, approve: bool) -> Report:
+    """The lead office's review: approve (submitted -> reviewed) or send back to draft."""
+    note = (note or "").strip()
+    with write_tx():
+        fresh = Report.get_by_id(report.id)
+        _require_reviewer(fresh, user)
+        if fresh.state != "submitted":
+            raise UserError(f"报告{STATES[fresh.state]}，不在待审核状态。")
+        if not approve and not note:
+            raise UserError("退回报告时请写明退回理由。")
+        fresh.state = "reviewed" if approve else "draft"
+        fresh.reviewed_by = _actor(user)
+        fresh.reviewed_at = now()
+        fresh.review_note = note
+        fresh.updated_at = now()
+        fresh.save()
+        if not approve:
+            Assignment.update(state="assigned").where(
+                Assignment.id == fresh.assignment_id).execute()
+        audit.record(_actor(user), "report.approve" if approve else "report.reject", "report",
+                     fresh.id, task=fresh.assignment.task_code, note=note)
+    _refresh(report, fresh)
+    return report
+
+
+def finalise(report: Report, user: User | None) -> Report:
+    """reviewed -> final (上报局党组); a 责令整改 finding opens a rectification to track."""
+    with write_tx():
+        fresh = Report.get_by_id(report.id)
+        _require_reviewer(fresh, user)
+        if fresh.state != "reviewed":
+            raise UserError(f"报告{STATES[fresh.state]}，审核通过后才能定稿。")
+        fresh.state = "final"
+        fresh.finalised_at = now()
+        fresh.updated_at = now()
+        fresh.save()
+        Assignment.update(state="final").where(Assignment.id == fresh.assignment_id).execute()
+        rect = None
+        if fresh.finding == "责令整改":
+            rect = Rectification.create(report=fresh, deadline=fresh.rectify_deadline)
+        audit.record(_actor(user), "report.finalise", "report", fresh.id,
+                     task=fresh.assignment.task_code, finding=fresh.finding,
+                     rectification=rect.id if rect else None)
+    _refresh(report, fresh)
+    return report
+
+
+def close_rectification(rect: Rectification, user: User | None, note: str) -> Rectification:
+    """Record that a rectification order was carried out (Art. 10)."""
+    note = (note or "").strip()
+    with write_tx():
+        fresh = Rectification.get_by_id(rect.id)
+        _require_reviewer(fresh.report, user)
+        if fresh.closed_at is not None:
+            raise UserError("该整改已销号，无需重复操作。")
+        if not note:
+            raise UserError("请写明整改落实情况。")
+        fresh.closed_at = now()
+        fresh.closed_by = _actor(user)
+        fresh.note = note
+        fresh.save()
+        audit.record(_actor(user), "rectification.close", "rectification", fresh.id,
+                     task=fresh.report.assignment.task_code, note=note)
+    rect.__data__.update(fresh.__data__)
+    return rect
+
+
+def reports_for_review(user: User | None) -> list[Report]:
+    """Submitted and reviewed reports the user may act on (their office's, or all for oversight)."""
+    q = (Report.select(Report, Assignment, Target)
+         .join(Assignment).join(Target)
+         .switch(Assignment).join(Draw).join(PlanTask).join(Item)
+         .where(Report.state.in_(("submitted", "reviewed")))
+         .order_by(Report.submitted_at, Report.id))
+    if user is None:
+        return []
+    if user.role == "reviewer":
+        q = q.where(Item.lead_office == user.office)
+    elif user.role not in ("leader", "admin"):
+        return []
+    return list(q)
+
+
+def rectifications(user: User | None = None, open_only: bool = True) -> list[Rectification]:
+    q = (Rectification.select(Rectification, Report, Assignment)
+         .join(Report).join(Assignment).join(Draw).join(PlanTask).join(Item)
+         .order_by(Rectification.deadline, Rectification.id))
+    if open_only:
+        q = q.where(Rectification.closed_at.is_null())
+    if user is not None and user.role == "reviewer":
+        q = q.where(Item.lead_office == user.office)
+    return list(q)
+
+
+# ---------------------------------------------------------------- evidence
+
+def evidence_dir() -> Path:
+    return data_dir_for(database.obj) / "evidence"
+
+
+def evidence_path(e: Evidence) -> Path:
+    p = Path(e.stored_path)
+    return p if p.is_absolute() else data_dir_for(database.obj) / p
+
+
+def _sha256_file(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def _store(src: Path, sha: str, suffix: str) -> Path:
+    """Copy into the content-addressed store; an existing file is reused, never overwritten."""
+    folder = evidence_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{sha}{suffix}"
+    if dest.exists():
+        if _sha256_file(dest)[0] != sha:
+            raise UserError("证据库中已有同名文件但内容不符，已拒绝覆盖，请联系管理员核查。")
+        return dest
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".incoming-")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        if _sha256_file(Path(tmp))[0] != sha:
+            raise UserError("文件在复制过程中发生变化，请重新添加。")
+        os.chmod(tmp, 0o444)
+        try:
+            os.link(tmp, dest)  # fails if dest appeared meanwhile: no silent replacement
+        except FileExistsError:
+            if _sha256_file(dest)[0] != sha:
+                raise UserError("证据库中已有同名文件但内容不符，已拒绝覆盖，请联系管理员核查。")
+    finally:
+        os.unlink(tmp)
+    return dest
+
+
+def attach_evidence(report: Report, path: str | os.PathLike, user: User | None) -> Evidence:
+    """Copy a photo, video or scan into the data dir with its SHA-256 and size."""
+    src = Path(str(path).strip().strip("'\"")).expanduser()
+    if not src.is_file():
+        raise UserError(f"找不到文件：{src}")
+    sha, size = _sha256_file(src)
+    with write_tx():
+        fresh = Report.get_by_id(report.id)
+        _require_editor(fresh, user)
+        if Evidence.select().where((Evidence.report == fresh) & (Evidence.sha256 == sha)).exists():
+            raise UserError(f"该文件已附上（{src.name}），无需重复添加。")
+        dest = _store(src, sha, src.suffix.lower()[:16])
+        rel = dest.relative_to(data_dir_for(database.obj))
+        e = Evidence.create(report=fresh, filename=src.name[:255], sha256=sha, size=size,
+                            stored_path=str(rel), added_by=_actor(user))
+        audit.record(_actor(user), "report.evidence", "report", fresh.id,
+                     file=src.name, sha256=sha, size=size)
+    return e
+
+
+def verify_evidence(e: Evidence) -> bool:
+    """True when the stored file is still exactly what was attached."""
+    p = evidence_path(e)
+    if not p.is_file():
+        return False
+    sha, size = _sha256_file(p)
+    return sha == e.sha256 and size == e.size
+
+
+# ---------------------------------------------------------------- deadlines
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    task_code: str
+    target_name: str
+    inspectors: tuple[str, ...]
+    office: str
+    due_date: dt.date | None  # None: the inspection end is not entered yet (未录入)
+    days_left: int | None  # calendar days; negative when overdue
+    overdue: bool
+    provisional: bool
+    state: str  # 'none' (not opened) or 'draft'
+
+    @property
+    def status(self) -> str:
+        if self.due_date is None:
+            return "未录入"
+        if self.overdue:
+            return f"已逾期 {-self.days_left} 天"
+        if self.days_left == 0:
+            return "今天到期"
+        return f"剩 {self.days_left} 天"
+
+
+def deadlines(today: dt.date | None = None) -> list[DeadlineRow]:
+    """Reports still owed by inspectors (no report yet, or a draft), most urgent first."""
+    today = today or dt.date.today()
+    q = (Assignment.select(Assignment, Target, Draw, PlanTask, Item, Report)
+         .join(Target).switch(Assignment)
+         .join(Draw).join(PlanTask).join(Item).switch(Assignment)
+         .join(Report, JOIN.LEFT_OUTER, on=(Report.assignment == Assignment.id), attr="rep")
+         .where((Draw.state == "sealed") & (Assignment.state != "final")
+                & (Report.id.is_null() | (Report.state == "draft"))))
+    rows_q = list(q)
+    teams: dict[int, list[str]] = {}
+    if rows_q:
+        mq = (AssignmentMember.select(AssignmentMember.assignment, Inspector.name)
+              .join(Inspector)
+              .where(AssignmentMember.assignment.in_([a.id for a in rows_q]))
+              .order_by(AssignmentMember.assignment, AssignmentMember.position))
+        for m in mq:
+            teams.setdefault(m.assignment_id, []).append(m.inspector.name)
+    out = []
+    for a in rows_q:
+        rep = getattr(a, "rep", None)
+        if rep is not None and rep.id is None:
+            rep = None
+        due = rep.due_date if rep else None
+        days = (due - today).days if due else None
+        out.append(DeadlineRow(
+            task_code=a.task_code, target_name=a.target.name,
+            inspectors=tuple(teams.get(a.id, ())), office=a.draw.task.item.lead_office,
+            due_date=due, days_left=days, overdue=days is not None and days < 0,
+            provisional=bool(rep.due_provisional) if rep else False,
+            state=rep.state if rep else "none"))
+    out.sort(key=lambda r: (r.due_date is None, r.due_date or dt.date.max, r.task_code))
+    return out
+
+
+@dataclass(frozen=True)
+class DeadlineSummary:
+    name: str
+    total: int
+    overdue: int
+    due_soon: int  # due within 2 days
+    unknown: int  # inspection end not entered
+
+
+def summarise(rows: list[DeadlineRow], by: str = "inspector") -> list[DeadlineSummary]:
+    """Per inspector (each team member counts) or per office."""
+    acc: dict[str, list[int]] = {}
+    for r in rows:
+        keys = r.inspectors if by == "inspector" else (r.office,)
+        for k in keys:
+            c = acc.setdefault(k, [0, 0, 0, 0])
+            c[0] += 1
+            c[1] += r.overdue
+            c[2] += r.days_left is not None and 0 <= r.days_left <= 2
+            c[3] += r.due_date is None
+    out = [DeadlineSummary(k, *v) for k, v in acc.items()]
+    out.sort(key=lambda s: (-s.overdue, -s.due_soon, s.name))
+    return out
+
+
+# ---------------------------------------------------------------- leadership summary
+
+@dataclass(frozen=True)
+class SummaryRow:
+    item_code: str
+    item_name: str
+    lead_office: str
+    final: int
+    findings: dict  # finding -> count
+    open_rectifications: int
+
+
+def leadership_summary(year: int) -> tuple[list[SummaryRow], dict]:
+    """Final reports of the year's plan, per item (上报局党组); totals as the second value."""
+    q = (Report.select(Report, Item)
+         .join(Assignment).join(Draw).join(PlanTask).join(Item)
+         .where((Report.state == "final") & (PlanTask.year == year)))
+    open_rect = {r.report_id for r in Rectification.select(Rectification.report)
+                 .where(Rectification.closed_at.is_null())}
+    per: dict[int, dict] = {}
+    items: dict[int, Item] = {}
+    for rep in q:
+        item = rep.assignment.draw.task.item
+        items[item.id] = item
+        d = per.setdefault(item.id, {"final": 0, "open": 0, **{f: 0 for f in FINDINGS}})
+        d["final"] += 1
+        if rep.finding in FINDINGS:
+            d[rep.finding] += 1
+        d["open"] += rep.id in open_rect
+    rows = [SummaryRow(items[i].code, items[i].name, items[i].lead_office, d["final"],
+                       {f: d[f] for f in FINDINGS}, d["open"])
+            for i, d in sorted(per.items(), key=lambda kv: items[kv[0]].code)]
+    totals = {"final": sum(r.final for r in rows),
+              "open_rectifications": sum(r.open_rectifications for r in rows),
+              **{f: sum(r.findings[f] for r in rows) for f in FINDINGS}}
+    return rows, totals
+
+
+# ---------------------------------------------------------------- printing
+
+def render_report_pdf(report: Report, out_path: str | os.PathLike) -> Path:
+    """The report as an A4 PDF: every field, the team, evidence with SHA-256, signatures."""
+    from kiosk.pdf import KioskPDF
+
+    return _render(KioskPDF, report, Path(out_path))
+
+
+def _render(pdf_cls, report: Report, out: Path) -> Path:
+    ctx = context(report)
+    v = form_values(report)
+    pdf = pdf_cls(format="A4") if _accepts_format(pdf_cls) else pdf_cls()
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_page()
+    family = getattr(pdf, "cjk_family", None) or _first_font_family(pdf)
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    def font(size: float) -> None:
+        pdf.set_font(family, size=size)
+
+    def line(label: str, text: str) -> None:
+        font(10.5)
+        pdf.set_x(pdf.l_margin)
+        pdf.multi_cell(width, 6.5, f"{label}：{text or '—'}", new_x="LMARGIN", new_y="NEXT")
+
+    font(16)
+    pdf.cell(width, 10, "双随机抽查检查报告", align="C", new_x="LMARGIN", new_y="NEXT")
+    font(9)
+    pdf.cell(width, 6, f"任务编号 {ctx.task_code}    状态 {STATES[report.state]}",
+             align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    line("抽查事项", f"{ctx.item_code} {ctx.item_name}（牵头股室：{ctx.lead_office}）")
+    line("被检查单位", f"{v['unit'] or ctx.target_name}（统一社会信用代码 {ctx.target_uscc}）")
+    if ctx.target_address:
+        line("地址", ctx.target_address)
+    line("检查组", "；".join(f"{n}（执法证号 {c}）" for n, c in ctx.team))
+    line("检查时间", f"{v['inspection_start']} 至 {v['inspection_end']}")
+    line("检查方式", v["method"])
+    line("检查人员", v["inspectors_present"])
+    line("检查内容", v["content_checked"])
+    line("现场检查笔录", v["onsite_record"])
+    line("评价", v["evaluation"])
+    finding = v["finding"]
+    if finding == "责令整改" and v["rectify_deadline"]:
+        finding += f"（整改期限 {v['rectify_deadline']}）"
+    line("处理结果", finding)
+    line("处理意见和建议", v["opinion"])
+    if report.due_date:
+        line("报告期限", report.due_date.isoformat()
+             + ("（日历为临时）" if report.due_provisional else ""))
+    if report.submitted_at:
+        line("提交", f"{report.submitted_by} {report.submitted_at}")
+    if report.reviewed_at:
+        line("审核", f"{report.reviewed_by} {report.reviewed_at} {report.review_note}")
+    if report.finalised_at:
+        line("定稿", str(report.finalised_at))
+    evidence = list(report.evidence.order_by(Evidence.id))
+    pdf.ln(2)
+    font(11)
+    pdf.cell(width, 7, f"证据材料（{len(evidence)} 件）", new_x="LMARGIN", new_y="NEXT")
+    for i, e in enumerate(evidence, 1):
+        font(8.5)
+        pdf.multi_cell(width, 5, f"{i}. {e.filename}  {e.size} 字节  SHA-256 {e.sha256}",
+                       new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+    font(10.5)
+    for name, _cert in ctx.team:
+        pdf.cell(width / 2, 8, f"检查人员（签名）：{name} ________")
+        pdf.cell(width / 2, 8, "日期：________", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(width / 2, 8, "审核人（签名）：________")
+    pdf.cell(width / 2, 8, "日期：________", new_x="LMARGIN", new_y="NEXT")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(out))
+    return out
+
+
+def _accepts_format(cls) -> bool:
+    import inspect
+
+    try:
+        return "format" in inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _first_font_family(pdf) -> str:
+    fonts = getattr(pdf, "fonts", {})
+    for key in fonts:
+        return key
+    raise UserError("打印失败：未找到中文字体。")

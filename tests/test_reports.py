@@ -1,0 +1,474 @@
+"""Inspection reports: who may open them, drafts that survive a power cut, the workflow,
+evidence, deadlines, the leadership summary and the printed report."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from db import connect
+from db.models import (
+    Assignment,
+    AssignmentMember,
+    AuditEvent,
+    Draw,
+    Evidence,
+    Inspector,
+    Item,
+    PlanTask,
+    Rectification,
+    Report,
+    Target,
+    User,
+)
+from kiosk import audit, auth, reports
+from kiosk.errors import UserError
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc(serial: int) -> str:
+    """A unified social credit code with a correct GB 32100 check character."""
+    body = f"91411623MA{serial:07d}"[:17]
+    body = body[:10] + "".join(_USCC_CHARS[int(c) % 31] for c in body[10:])
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(body, _USCC_WEIGHTS))
+    return body + _USCC_CHARS[(31 - total % 31) % 31]
+
+
+PASSWORD = "secret-123"
+
+
+@dataclass
+class World:
+    item: Item
+    task: PlanTask
+    draw: Draw
+    targets: list[Target]
+    inspectors: list[Inspector]
+    assignments: list[Assignment]
+    member: User  # inspector on assignments[0]
+    member2: User  # the other inspector on assignments[0]
+    outsider: User  # inspector on no team of assignments[0]
+    reviewer: User  # reviewer of the item's lead office
+    other_reviewer: User  # reviewer of another office
+    leader: User
+
+
+def build_world(year: int = 2025, n_assignments: int = 3) -> World:
+    """A sealed draw of one item with its assignments and teams, plus users for every role."""
+    item = Item.create(code="RS-01", name="用人单位遵守劳动合同制度情况的检查",
+                       legal_basis="《劳动保障监察条例》第十一条",
+                       content="劳动合同签订情况\n工资支付情况\n社会保险参保情况",
+                       method="现场检查", category="企业", lead_office="劳动保障监察大队",
+                       offices="劳动保障监察大队")
+    task = PlanTask.create(code=f"{year}-RS-01-1", year=year, item=item, round_no=1,
+                           planned_month=7, state="drawn")
+    draw = Draw.create(task=task, attempt_no=1, state="sealed", operator="op",
+                       pool_digest="a" * 64, inspectors_digest="b" * 64,
+                       conflicts_digest="c" * 64, strata_json="{}",
+                       sealed_at=dt.datetime(year, 7, 1, 10, 0))
+    names = ["商水县宏达纺织有限公司", "商水县金穗面业有限公司", "商水县恒安建筑工程有限公司",
+             "商水县惠民超市有限公司", "商水县鑫源机械厂"]
+    targets = [Target.create(uscc=uscc(1000 + i), name=names[i % len(names)] + ("" if i < 5 else str(i)),
+                             category="企业", township="城关乡", address=f"商水县人民路{i + 1}号")
+               for i in range(n_assignments)]
+    inspectors = [Inspector.create(cert_no=f"豫41160{i:04d}", name=n, office="劳动保障监察大队")
+                  for i, n in enumerate(["张伟", "李娜", "王强", "赵敏"])]
+    assignments = []
+    for i, t in enumerate(targets):
+        a = Assignment.create(draw=draw, position=i, task_code=f"{year}-07-{i + 1:04d}",
+                              target=t, slip_version=1)
+        team = [inspectors[0], inspectors[1]] if i % 2 == 0 else [inspectors[2], inspectors[3]]
+        for p, ins in enumerate(team):
+            AssignmentMember.create(assignment=a, inspector=ins, position=p)
+        assignments.append(a)
+    member = auth.create_user("zhangwei", PASSWORD, "inspector", "张伟", inspector=inspectors[0],
+                              office="劳动保障监察大队")
+    member2 = auth.create_user("lina", PASSWORD, "inspector", "李娜", inspector=inspectors[1],
+                               office="劳动保障监察大队")
+    outsider = auth.create_user("wangqiang", PASSWORD, "inspector", "王强",
+                                inspector=inspectors[2], office="劳动保障监察大队")
+    reviewer = auth.create_user("shenhe", PASSWORD, "reviewer", "审核人",
+                                office="劳动保障监察大队")
+    other_reviewer = auth.create_user("qita", PASSWORD, "reviewer", "其他股室",
+                                      office="社会保险股")
+    leader = auth.create_user("juzhang", PASSWORD, "leader", "局长")
+    return World(item, task, draw, targets, inspectors, assignments, member, member2, outsider,
+                 reviewer, other_reviewer, leader)
+
+
+FILLED = {
+    "inspection_start": "2025-09-26 09:00",
+    "inspection_end": "2025-09-26 11:30",
+    "method": "现场检查",
+    "onsite_record": "查阅劳动合同 52 份，工资发放记录 6 个月。",
+    "evaluation": "基本遵守劳动合同制度，个别合同未约定工作地点。",
+    "finding": "无问题",
+    "opinion": "建议完善合同范本。",
+}
+
+
+def _actions() -> list[str]:
+    return [e.action for e in AuditEvent.select().order_by(AuditEvent.seq)]
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def workdays():
+    return pytest.importorskip("kiosk.workdays")
+
+
+# ------------------------------------------------------------------ membership
+
+def test_member_opens_a_prefilled_draft(world):
+    rep = reports.open_report(world.assignments[0], world.member)
+    assert rep.state == "draft"
+    assert rep.unit == "商水县宏达纺织有限公司"
+    assert rep.content_checked == world.item.content
+    assert rep.inspectors_present == "张伟、李娜"
+    assert rep.method == "现场检查"
+    # Opening again returns the same report, not a second one.
+    again = reports.open_report(world.assignments[0], world.member2)
+    assert again.id == rep.id
+    assert Report.select().count() == 1
+    assert _actions().count("report.open") == 2
+
+
+def test_reviewer_and_leader_may_open(world):
+    a = world.assignments[0]
+    assert reports.can_open(a, world.reviewer)
+    assert reports.can_open(a, world.leader)
+    assert reports.open_report(a, world.reviewer).assignment_id == a.id
+
+
+def test_non_member_is_refused_and_logged(world):
+    a = world.assignments[0]
+    assert not reports.can_open(a, world.outsider)
+    assert not reports.can_open(a, None)
+    with pytest.raises(UserError, match="您不是该任务检查组成员，无权打开此报告。"):
+        reports.open_report(a, world.outsider)
+    ev = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
+    assert (ev.action, ev.actor, ev.entity_id) == ("report.refused", "wangqiang", a.task_code)
+    assert Report.select().count() == 0
+    # The outsider is a member of another team and may open that one.
+    assert reports.open_report(world.assignments[1], world.outsider).state == "draft"
+    assert audit.verify()[0]
+
+
+def test_reviewer_cannot_edit_a_draft(world):
+    rep = reports.open_report(world.assignments[0], world.reviewer)
+    with pytest.raises(UserError, match="只有该任务检查组成员"):
+        reports.save_draft(rep, {"evaluation": "x"}, world.reviewer)
+
+
+# ------------------------------------------------------------------ drafts
+
+def test_draft_survives_a_power_cut(world, db_path, workdays):
+    rep = reports.open_report(world.assignments[0], world.member)
+    changed = reports.save_draft(rep, {"onsite_record": "笔录第一段", "evaluation": "良好",
+                                       "inspection_end": "2025-09-26 11:30"}, world.member)
+    assert sorted(changed) == ["evaluation", "inspection_end", "onsite_record"]
+    report_id = rep.id
+    from db.connection import database
+
+    database.obj.close()  # the power goes out
+    conn = connect(db_path)
+    try:
+        fresh = Report.get_by_id(report_id)
+        assert fresh.onsite_record == "笔录第一段"
+        assert fresh.evaluation == "良好"
+        assert fresh.inspection_end == dt.datetime(2025, 9, 26, 11, 30)
+        assert audit.verify()[0]
+    finally:
+        conn.close()
+
+
+def test_save_writes_only_changed_fields(world):
+    rep = reports.open_report(world.assignments[0], world.member)
+    assert reports.save_draft(rep, {"evaluation": "良好", "unit": rep.unit}, world.member) == ["evaluation"]
+    n = AuditEvent.select().count()
+    assert reports.save_draft(rep, {"evaluation": "良好"}, world.member) == []
+    assert AuditEvent.select().count() == n  # nothing changed, nothing logged
+    ev = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
+    assert ev.action == "report.save" and json.loads(ev.detail)["fields"] == ["evaluation"]
+
+
+def test_field_validation(world):
+    rep = reports.open_report(world.assignments[0], world.member)
+    with pytest.raises(UserError, match="检查方式只能是"):
+        reports.save_draft(rep, {"method": "电话检查"}, world.member)
+    with pytest.raises(UserError, match="处理结果只能是"):
+        reports.save_draft(rep, {"finding": "警告"}, world.member)
+    with pytest.raises(UserError, match="格式应为"):
+        reports.save_draft(rep, {"inspection_start": "明天上午"}, world.member)
+    with pytest.raises(UserError, match="不能早于开始时间"):
+        reports.save_draft(rep, {"inspection_start": "2025-09-26 10:00",
+                                 "inspection_end": "2025-09-26 09:00"}, world.member)
+    assert Report.get_by_id(rep.id).inspection_start is None  # the refused save wrote nothing
+
+
+def test_clean_fields_keeps_the_good_ones(world):
+    rep = reports.open_report(world.assignments[0], world.member)
+    reports.save_draft(rep, {"inspection_start": "2025-09-26 10:00"}, world.member)
+    clean, errors = reports.clean_fields(rep, {"evaluation": "好", "inspection_end": "2025-09-26 08:00",
+                                               "rectify_deadline": "2025-1"})
+    assert clean == {"evaluation": "好"}
+    assert set(errors) == {"inspection_end", "rectify_deadline"}
+
+
+def test_due_date_from_report_due(world, workdays):
+    rep = reports.open_report(world.assignments[0], world.member)
+    reports.save_draft(rep, {"inspection_start": "2025-09-26 09:00",
+                             "inspection_end": "2025-09-26 11:30"}, world.member)
+    expected = workdays.report_due(dt.datetime(2025, 9, 26, 11, 30))
+    assert (rep.due_date, rep.due_provisional) == expected
+    # 2025-09-26 (Fri) + 5 working days across National Day: 9-28 is a make-up working day,
+    # 10-01..10-08 are holidays, 10-11 is a make-up working day.
+    assert rep.due_date == dt.date(2025, 10, 10)
+    assert Report.get_by_id(rep.id).due_date == dt.date(2025, 10, 10)
+
+
+# ------------------------------------------------------------------ workflow
+
+def _filled_report(world, workdays=None, **over) -> Report:
+    rep = reports.open_report(world.assignments[0], world.member)
+    reports.save_draft(rep, FILLED | over, world.member)
+    return rep
+
+
+def test_submit_needs_required_fields(world, workdays):
+    rep = reports.open_report(world.assignments[0], world.member)
+    with pytest.raises(UserError, match="还需填写：检查开始时间、检查结束时间、评价、处理结果、处理意见和建议、现场检查笔录"):
+        reports.submit(rep, world.member)
+    reports.save_draft(rep, FILLED | {"finding": "责令整改"}, world.member)
+    with pytest.raises(UserError, match="还需填写：整改期限"):
+        reports.submit(rep, world.member)
+    assert Report.get_by_id(rep.id).state == "draft"
+
+
+def test_workflow_transitions(world, workdays):
+    rep = _filled_report(world, finding="责令整改", rectify_deadline="2025-10-31")
+    with pytest.raises(UserError, match="不在待审核状态"):
+        reports.review(rep, world.reviewer, "", True)
+    with pytest.raises(UserError, match="审核通过后才能定稿"):
+        reports.finalise(rep, world.reviewer)
+    reports.submit(rep, world.member2)
+    assert rep.state == "submitted" and rep.submitted_by == "lina"
+    assert Assignment.get_by_id(rep.assignment_id).state == "reported"
+    with pytest.raises(UserError, match="不能再修改"):
+        reports.save_draft(rep, {"evaluation": "改"}, world.member)
+    with pytest.raises(UserError, match="只有该任务检查组成员"):
+        reports.submit(rep, world.outsider)
+    with pytest.raises(UserError, match="只有牵头股室的审核人"):
+        reports.review(rep, world.other_reviewer, "", True)
+    with pytest.raises(UserError, match="只有牵头股室的审核人"):
+        reports.review(rep, world.member, "", True)
+    with pytest.raises(UserError, match="退回理由"):
+        reports.review(rep, world.reviewer, "  ", False)
+    reports.review(rep, world.reviewer, "笔录不完整，请补充。", False)
+    assert rep.state == "draft" and rep.review_note == "笔录不完整，请补充。"
+    assert Assignment.get_by_id(rep.assignment_id).state == "assigned"
+    reports.save_draft(rep, {"onsite_record": FILLED["onsite_record"] + "已补充。"}, world.member)
+    reports.submit(rep, world.member)
+    reports.review(rep, world.reviewer, "同意。", True)
+    assert rep.state == "reviewed" and rep.reviewed_by == "shenhe"
+    with pytest.raises(UserError, match="不在待审核状态"):
+        reports.review(rep, world.reviewer, "", True)
+    assert Rectification.select().count() == 0
+    reports.finalise(rep, world.reviewer)
+    assert rep.state == "final" and rep.finalised_at is not None
+    assert Assignment.get_by_id(rep.assignment_id).state == "final"
+    with pytest.raises(UserError, match="审核通过后才能定稿"):
+        reports.finalise(rep, world.reviewer)
+    acts = [a for a in _actions() if a.startswith("report.") and a != "report.save"]
+    assert acts == ["report.open", "report.submit", "report.reject", "report.submit",
+                    "report.approve", "report.finalise"]
+    assert audit.verify()[0]
+
+
+def test_rectification_tracked_until_closed(world, workdays):
+    rep = _filled_report(world, finding="责令整改", rectify_deadline="2025-10-31")
+    reports.submit(rep, world.member)
+    reports.review(rep, world.reviewer, "", True)
+    reports.finalise(rep, world.reviewer)
+    rect = Rectification.get(Rectification.report == rep)
+    assert rect.deadline == dt.date(2025, 10, 31) and rect.closed_at is None
+    assert [r.id for r in reports.rectifications(world.reviewer)] == [rect.id]
+    assert reports.rectifications(world.other_reviewer) == []
+    with pytest.raises(UserError, match="整改落实情况"):
+        reports.close_rectification(rect, world.reviewer, "")
+    with pytest.raises(UserError, match="只有牵头股室的审核人"):
+        reports.close_rectification(rect, world.member, "已整改")
+    reports.close_rectification(rect, world.reviewer, "已补签合同，复查合格。")
+    assert rect.closed_by == "shenhe" and rect.note == "已补签合同，复查合格。"
+    assert reports.rectifications(world.reviewer) == []
+    with pytest.raises(UserError, match="已销号"):
+        reports.close_rectification(rect, world.reviewer, "再次")
+
+
+def test_no_problem_finding_makes_no_rectification(world, workdays):
+    rep = _filled_report(world)
+    reports.submit(rep, world.member)
+    reports.review(rep, world.reviewer, "", True)
+    reports.finalise(rep, world.reviewer)
+    assert Rectification.select().count() == 0
+
+
+def test_review_list_is_per_office(world, workdays):
+    rep = _filled_report(world)
+    assert reports.reports_for_review(world.reviewer) == []
+    reports.submit(rep, world.member)
+    assert [r.id for r in reports.reports_for_review(world.reviewer)] == [rep.id]
+    assert [r.id for r in reports.reports_for_review(world.leader)] == [rep.id]
+    assert reports.reports_for_review(world.other_reviewer) == []
+    assert reports.reports_for_review(world.member) == []
+
+
+# ------------------------------------------------------------------ evidence
+
+def test_evidence_is_copied_with_hash_and_size(world, tmp_path):
+    import hashlib
+
+    rep = reports.open_report(world.assignments[0], world.member)
+    photo = tmp_path / "现场照片1.JPG"
+    data = b"\xff\xd8\xff" + bytes(range(256)) * 40
+    photo.write_bytes(data)
+    e = reports.attach_evidence(rep, photo, world.member)
+    assert e.sha256 == hashlib.sha256(data).hexdigest()
+    assert e.size == len(data)
+    assert e.filename == "现场照片1.JPG"
+    stored = reports.evidence_path(e)
+    assert stored == tmp_path / "files" / "evidence" / f"{e.sha256}.jpg"
+    assert stored.read_bytes() == data
+    assert reports.verify_evidence(e)
+    # The same file again, even under another name, is refused plainly.
+    copy = tmp_path / "copy.jpg"
+    copy.write_bytes(data)
+    with pytest.raises(UserError, match="该文件已附上"):
+        reports.attach_evidence(rep, copy, world.member)
+    assert Evidence.select().count() == 1
+    # Changing the original afterwards does not touch the stored copy.
+    photo.write_bytes(b"other")
+    assert stored.read_bytes() == data and reports.verify_evidence(e)
+
+
+def test_stored_evidence_is_never_overwritten(world, tmp_path):
+    rep = reports.open_report(world.assignments[0], world.member)
+    photo = tmp_path / "a.png"
+    photo.write_bytes(b"original photo")
+    e = reports.attach_evidence(rep, photo, world.member)
+    stored = reports.evidence_path(e)
+    stored.chmod(0o644)
+    stored.write_bytes(b"tampered")  # someone edits the stored file
+    assert not reports.verify_evidence(e)
+    # Attaching the original to another report must not "repair" by overwriting silently.
+    rep2 = reports.open_report(world.assignments[2], world.member)
+    with pytest.raises(UserError, match="拒绝覆盖"):
+        reports.attach_evidence(rep2, photo, world.member)
+    assert stored.read_bytes() == b"tampered"
+    stored.unlink()
+    assert not reports.verify_evidence(e)
+
+
+def test_evidence_missing_file_and_wrong_state(world, tmp_path, workdays):
+    rep = _filled_report(world)
+    with pytest.raises(UserError, match="找不到文件"):
+        reports.attach_evidence(rep, tmp_path / "nope.jpg", world.member)
+    reports.submit(rep, world.member)
+    f = tmp_path / "late.jpg"
+    f.write_bytes(b"late")
+    with pytest.raises(UserError, match="不能再修改"):
+        reports.attach_evidence(rep, f, world.member)
+
+
+# ------------------------------------------------------------------ deadlines
+
+def test_deadline_rows(world, workdays):
+    a0, a1, a2 = world.assignments
+    rep0 = reports.open_report(a0, world.member)
+    reports.save_draft(rep0, {"inspection_start": "2025-09-26 09:00",
+                              "inspection_end": "2025-09-26 11:30"}, world.member)
+    rep2 = reports.open_report(a2, world.member)
+    reports.save_draft(rep2, FILLED | {"inspection_start": "2025-10-13 09:00",
+                                       "inspection_end": "2025-10-13 10:00"}, world.member)
+    rows = reports.deadlines(today=dt.date(2025, 10, 13))
+    by_code = {r.task_code: r for r in rows}
+    assert [r.task_code for r in rows] == [a0.task_code, a2.task_code, a1.task_code]
+    r0 = by_code[a0.task_code]
+    assert r0.due_date == dt.date(2025, 10, 10) and r0.overdue and r0.days_left == -3
+    assert r0.status == "已逾期 3 天"
+    assert r0.inspectors == ("张伟", "李娜") and r0.office == "劳动保障监察大队"
+    assert r0.target_name == "商水县宏达纺织有限公司"
+    r2 = by_code[a2.task_code]
+    assert not r2.overdue and r2.days_left == (r2.due_date - dt.date(2025, 10, 13)).days > 0
+    r1 = by_code[a1.task_code]
+    assert (r1.due_date, r1.status, r1.state, r1.overdue) == (None, "未录入", "none", False)
+    # A submitted report is no longer owed by the inspector.
+    reports.submit(rep2, world.member)
+    assert [r.task_code for r in reports.deadlines(today=dt.date(2025, 10, 13))] == [
+        a0.task_code, a1.task_code]
+    by_ins = {s.name: s for s in reports.summarise(reports.deadlines(dt.date(2025, 10, 13)))}
+    assert (by_ins["张伟"].total, by_ins["张伟"].overdue) == (1, 1)
+    assert (by_ins["王强"].total, by_ins["王强"].overdue, by_ins["王强"].unknown) == (1, 0, 1)
+    by_office = reports.summarise(reports.deadlines(dt.date(2025, 10, 13)), by="office")
+    assert [(s.name, s.total, s.overdue) for s in by_office] == [("劳动保障监察大队", 2, 1)]
+
+
+def test_unsealed_draws_owe_nothing(world):
+    Draw.update(state="aborted").execute()
+    assert reports.deadlines(today=dt.date(2025, 10, 1)) == []
+
+
+# ------------------------------------------------------------------ summary
+
+def test_leadership_summary_counts_final_reports(world, workdays):
+    findings = ["责令整改", "无问题", "责令整改"]
+    for a, finding in zip(world.assignments, findings):
+        user = world.member if reports.is_member(a, world.member) else world.outsider
+        rep = reports.open_report(a, user)
+        reports.save_draft(rep, FILLED | {"finding": finding, "rectify_deadline": "2025-10-31"}, user)
+        reports.submit(rep, user)
+        reports.review(rep, world.reviewer, "", True)
+        if a is not world.assignments[2]:
+            reports.finalise(rep, world.reviewer)
+    rows, totals = reports.leadership_summary(2025)
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row.item_code, row.final, row.open_rectifications) == ("RS-01", 2, 1)
+    assert row.findings == {"无问题": 1, "责令整改": 1, "行政处罚": 0, "移送司法机关": 0}
+    assert totals["final"] == 2 and totals["责令整改"] == 1
+    assert reports.leadership_summary(2024) == ([], {"final": 0, "open_rectifications": 0,
+                                                     "无问题": 0, "责令整改": 0, "行政处罚": 0,
+                                                     "移送司法机关": 0})
+
+
+# ------------------------------------------------------------------ PDF
+
+def test_report_pdf_has_the_target_and_evidence(world, tmp_path, workdays):
+    pytest.importorskip("kiosk.pdf")
+    pdfium = pytest.importorskip("pypdfium2")
+    rep = _filled_report(world)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"jpeg bytes")
+    e = reports.attach_evidence(rep, photo, world.member)
+    try:
+        out = reports.render_report_pdf(rep, tmp_path / "out" / "report.pdf")
+    except UserError as err:  # no CJK font on this machine
+        pytest.skip(str(err))
+    doc = pdfium.PdfDocument(str(out))
+    text = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    flat = "".join(text.split())
+    assert "商水县宏达纺织有限公司" in flat
+    assert world.assignments[0].task_code in flat
+    assert e.sha256 in flat
+    assert "张伟" in flat and "豫411600000" in flat
+    w, h = doc[0].get_size()
+    assert (round(w), round(h)) == (595, 842)  # A4 in points
