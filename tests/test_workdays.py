@@ -33,7 +33,8 @@ def test_national_day_2025(db):
     assert workdays.report_due(D(2025, 10, 9)) == (D(2025, 10, 15), False)
     # ended on a holiday: 9, 10, 11 (make-up), 13, 14
     assert workdays.report_due(dt.datetime(2025, 10, 1, 17, 30)) == (D(2025, 10, 14), False)
-    assert workdays.report_due(D(2025, 9, 26)) == (D(2025, 10, 9), False)
+    # 28 (Sun, make-up), 29, 30, Oct 9, 10
+    assert workdays.report_due(D(2025, 9, 26)) == (D(2025, 10, 10), False)
 
 
 def test_past_last_known_year_falls_back_and_is_provisional(db):
