@@ -140,9 +140,11 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
         f"UNION SELECT {a}.target_id FROM {a} JOIN {d} ON {d}.id = {a}.draw_id "
         f"WHERE {d}.state = 'sealed' AND {d}.draw_date >= {p}")
     recent = {r[0] for r in db.execute_sql(recent_sql, (since, since))}
+    # An item for 用人单位 covers every 用人单位-<industry> category too.
     cur = db.execute_sql(
         f"SELECT id, uscc, size_class, credit_risk, complaint_count, serious_violation "
-        f"FROM {t} WHERE category = {p} AND active = {p}", (item.category, True))
+        f"FROM {t} WHERE (category = {p} OR category LIKE {p}) AND active = {p}",
+        (item.category, item.category + "-%", True))
     pool = []
     excluded = 0
     for tid, uscc, size_class, risk, complaints, serious in cur:
