@@ -20,7 +20,7 @@ test: $(STAMP)
 	. scripts/pg-env.sh && $(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB)

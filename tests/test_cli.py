@@ -1,0 +1,109 @@
+"""The `kiosk` command as scripts use it: real subprocesses, exit codes, plain errors."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def kiosk(*args, env_extra=None, check=None):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.update(env_extra or {})
+    p = subprocess.run([sys.executable, "-m", "kiosk.cli", *map(str, args)], capture_output=True,
+                       text=True, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, timeout=300)
+    if check is not None:
+        assert p.returncode == check, (p.stdout, p.stderr)
+    return p
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    p = kiosk("demo", "--no-ui", "--db", path, check=0)
+    assert "演示数据库已生成" in p.stdout
+    return path
+
+
+def test_demo_builds_a_realistic_store(demo_db):
+    from db import connect
+    from db.models import Inspector, Item, PlanTask, Target, User
+    from kiosk import uscc
+
+    db = connect(demo_db)
+    try:
+        assert Target.select().count() == 2000
+        assert all(uscc.is_valid(t.uscc) and t.uscc[2:8] == "411623"
+                   for t in Target.select().limit(300))
+        cats = {c for (c,) in Target.select(Target.category).distinct().tuples()}
+        assert {"劳务派遣单位", "人力资源服务机构", "职业技能培训机构", "用人单位-制造业"} <= cats
+        assert 12 <= Inspector.select().count() <= 20
+        assert Item.select().count() >= 5
+        for item in Item.select():
+            assert PlanTask.select().where(PlanTask.item == item).count() >= 3
+        assert {u.username for u in User.select()} >= {"admin", "operator", "insp01", "reviewer"}
+    finally:
+        db.close()
+
+
+def test_tasks_json_lists_planned_tasks(demo_db):
+    p = kiosk("tasks", "--json", "--db", demo_db, check=0)
+    rows = json.loads(p.stdout)
+    assert len(rows) >= 21
+    assert {"id", "code", "state", "item"} <= set(rows[0])
+    assert {r["state"] for r in rows} <= {"planned", "drawing", "drawn"}
+
+
+def test_headless_draw_writes_a_verifiable_record_and_listings(demo_db, tmp_path):
+    tasks = json.loads(kiosk("tasks", "--json", "--db", demo_db, check=0).stdout)
+    task = next(t for t in tasks if t["state"] == "planned" and t["item_code"] == "RS-04")
+    out = tmp_path / "rec" / "record.json"
+    p = kiosk("draw", task["code"], "--witness", "王见证=7 3 1 9", "--witness", "李监督=20261123",
+              "--beacon", "福彩3D 2026321期 517", "--out", out, "--db", demo_db, check=0)
+    assert "已封存" in p.stdout
+    rec = json.loads(out.read_text(encoding="utf-8"))
+    assert rec["task"] == task["code"] and isinstance(rec["draw_id"], int)
+    assert rec["beacon"] == "福彩3D 2026321期 517"
+    for kind in ("pool", "inspectors", "conflicts"):
+        data = (out.parent / f"{kind}.tsv").read_bytes()
+        assert hashlib.sha256(data).hexdigest() == rec["digests"][kind]
+    ok = kiosk("verify", out, check=0)
+    assert "核验通过" in ok.stdout
+    rec["witness_entropy"][0] = "7 3 1 8"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
+    p = kiosk("verify", bad, check=1)
+    assert "种子" in p.stderr and "Traceback" not in p.stderr
+    # the same task cannot be drawn twice (no silent re-draws)
+    p = kiosk("draw", task["code"], "--witness", "a=1", "--witness", "b=2", "--out",
+              tmp_path / "again.json", "--db", demo_db, check=1)
+    assert "已摇号封存" in p.stderr and "Traceback" not in p.stderr
+    assert kiosk("audit", "verify", "--db", demo_db, check=0).stdout.startswith("审计日志完整")
+
+
+def test_user_errors_are_one_sentence_without_traceback(demo_db, tmp_path):
+    p = kiosk("verify", tmp_path / "missing.json", check=2)
+    assert p.stderr.strip() and "Traceback" not in p.stderr
+    p = kiosk("draw", "NOT-A-TASK", "--witness", "a=1", "--out", tmp_path / "x.json",
+              "--db", demo_db, check=1)
+    assert "第十八条" in p.stderr and "Traceback" not in p.stderr
+    bad = tmp_path / "targets.csv"
+    bad.write_text("统一社会信用代码,单位名称\n123,坏\n", encoding="utf-8")
+    p = kiosk("import", "targets", bad, "--db", demo_db)
+    assert p.returncode != 0 and "第2行" in p.stderr and "Traceback" not in p.stderr
+    p = kiosk("frobnicate")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+
+
+def test_export_then_import_round_trips(demo_db, tmp_path):
+    out = tmp_path / "inspectors.xlsx"
+    p = kiosk("export", "inspectors", out, "--db", demo_db, check=0)
+    assert out.stat().st_size > 0 and "已导出" in p.stdout
+    p = kiosk("import", "inspectors", out, "--db", demo_db, check=0)
+    assert "新增 0" in p.stdout
