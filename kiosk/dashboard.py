@@ -1,0 +1,56 @@
+"""The home dashboard's figures as plain data: registry sizes, this year's plan, report deadlines."""
+from __future__ import annotations
+
+import datetime as dt
+
+from peewee import fn
+
+from db.models import Conflict, Inspector, Item, PlanTask, Report, Target, Training
+from kiosk import audit
+
+# Calendar days ahead that count as "due soon" on the dashboard (a glance, not the legal deadline,
+# which kiosk.reports computes on the working-day calendar).
+DUE_SOON_DAYS = 3
+
+PLAN_STATES = ("planned", "drawing", "drawn", "cancelled")
+
+
+def _count(model) -> int:
+    # COUNT(id) straight on the table: peewee's .count() wraps the query in a subselect.
+    return int(model.select(fn.COUNT(model.id)).scalar() or 0)
+
+
+def summary(today: dt.date | None = None) -> dict:
+    """Numbers for the home screen. Only COUNT queries: fast on a million targets."""
+    today = today or dt.date.today()
+    year = today.year
+    plan = {state: 0 for state in PLAN_STATES}
+    rows = (PlanTask.select(PlanTask.state, fn.COUNT(PlanTask.id))
+            .where(PlanTask.year == year).group_by(PlanTask.state).tuples())
+    for state, n in rows:
+        plan[state] = plan.get(state, 0) + int(n)
+
+    pending = (Report.state != "final") & Report.due_date.is_null(False)
+    overdue = int(Report.select(fn.COUNT(Report.id))
+                  .where(pending & (Report.due_date < today)).scalar() or 0)
+    due_soon = int(Report.select(fn.COUNT(Report.id))
+                   .where(pending & (Report.due_date >= today)
+                          & (Report.due_date <= today + dt.timedelta(days=DUE_SOON_DAYS)))
+                   .scalar() or 0)
+    seq, head_hash = audit.head()
+    return {
+        "counts": {
+            "items": _count(Item),
+            "inspectors": _count(Inspector),
+            "targets": _count(Target),
+            "conflicts": _count(Conflict),
+            "trainings": _count(Training),
+        },
+        "year": year,
+        "plan": plan,
+        "plan_total": sum(plan.values()),
+        "reports_due_soon": due_soon,
+        "reports_overdue": overdue,
+        "audit_seq": seq,
+        "audit_head": head_hash,
+    }

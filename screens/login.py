@@ -1,0 +1,77 @@
+"""Login: the kiosk's first screen (with the demo accounts on a demo store) and a login modal."""
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from db.models import User
+from screens.widgets.login_form import LoginForm
+
+
+class LoginScreen(Screen[None]):
+    """Username and password; on success the app shows the home dashboard."""
+
+    AUTO_FOCUS = "#username"
+    BINDINGS = [
+        Binding("ctrl+q", "app.quit", "退出程序", key_display="Ctrl+Q", id="login.quit",
+                tooltip="关闭终端程序"),
+    ]
+
+    def __init__(self, demo_accounts: list[tuple[str, str, str]] | None = None) -> None:
+        super().__init__()
+        self.demo_accounts = list(demo_accounts or [])
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="")
+        with Vertical(id="login-box"):
+            yield Static(getattr(self.app, "bureau_name", "") or "双随机抽查终端", id="login-title")
+            yield Static("双随机、一公开 抽查终端 · 请登录", id="login-subtitle")
+            yield LoginForm()
+            if self.demo_accounts:
+                yield Static("演示账号（仅演示数据库）：", id="demo-caption")
+                yield DataTable(id="demo-accounts", cursor_type="none", zebra_stripes=True,
+                                show_cursor=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.demo_accounts:
+            table = self.query_one("#demo-accounts", DataTable)
+            table.can_focus = False  # Tab stays between the two inputs
+            table.add_columns("用户名", "密码", "角色")
+            table.add_rows(self.demo_accounts)
+
+    @on(LoginForm.LoggedIn)
+    def _logged_in(self, event: LoginForm.LoggedIn) -> None:
+        self.app.logged_in(event.user)
+
+
+class LoginModal(ModalScreen[User | None]):
+    """Ask someone to log in over the current screen; dismisses the User, or None on Escape."""
+
+    AUTO_FOCUS = "#username"
+    BINDINGS = [
+        Binding("escape", "cancel", "取消", key_display="Esc", id="login_modal.cancel",
+                tooltip="不登录，返回上一画面"),
+    ]
+
+    def __init__(self, prompt: str = "") -> None:
+        super().__init__()
+        self.prompt = prompt
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="login-modal", classes="dialog"):
+            yield Static(self.prompt or "请登录", classes="dialog-title")
+            yield LoginForm()
+        yield Footer()
+
+    @on(LoginForm.LoggedIn)
+    def _logged_in(self, event: LoginForm.LoggedIn) -> None:
+        event.stop()
+        self.dismiss(event.user)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

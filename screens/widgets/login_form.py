@@ -1,0 +1,88 @@
+"""Username/password form that checks credentials through kiosk.auth and says why it failed."""
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, Static
+
+from db.models import User
+from kiosk.errors import UserError
+
+
+class LoginForm(Vertical):
+    """Enter in the username moves to the password; Enter in the password logs in."""
+
+    DEFAULT_CSS = """
+    LoginForm {
+        height: auto;
+        width: 100%;
+    }
+    LoginForm .login-row {
+        height: 3;
+    }
+    LoginForm .login-label {
+        width: 10;
+        padding: 1 1 0 0;
+        text-align: right;
+    }
+    LoginForm Input {
+        width: 1fr;
+    }
+    LoginForm #login-error {
+        height: auto;
+        min-height: 1;
+        color: $error;
+        text-style: bold;
+        padding-left: 10;
+    }
+    """
+
+    class LoggedIn(Message):
+        def __init__(self, user: User) -> None:
+            super().__init__()
+            self.user = user
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="login-row"):
+            yield Label("用户名", classes="login-label")
+            yield Input(placeholder="输入用户名后按回车", id="username")
+        with Horizontal(classes="login-row"):
+            yield Label("密码", classes="login-label")
+            yield Input(placeholder="输入密码后按回车登录", password=True, id="password")
+        yield Static("", id="login-error")
+
+    def focus_first(self) -> None:
+        self.query_one("#username", Input).focus()
+
+    @on(Input.Submitted, "#username")
+    def _to_password(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#password", Input).focus()
+
+    @on(Input.Submitted, "#password")
+    def _submit(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
+
+    def submit(self) -> None:
+        from kiosk.auth import login
+
+        username = self.query_one("#username", Input).value.strip()
+        password_input = self.query_one("#password", Input)
+        error = self.query_one("#login-error", Static)
+        if not username:
+            error.update("请输入用户名。")
+            self.focus_first()
+            return
+        try:
+            user = login(username, password_input.value)
+        except UserError as e:
+            error.update(str(e))
+            password_input.value = ""
+            password_input.focus()
+            return
+        error.update("")
+        password_input.value = ""
+        self.post_message(self.LoggedIn(user))
