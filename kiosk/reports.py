@@ -729,3 +729,54 @@ def _first_font_family(pdf) -> str:
     for key in fonts:
         return key
     raise UserError("打印失败：未找到中文字体。")
+
+
+def print_report(report: Report, user: User | None) -> str:
+    """Render the report into the data dir and send it to the printer when one is set;
+    returns the sentence to show (the saved path, or that it went to the printer)."""
+    from kiosk.pdf import print_or_save
+
+    if not can_open(report.assignment, user):
+        raise UserError("您不是该任务检查组成员，无权打印此报告。")
+    fresh = Report.get_by_id(report.id)
+    out = data_dir_for(database.obj) / "reports" / f"{fresh.assignment.task_code}-{fresh.state}.pdf"
+    render_report_pdf(fresh, out)
+    with write_tx():
+        audit.record(_actor(user), "report.print", "report", fresh.id, path=str(out))
+    return print_or_save(out)
+
+
+def get(report_id: int) -> Report:
+    report = Report.get_or_none(Report.id == report_id)
+    if report is None:
+        raise UserError("找不到该报告。")
+    return report
+
+
+def evidence_of(report: Report) -> list[Evidence]:
+    return list(Evidence.select().where(Evidence.report == report).order_by(Evidence.id))
+
+
+def visible_deadlines(user: User | None, today: dt.date | None = None) -> list[DeadlineRow]:
+    """Deadline rows a user needs to see (Art. 12: drawn targets only to those who need them):
+    an inspector their own teams', a reviewer their office's, a leader or admin all."""
+    if user is None or not user.active:
+        return []
+    rows = deadlines(today)
+    if user.role in ("leader", "admin"):
+        return rows
+    if user.role == "reviewer":
+        return [r for r in rows if r.office == user.office]
+    if user.role == "inspector" and user.inspector_id is not None:
+        codes = {a.task_code for a in Assignment.select(Assignment.task_code)
+                 .join(AssignmentMember)
+                 .where(AssignmentMember.inspector == user.inspector_id)}
+        return [r for r in rows if r.task_code in codes]
+    return []
+
+
+def get_rectification(rect_id: int) -> Rectification:
+    rect = Rectification.get_or_none(Rectification.id == rect_id)
+    if rect is None:
+        raise UserError("找不到该整改记录。")
+    return rect

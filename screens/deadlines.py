@@ -1,0 +1,99 @@
+"""Report deadlines (Art. 9: 5 working days): what is due soon and what is overdue."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from db.models import User
+from kiosk import reports
+
+VIEWS = ("rows", "inspector", "office")
+VIEW_CAPTIONS = {
+    "rows": "待完成的检查报告（按期限排序）",
+    "inspector": "按检查人员汇总",
+    "office": "按股室汇总",
+}
+
+
+class DeadlinesScreen(Screen[None]):
+    """The deadline list a user needs (own teams, own office, or all), with summaries."""
+
+    DEFAULT_CSS = """
+    DeadlinesScreen #deadlines-caption { height: 1; padding: 0 1; text-style: bold;
+                                         background: $boost; }
+    DeadlinesScreen #deadlines-table { height: 1fr; }
+    DeadlinesScreen #deadlines-note { height: auto; max-height: 2; padding: 0 1; }
+    DeadlinesScreen #deadlines-note.error { color: $error; text-style: bold; }
+    """
+    BINDINGS = [
+        Binding("t", "toggle", "切换汇总", id="deadlines.toggle",
+                tooltip="在明细、按人员汇总、按股室汇总之间切换"),
+        Binding("r", "reload", "刷新", id="deadlines.reload", tooltip="重新计算期限"),
+        Binding("escape", "back", "返回", id="deadlines.back", tooltip="返回主页"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = "rows"
+        self.rows: list[reports.DeadlineRow] = []
+
+    @property
+    def user(self) -> User | None:
+        return getattr(self.app, "user", None)
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="")
+        yield Static("", id="deadlines-caption")
+        yield DataTable(id="deadlines-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="deadlines-note")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.user is None:
+            self.app.require_login(lambda u: self.action_reload(), prompt="查看报告期限：请登录")
+        else:
+            self.action_reload()
+
+    def action_reload(self) -> None:
+        self.rows = reports.visible_deadlines(self.user)
+        self._render()
+
+    def action_toggle(self) -> None:
+        self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+        self._render()
+
+    def _render(self) -> None:
+        table = self.query_one("#deadlines-table", DataTable)
+        table.clear(columns=True)
+        self.query_one("#deadlines-caption", Static).update(VIEW_CAPTIONS[self.view])
+        if self.view == "rows":
+            table.add_columns("任务编号", "被检查单位", "检查人员", "股室", "期限", "状态")
+            for r in self.rows:
+                due = r.due_date.isoformat() if r.due_date else "未录入"
+                if r.provisional:
+                    due += "*"
+                status = r.status + ("（报告未打开）" if r.state == "none" else "")
+                table.add_row(r.task_code, r.target_name, "、".join(r.inspectors), r.office,
+                              due, status)
+        else:
+            name = "检查人员" if self.view == "inspector" else "股室"
+            table.add_columns(name, "待完成", "已逾期", "两天内到期", "未录入期限")
+            for s in reports.summarise(self.rows, by=self.view):
+                table.add_row(s.name, str(s.total), str(s.overdue), str(s.due_soon),
+                              str(s.unknown))
+        overdue = sum(r.overdue for r in self.rows)
+        note = self.query_one("#deadlines-note", Static)
+        if self.user is None:
+            note.update("请登录后查看。")
+        else:
+            text = f"共 {len(self.rows)} 项待完成，其中已逾期 {overdue} 项。"
+            if any(r.provisional for r in self.rows):
+                text += " *日历为临时（该年度节假日安排未公布）。"
+            note.update(text)
+        note.set_class(overdue > 0, "error")
+        table.focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

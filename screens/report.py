@@ -1,0 +1,341 @@
+"""The inspection report form (Art. 9): saves as you type, attaches evidence, prints, submits."""
+from __future__ import annotations
+
+import datetime as dt
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea
+
+from db.models import Report
+from kiosk import reports
+from kiosk.errors import UserError
+
+AUTOSAVE_SECONDS = 1.0
+
+# (field, kind); kinds: line (Input), text (TextArea), choice (Select). Order is Tab order.
+FORM = [
+    ("inspection_start", "line"),
+    ("inspection_end", "line"),
+    ("method", "choice"),
+    ("inspectors_present", "line"),
+    ("unit", "line"),
+    ("content_checked", "text"),
+    ("onsite_record", "text"),
+    ("evaluation", "text"),
+    ("finding", "choice"),
+    ("rectify_deadline", "line"),
+    ("opinion", "text"),
+]
+CHOICES = {"method": reports.METHODS, "finding": reports.FINDINGS}
+PLACEHOLDERS = {
+    "inspection_start": "2026-07-03 09:30",
+    "inspection_end": "2026-07-03 11:30",
+    "rectify_deadline": "责令整改时填写，如 2026-07-31",
+}
+
+
+class PromptModal(ModalScreen[str | None]):
+    """One line of text (a file path, a review note); Enter gives it, Escape gives None."""
+
+    DEFAULT_CSS = """
+    PromptModal { align: center middle; }
+    PromptModal > Vertical {
+        width: 70; height: auto; padding: 1 2;
+        border: thick $primary; background: $surface;
+    }
+    PromptModal .prompt-title { text-style: bold; margin-bottom: 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "取消", id="prompt.cancel", tooltip="不填写，返回"),
+    ]
+
+    def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.placeholder = placeholder
+        self.initial = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, classes="prompt-title")
+            yield Input(self.initial, placeholder=self.placeholder, id="prompt-input")
+            yield Static("回车确定 · Esc 取消")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt-input", Input).focus()
+
+    @on(Input.Submitted, "#prompt-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def confirm(screen: Screen, question: str, callback) -> None:
+    """Ask yes/no with the app's ConfirmModal."""
+    from screens.dialogs import ConfirmModal
+
+    screen.app.push_screen(ConfirmModal(question), lambda ok: callback(bool(ok)))
+
+
+class ReportScreen(Screen[None]):
+    """One assignment's report. Editable by its team while a draft; read-only otherwise."""
+
+    DEFAULT_CSS = """
+    ReportScreen #report-info { height: 2; padding: 0 1; background: $boost; }
+    ReportScreen #report-form { height: 1fr; }
+    ReportScreen .field { height: auto; }
+    ReportScreen .field Label { width: 14; padding: 1 1 0 0; text-align: right; }
+    ReportScreen .field Input, ReportScreen .field Select { width: 1fr; }
+    ReportScreen .field TextArea { width: 1fr; height: 5; }
+    ReportScreen #evidence { height: auto; padding: 0 1 0 15; color: $text-muted; }
+    ReportScreen #report-status { height: 1; padding: 0 1; background: $boost; }
+    ReportScreen #report-error { height: auto; max-height: 2; padding: 0 1; color: $error;
+                                 text-style: bold; }
+    ReportScreen #report-status.provisional { color: $warning; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", "保存", priority=True, id="report.save",
+                tooltip="立即保存草稿（输入时也会自动保存）"),
+        Binding("f3", "attach", "附证据", priority=True, id="report.attach",
+                tooltip="按路径添加照片、录像或扫描件作为证据"),
+        Binding("f4", "print", "打印", priority=True, id="report.print",
+                tooltip="生成报告 PDF（配置了打印机时直接打印）"),
+        Binding("f5", "submit", "提交", priority=True, id="report.submit",
+                tooltip="提交报告给牵头股室审核（提交后不能修改）"),
+        Binding("escape", "back", "返回", id="report.back", tooltip="保存后返回上一画面"),
+    ]
+
+    def __init__(self, report_id: int) -> None:
+        super().__init__()
+        self.report_id = report_id
+        self.report: Report = reports.get(report_id)
+        self.ctx = reports.context(self.report)
+        self._loading = True
+        self._dirty = False
+        self._timer: Timer | None = None
+        self.saved_at: dt.datetime | None = None
+
+    @property
+    def user(self):
+        return getattr(self.app, "user", None)
+
+    @property
+    def editable(self) -> bool:
+        return self.report.state == "draft" and reports.is_member(self.report.assignment, self.user)
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        c = self.ctx
+        yield Header(icon="")
+        yield Static(f"检查报告 {c.task_code} · {c.target_name}\n"
+                     f"{c.item_code} {c.item_name} · 检查组：{'、'.join(n for n, _ in c.team)}",
+                     id="report-info")
+        values = reports.form_values(self.report)
+        with VerticalScroll(id="report-form"):
+            for name, kind in FORM:
+                with Horizontal(classes="field", id=f"row-{name}"):
+                    yield Label(reports.FIELD_LABELS[name])
+                    yield self._widget(name, kind, values[name])
+            yield Static("", id="evidence")
+        yield Static("", id="report-status")
+        yield Static("", id="report-error")
+        yield Footer()
+
+    def _widget(self, name: str, kind: str, value: str):
+        if kind == "choice":
+            options = [(o, o) for o in CHOICES[name]]
+            return Select(options, value=value if value in CHOICES[name] else Select.NULL,
+                          prompt="请选择", allow_blank=True, id=name)
+        if kind == "text":
+            return TextArea(value, id=name, soft_wrap=True, show_line_numbers=False)
+        return Input(value, placeholder=PLACEHOLDERS.get(name, ""), id=name)
+
+    def on_mount(self) -> None:
+        self._apply_mode()
+        self._show_evidence()
+        self._show_status()
+        if self.editable:
+            self.query_one("#inspection_start", Input).focus()
+        else:
+            self.query_one("#report-form").focus()
+        # Values set while composing post Changed events; ignore them, they are not edits.
+        self.call_after_refresh(self._loaded)
+
+    def _loaded(self) -> None:
+        self._loading = False
+
+    def _apply_mode(self) -> None:
+        editable = self.editable
+        for name, kind in FORM:
+            w = self.query_one(f"#{name}")
+            if kind == "text":
+                w.read_only = not editable
+            else:
+                w.disabled = not editable
+
+    # ------------------------------------------------------------ autosave
+
+    def _raw(self) -> dict[str, str]:
+        raw: dict[str, str] = {}
+        for name, kind in FORM:
+            w = self.query_one(f"#{name}")
+            if kind == "text":
+                raw[name] = w.text
+            elif kind == "choice":
+                raw[name] = "" if w.value is Select.NULL else str(w.value)
+            else:
+                raw[name] = w.value
+        if raw["method"] == "":
+            raw.pop("method")  # a blank choice is not a method; keep what is saved
+        return raw
+
+    def _changed(self) -> None:
+        if self._loading or not self.editable:
+            return
+        self._dirty = True
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(AUTOSAVE_SECONDS, self.save_now)
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        self._changed()
+
+    @on(TextArea.Changed)
+    def _text_changed(self, event: TextArea.Changed) -> None:
+        self._changed()
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        self._changed()
+
+    def on_descendant_blur(self, event) -> None:
+        if self._dirty:
+            self.save_now()
+
+    def save_now(self) -> bool:
+        """Save what changed; field errors are shown, the other fields are saved anyway."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if not self._dirty or not self.editable:
+            return True
+        clean, errors = reports.clean_fields(self.report, self._raw())
+        try:
+            reports.save_draft(self.report, clean, self.user)
+        except UserError as e:
+            self._error(str(e))
+            return False
+        self._dirty = False
+        self.saved_at = dt.datetime.now()
+        self._error(next(iter(errors.values()), ""))
+        self._show_status()
+        return not errors
+
+    # ------------------------------------------------------------ status
+
+    def _error(self, text: str) -> None:
+        self.query_one("#report-error", Static).update(text)
+
+    def _show_status(self) -> None:
+        r = self.report
+        parts = [reports.STATES[r.state]]
+        if self.saved_at is not None:
+            parts.append(f"已保存 {self.saved_at:%H:%M:%S}")
+        if r.due_date is not None:
+            days = (r.due_date - dt.date.today()).days
+            when = f"已逾期 {-days} 天" if days < 0 else f"剩 {days} 天"
+            parts.append(f"报告期限 {r.due_date.isoformat()}（{when}）")
+        else:
+            parts.append("报告期限：录入检查结束时间后计算")
+        status = self.query_one("#report-status", Static)
+        if r.due_provisional:
+            parts.append("日历为临时（该年度节假日安排未公布）")
+        status.set_class(bool(r.due_provisional), "provisional")
+        if r.review_note and r.state == "draft":
+            parts.append(f"退回意见：{r.review_note}")
+        status.update(" · ".join(parts))
+
+    def _show_evidence(self) -> None:
+        ev = reports.evidence_of(self.report)
+        lines = [f"证据材料 {len(ev)} 件（F3 添加）"] + [
+            f"{i}. {e.filename}  {e.size} 字节  SHA-256 {e.sha256[:16]}…"
+            for i, e in enumerate(ev, 1)]
+        self.query_one("#evidence", Static).update("\n".join(lines))
+
+    # ------------------------------------------------------------ actions
+
+    def action_save(self) -> None:
+        self._dirty = self._dirty or self.editable
+        self.save_now()
+
+    def action_attach(self) -> None:
+        if not self.editable:
+            self._error("报告已提交或您不是检查组成员，不能添加证据。")
+            return
+
+        def done(path: str | None) -> None:
+            if not path or not path.strip():
+                return
+            try:
+                e = reports.attach_evidence(self.report, path, self.user)
+            except UserError as err:
+                self._error(str(err))
+                return
+            self._error("")
+            self._show_evidence()
+            self.notify(f"已附上 {e.filename}（SHA-256 {e.sha256[:12]}…）")
+
+        self.app.push_screen(PromptModal("添加证据：输入文件路径", "/media/usb/现场照片1.jpg"), done)
+
+    def action_print(self) -> None:
+        self.save_now()
+        try:
+            message = reports.print_report(self.report, self.user)
+        except UserError as e:
+            self._error(str(e))
+            return
+        self._error("")
+        self.notify(message, timeout=10)
+        self.query_one("#report-status", Static).update(message)
+
+    def action_submit(self) -> None:
+        if not self.editable:
+            self._error("报告不在草稿状态或您不是检查组成员，不能提交。")
+            return
+        if not self.save_now():
+            return
+        missing = reports.missing_fields(self.report)
+        if missing:
+            self._error(f"还需填写：{'、'.join(missing)}。")
+            return
+
+        def done(ok: bool) -> None:
+            if not ok:
+                return
+            try:
+                reports.submit(self.report, self.user)
+            except UserError as e:
+                self._error(str(e))
+                return
+            self._apply_mode()
+            self._error("")
+            self._show_status()
+            self.query_one("#report-form").focus()
+            self.notify("报告已提交，等待牵头股室审核。")
+
+        confirm(self, "提交后报告不能再修改，确定提交给牵头股室审核吗？", done)
+
+    def action_back(self) -> None:
+        self.save_now()
+        self.app.pop_screen()
