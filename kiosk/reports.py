@@ -644,91 +644,58 @@ def render_report_pdf(report: Report, out_path: str | os.PathLike) -> Path:
     """The report as an A4 PDF: every field, the team, evidence with SHA-256, signatures."""
     from kiosk.pdf import KioskPDF
 
-    return _render(KioskPDF, report, Path(out_path))
-
-
-def _render(pdf_cls, report: Report, out: Path) -> Path:
     ctx = context(report)
     v = form_values(report)
-    pdf = pdf_cls(format="A4") if _accepts_format(pdf_cls) else pdf_cls()
-    pdf.set_auto_page_break(True, margin=15)
+    pdf = KioskPDF(format="A4", doc_title="双随机抽查检查报告")
+    pdf.footer_note = f"任务编号 {ctx.task_code}"
     pdf.add_page()
-    family = getattr(pdf, "cjk_family", None) or _first_font_family(pdf)
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-
-    def font(size: float) -> None:
-        pdf.set_font(family, size=size)
-
-    def line(label: str, text: str) -> None:
-        font(10.5)
-        pdf.set_x(pdf.l_margin)
-        pdf.multi_cell(width, 6.5, f"{label}：{text or '—'}", new_x="LMARGIN", new_y="NEXT")
-
-    font(16)
-    pdf.cell(width, 10, "双随机抽查检查报告", align="C", new_x="LMARGIN", new_y="NEXT")
-    font(9)
-    pdf.cell(width, 6, f"任务编号 {ctx.task_code}    状态 {STATES[report.state]}",
-             align="C", new_x="LMARGIN", new_y="NEXT")
+    # KioskPDF.title() is shadowed by the `title` attribute FPDF.set_title() sets; draw it here.
+    pdf.font(18, bold=True)
+    pdf.cell(pdf.epw, 10, "双随机抽查检查报告", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.font(9.5)
+    pdf.cell(pdf.epw, 5.5, f"任务编号 {ctx.task_code} · {STATES[report.state]}", align="C",
+             new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    line("抽查事项", f"{ctx.item_code} {ctx.item_name}（牵头股室：{ctx.lead_office}）")
-    line("被检查单位", f"{v['unit'] or ctx.target_name}（统一社会信用代码 {ctx.target_uscc}）")
-    if ctx.target_address:
-        line("地址", ctx.target_address)
-    line("检查组", "；".join(f"{n}（执法证号 {c}）" for n, c in ctx.team))
-    line("检查时间", f"{v['inspection_start']} 至 {v['inspection_end']}")
-    line("检查方式", v["method"])
-    line("检查人员", v["inspectors_present"])
-    line("检查内容", v["content_checked"])
-    line("现场检查笔录", v["onsite_record"])
-    line("评价", v["evaluation"])
+    pdf.section("一、检查任务")
+    pdf.kv("抽查事项", f"{ctx.item_code} {ctx.item_name}")
+    pdf.kv("牵头股室", ctx.lead_office)
+    pdf.kv("被检查单位", v["unit"] or ctx.target_name)
+    pdf.kv("统一社会信用代码", ctx.target_uscc, mono=True)
+    pdf.kv("地址", ctx.target_address)
+    pdf.kv("检查组", "；".join(f"{n}（执法证号 {c}）" for n, c in ctx.team))
+    pdf.section("二、检查情况")
+    pdf.kv("检查时间", f"{v['inspection_start']} 至 {v['inspection_end']}")
+    pdf.kv("检查方式", v["method"])
+    pdf.kv("检查人员", v["inspectors_present"])
+    pdf.kv("检查内容", v["content_checked"])
+    pdf.kv("现场检查笔录", v["onsite_record"])
+    pdf.kv("评价", v["evaluation"])
+    pdf.section("三、处理")
     finding = v["finding"]
     if finding == "责令整改" and v["rectify_deadline"]:
         finding += f"（整改期限 {v['rectify_deadline']}）"
-    line("处理结果", finding)
-    line("处理意见和建议", v["opinion"])
+    pdf.kv("处理结果", finding)
+    pdf.kv("处理意见和建议", v["opinion"])
     if report.due_date:
-        line("报告期限", report.due_date.isoformat()
-             + ("（日历为临时）" if report.due_provisional else ""))
+        pdf.kv("报告期限", report.due_date.isoformat()
+               + ("（日历为临时，该年度节假日安排未公布）" if report.due_provisional else ""))
     if report.submitted_at:
-        line("提交", f"{report.submitted_by} {report.submitted_at}")
+        pdf.kv("提交", f"{report.submitted_by} {report.submitted_at}")
     if report.reviewed_at:
-        line("审核", f"{report.reviewed_by} {report.reviewed_at} {report.review_note}")
+        pdf.kv("审核", f"{report.reviewed_by} {report.reviewed_at} {report.review_note}")
     if report.finalised_at:
-        line("定稿", str(report.finalised_at))
-    evidence = list(report.evidence.order_by(Evidence.id))
-    pdf.ln(2)
-    font(11)
-    pdf.cell(width, 7, f"证据材料（{len(evidence)} 件）", new_x="LMARGIN", new_y="NEXT")
+        pdf.kv("定稿", str(report.finalised_at))
+    evidence = evidence_of(report)
+    pdf.section(f"四、证据材料（{len(evidence)} 件）")
     for i, e in enumerate(evidence, 1):
-        font(8.5)
-        pdf.multi_cell(width, 5, f"{i}. {e.filename}  {e.size} 字节  SHA-256 {e.sha256}",
-                       new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
-    font(10.5)
-    for name, _cert in ctx.team:
-        pdf.cell(width / 2, 8, f"检查人员（签名）：{name} ________")
-        pdf.cell(width / 2, 8, "日期：________", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(width / 2, 8, "审核人（签名）：________")
-    pdf.cell(width / 2, 8, "日期：________", new_x="LMARGIN", new_y="NEXT")
+        pdf.para(f"{i}. {e.filename}（{e.size} 字节）")
+        pdf.para(f"   SHA-256 {e.sha256}", size=8, mono=True)
+    pdf.section("五、签名")
+    pdf.signature_lines([f"检查人员 {n}" for n, _ in ctx.team] + ["审核人", "负责人"])
+    out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     pdf.output(str(out))
     return out
-
-
-def _accepts_format(cls) -> bool:
-    import inspect
-
-    try:
-        return "format" in inspect.signature(cls).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _first_font_family(pdf) -> str:
-    fonts = getattr(pdf, "fonts", {})
-    for key in fonts:
-        return key
-    raise UserError("打印失败：未找到中文字体。")
 
 
 def print_report(report: Report, user: User | None) -> str:
