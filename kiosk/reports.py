@@ -660,7 +660,7 @@ def render_report_pdf(report: Report, out_path: str | os.PathLike) -> Path:
     pdf.kv("抽查事项", f"{ctx.item_code} {ctx.item_name}")
     pdf.kv("牵头股室", ctx.lead_office)
     pdf.kv("被检查单位", v["unit"] or ctx.target_name)
-    pdf.kv("统一社会信用代码", ctx.target_uscc, mono=True)
+    pdf.kv("信用代码", ctx.target_uscc, mono=True)
     pdf.kv("地址", ctx.target_address)
     pdf.kv("检查组", "；".join(f"{n}（执法证号 {c}）" for n, c in ctx.team))
     pdf.section("二、检查情况")

@@ -27,16 +27,11 @@ from db.models import (
 from kiosk import audit, auth, reports
 from kiosk.errors import UserError
 
-_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
 def uscc(serial: int) -> str:
-    """A unified social credit code with a correct GB 32100 check character."""
-    body = f"91411623MA{serial:07d}"[:17]
-    body = body[:10] + "".join(_USCC_CHARS[int(c) % 31] for c in body[10:])
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(body, _USCC_WEIGHTS))
-    return body + _USCC_CHARS[(31 - total % 31) % 31]
+    """A unified social credit code with correct check characters (GB 32100, GB 11714)."""
+    from kiosk import uscc as codes
+
+    return codes.make(body=f"MA{serial:06d}")
 
 
 PASSWORD = "secret-123"
@@ -167,6 +162,36 @@ def test_reviewer_cannot_edit_a_draft(world):
     rep = reports.open_report(world.assignments[0], world.reviewer)
     with pytest.raises(UserError, match="只有该任务检查组成员"):
         reports.save_draft(rep, {"evaluation": "x"}, world.reviewer)
+
+
+def test_scan_to_report_with_a_real_payload(world):
+    from kiosk import slips
+
+    a = world.assignments[0]
+    payload = slips.payload(a)
+    assert reports.check_payload(payload).id == a.id
+    assert Report.select().count() == 0  # --check only validates
+    rep = reports.scan_to_report(payload, world.member)
+    assert rep.assignment_id == a.id and rep.state == "draft"
+    # A task code typed by hand works too.
+    assert reports.scan_to_report(a.task_code, world.member2).id == rep.id
+    with pytest.raises(UserError, match="无权打开"):
+        reports.scan_to_report(payload, world.outsider)
+
+
+def test_forged_payload_is_refused_and_logged(world):
+    from kiosk import slips
+
+    a = world.assignments[0]
+    good = slips.payload(a)
+    forged = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+    with pytest.raises(UserError, match="校验失败"):
+        reports.scan_to_report(forged, world.member)
+    ev = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
+    assert (ev.action, ev.entity_id) == ("slips.refused", a.task_code)
+    with pytest.raises(UserError):
+        reports.check_payload(good.replace(a.task_code, world.assignments[1].task_code))
+    assert Report.select().count() == 0
 
 
 # ------------------------------------------------------------------ drafts
