@@ -38,9 +38,42 @@ def _v2_addresses_and_recognition(db: peewee.Database) -> None:
     db.create_tables([m.InspectionRecord, m.Holiday], safe=True)
 
 
+def _v3_target_search(db: peewee.Database) -> None:
+    """Version 3: substring search over a million target names. SQLite: an FTS5 trigram index
+    (external content, kept in step by triggers). PostgreSQL: a pg_trgm GIN index when the
+    extension can be had. Without either, searches fall back to LIKE scans."""
+    if isinstance(db, peewee.PostgresqlDatabase):
+        try:
+            with db.atomic():
+                db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                db.execute_sql("CREATE INDEX IF NOT EXISTS target_name_trgm ON target "
+                               "USING gin (name gin_trgm_ops)")
+        except peewee.DatabaseError:
+            pass
+        return
+    try:
+        with db.atomic():
+            db.execute_sql("CREATE VIRTUAL TABLE IF NOT EXISTS target_fts USING fts5("
+                           "name, content='target', content_rowid='id', tokenize='trigram')")
+    except peewee.OperationalError:
+        return  # SQLite older than 3.34 or without FTS5
+    db.execute_sql("INSERT INTO target_fts(target_fts) VALUES ('rebuild')")
+    db.execute_sql("CREATE TRIGGER IF NOT EXISTS target_fts_ai AFTER INSERT ON target BEGIN "
+                   "INSERT INTO target_fts(rowid, name) VALUES (new.id, new.name); END")
+    db.execute_sql("CREATE TRIGGER IF NOT EXISTS target_fts_ad AFTER DELETE ON target BEGIN "
+                   "INSERT INTO target_fts(target_fts, rowid, name) "
+                   "VALUES ('delete', old.id, old.name); END")
+    db.execute_sql("CREATE TRIGGER IF NOT EXISTS target_fts_au AFTER UPDATE OF name ON target "
+                   "WHEN old.name IS NOT new.name BEGIN "
+                   "INSERT INTO target_fts(target_fts, rowid, name) "
+                   "VALUES ('delete', old.id, old.name); "
+                   "INSERT INTO target_fts(rowid, name) VALUES (new.id, new.name); END")
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_addresses_and_recognition),
+    (3, _v3_target_search),
 ]
 LATEST = MIGRATIONS[-1][0]
 
