@@ -12,18 +12,15 @@ from db.models import User
 DemoAccounts = list[tuple[str, str, str]]
 
 
-class KioskApp(App[None]):
+class KioskApp(App[None], inherit_bindings=False):
     """One terminal of the bureau's kiosk. `user` is whoever is logged in (None at the login screen)."""
 
     CSS_PATH = Path(__file__).with_name("kiosk.tcss")
     ENABLE_COMMAND_PALETTE = False  # a kiosk: no hidden command surface
     TITLE = "双随机抽查终端"
 
-    BINDINGS = [
-        # Not shown in the footer: a logged-in user logs out instead; the login screen shows it.
-        Binding("ctrl+q", "quit", "退出程序", show=False, priority=True, id="app.quit",
-                tooltip="关闭终端程序"),
-    ]
+    # No app-wide quit key: a kiosk is left by logging out; only the login screen quits.
+    BINDINGS: list[Binding] = []
 
     def __init__(self, demo_accounts: DemoAccounts | None = None) -> None:
         super().__init__()

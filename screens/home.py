@@ -68,7 +68,6 @@ class HomeScreen(Screen[None]):
     BINDINGS = [
         *[Binding(e.key, f"open('{e.target}')", e.short, id=e.id, tooltip=e.tooltip)
           for e in MENU],
-        Binding("r", "refresh", "刷新", id="home.refresh", tooltip="重新统计概况数字"),
         Binding("o", "app.logout", "注销", id="home.logout", tooltip="退出登录，回到登录画面"),
     ]
 
@@ -79,7 +78,7 @@ class HomeScreen(Screen[None]):
             with Horizontal(id="home-panels"):
                 yield SummaryPanel(id="home-summary")
                 yield MenuPanel([(e.key, e.label) for e in MENU]
-                                + [("r", "刷新概况"), ("o", "注销（退出登录）")], id="home-menu")
+                                + [("o", "注销（退出登录）")], id="home-menu")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -97,10 +96,6 @@ class HomeScreen(Screen[None]):
         self.query_one("#home-user", Static).update(
             f"{getattr(self.app, 'bureau_name', '')}  ·  当前用户：{who}")
         self.query_one(SummaryPanel).show(summary())
-
-    def action_refresh(self) -> None:
-        self.refresh_summary()
-        self.notify("概况已刷新。", timeout=2)
 
     def action_open(self, target: str) -> None:
         screen = load_screen(target)

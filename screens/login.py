@@ -17,6 +17,8 @@ class LoginScreen(Screen[None]):
 
     AUTO_FOCUS = "#username"
     BINDINGS = [
+        Binding("tab", "app.focus_next", "下一栏", key_display="Tab", id="login.next",
+                tooltip="在用户名和密码之间切换"),
         Binding("ctrl+q", "app.quit", "退出程序", key_display="Ctrl+Q", id="login.quit",
                 tooltip="关闭终端程序"),
     ]
@@ -28,8 +30,7 @@ class LoginScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         with Vertical(id="login-box"):
-            yield Static(getattr(self.app, "bureau_name", "") or "双随机抽查终端", id="login-title")
-            yield Static("双随机、一公开 抽查终端 · 请登录", id="login-subtitle")
+            yield Static("双随机、一公开 抽查终端 · 请登录", id="login-title")
             yield LoginForm()
             if self.demo_accounts:
                 yield Static("演示账号（仅演示数据库）：", id="demo-caption")

@@ -3,12 +3,22 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
 from db.models import User
 from kiosk.errors import UserError
+
+
+class LoginInput(Input):
+    """An Input whose Enter shows in the footer (the stock one hides it)."""
+
+    BINDINGS = [
+        Binding("enter", "submit", "确认", key_display="Enter", id="login.enter",
+                tooltip="用户名处回车转到密码，密码处回车登录"),
+    ]
 
 
 class LoginForm(Vertical):
@@ -20,15 +30,17 @@ class LoginForm(Vertical):
         width: 100%;
     }
     LoginForm .login-row {
-        height: 3;
+        height: 1;
+        margin-bottom: 1;
     }
     LoginForm .login-label {
         width: 10;
-        padding: 1 1 0 0;
+        padding-right: 1;
         text-align: right;
     }
     LoginForm Input {
         width: 1fr;
+        max-width: 40;
     }
     LoginForm #login-error {
         height: auto;
@@ -47,10 +59,11 @@ class LoginForm(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="login-row"):
             yield Label("用户名", classes="login-label")
-            yield Input(placeholder="输入用户名后按回车", id="username")
+            yield LoginInput(placeholder="输入用户名后按回车", id="username", compact=True)
         with Horizontal(classes="login-row"):
             yield Label("密码", classes="login-label")
-            yield Input(placeholder="输入密码后按回车登录", password=True, id="password")
+            yield LoginInput(placeholder="输入密码后按回车登录", password=True, id="password",
+                        compact=True)
         yield Static("", id="login-error")
 
     def focus_first(self) -> None:
