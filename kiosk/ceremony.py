@@ -319,9 +319,10 @@ def prepare(task_code: str | int, operator: str, *, terminal: str = TERMINAL_ID,
         task.state = "drawing"
         task.save()
         audit.record(operator, "draw.prepare", "draw", draw.id, task=task.code,
-                     attempt=draw.attempt_no, pool=len(frozen.pool),
-                     inspectors=len(frozen.inspectors), conflicts=len(frozen.conflicts),
-                     excluded_recent=frozen.excluded_recent, **digests)
+                     attempt=draw.attempt_no, pool_size=len(frozen.pool),
+                     inspector_count=len(frozen.inspectors),
+                     conflict_count=len(frozen.conflicts),
+                     excluded_recent=frozen.excluded_recent, digests=digests)
     _frozen_cache[draw.id] = frozen
     return draw
 

@@ -94,7 +94,7 @@ def test_user_errors_are_one_sentence_without_traceback(demo_db, tmp_path):
               "--db", demo_db, check=1)
     assert "第十八条" in p.stderr and "Traceback" not in p.stderr
     bad = tmp_path / "targets.csv"
-    bad.write_text("统一社会信用代码,单位名称\n123,坏\n", encoding="utf-8")
+    bad.write_text("统一社会信用代码,单位名称,类别\n123,坏,劳务派遣单位\n", encoding="utf-8")
     p = kiosk("import", "targets", bad, "--db", demo_db)
     assert p.returncode != 0 and "第2行" in p.stderr and "Traceback" not in p.stderr
     p = kiosk("frobnicate")
