@@ -1,4 +1,4 @@
-"""Keyboard-only dialogs of the draw ceremony: yes/no, a required reason, an on-the-spot recusal."""
+"""Keyboard-only dialogs of the draw ceremony: a required reason, an on-the-spot recusal."""
 from __future__ import annotations
 
 from textual import on
@@ -33,33 +33,6 @@ _MODAL_CSS = """
     color: $error;
 }}
 """
-
-
-class CeremonyConfirmModal(ModalScreen[bool]):
-    """A yes/no question; y/Enter answer yes, n/Escape answer no."""
-
-    DEFAULT_CSS = _MODAL_CSS.format(name="CeremonyConfirmModal")
-    BINDINGS = [
-        Binding("y,enter", "answer(True)", "确定", id="ceremony.confirm.yes",
-                tooltip="回答“是”"),
-        Binding("n,escape", "answer(False)", "取消", id="ceremony.confirm.no",
-                tooltip="回答“否”，返回"),
-    ]
-
-    def __init__(self, message: str, title: str = "请确认") -> None:
-        super().__init__()
-        self.message = message
-        self.title_text = title
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(self.title_text, classes="title")
-            yield Label(self.message, id="confirm-message")
-            yield Label("按 y 或 Enter 确定，按 n 或 Esc 取消。", classes="hint")
-        yield Footer()
-
-    def action_answer(self, value: bool) -> None:
-        self.dismiss(value)
 
 
 class ReasonModal(ModalScreen[str | None]):
