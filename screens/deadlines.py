@@ -58,13 +58,13 @@ class DeadlinesScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.rows = reports.visible_deadlines(self.user)
-        self._render()
+        self._fill_table()
 
     def action_toggle(self) -> None:
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
-        self._render()
+        self._fill_table()
 
-    def _render(self) -> None:
+    def _fill_table(self) -> None:
         table = self.query_one("#deadlines-table", DataTable)
         table.clear(columns=True)
         self.query_one("#deadlines-caption", Static).update(VIEW_CAPTIONS[self.view])

@@ -62,19 +62,19 @@ class ReviewScreen(Screen[None]):
         if self.user is None or self.user.role not in REVIEW_ROLES:
             self.app.require_login(self._logged_in, prompt="审核报告：请审核人登录")
         else:
-            self.refresh_tables()
+            self.refresh_tables(say_empty=True)
 
     def _logged_in(self, user: User | None) -> None:
         if user is None or user.role not in REVIEW_ROLES:
             self._say("只有审核人、局领导或管理员可以审核报告。", error=True)
             return
-        self.refresh_tables()
+        self.refresh_tables(say_empty=True)
 
     def on_screen_resume(self) -> None:
         if self.user is not None and self.user.role in REVIEW_ROLES:
             self.refresh_tables()
 
-    def refresh_tables(self) -> None:
+    def refresh_tables(self, say_empty: bool = False) -> None:
         table = self.query_one("#review-table", DataTable)
         row = table.cursor_row
         table.clear()
@@ -98,7 +98,7 @@ class ReviewScreen(Screen[None]):
             state = f"已超期 {-days} 天" if days < 0 else f"剩 {days} 天"
             rt.add_row(a.task_code, a.target.name, rect.deadline.isoformat(), state)
             self._rect_ids.append(rect.id)
-        if not self._report_ids and not self._rect_ids:
+        if say_empty and not self._report_ids and not self._rect_ids:
             self._say("暂无待审核的报告。")
         table.focus()
 
