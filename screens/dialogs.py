@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Static, TextArea
+from textual.widgets import Button, Footer, Input, Static, TextArea
 
 from kiosk.errors import UserError
 
@@ -101,7 +101,7 @@ class _FileModal(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-tall"):
             yield Static(self.heading.format(label=self.kind_label), classes="dialog-title")
-            yield Label(self.hint)
+            yield Static(self.hint, classes="dialog-hint")
             yield Input(self.initial_path, placeholder="文件路径", id="file-path")
             yield Static("", id="file-status")
             yield TextArea("", read_only=True, soft_wrap=True, id="file-problems")

@@ -23,6 +23,13 @@ KIND_LABELS = {
     "inspections": "他部门检查结果",
 }
 
+# Names the search rows carry besides the file's columns, shown next to the code they explain.
+EXTRA_COLUMNS = {
+    "conflicts": [("inspector_name", "姓名", "cert_no"), ("target_name", "单位名称", "uscc")],
+    "trainings": [("inspector_name", "姓名", "cert_no")],
+    "inspections": [("target_name", "单位名称", "uscc")],
+}
+
 SEARCH_DELAY = 0.15  # seconds of quiet typing before a search runs
 MAX_CELL = 40  # cells beyond this are cut in the table (Enter shows the whole record)
 
@@ -40,6 +47,27 @@ def cell(value: object) -> str:
 
 def page_count(total: int, page_size: int) -> int:
     return max(1, -(-total // page_size))
+
+
+def display_columns(kind: str) -> list[tuple[str, str]]:
+    from kiosk import registry
+
+    cols = list(registry.columns(kind))
+    for field, label, after in EXTRA_COLUMNS.get(kind, []):
+        at = next((i + 1 for i, (f, _) in enumerate(cols) if f == after), len(cols))
+        cols.insert(at, (field, label))
+    return cols
+
+
+def count_matches(kind: str, text: str) -> tuple[int, bool]:
+    """(matches, capped): a search may stop counting at the registry's cap to stay fast."""
+    from kiosk import registry
+
+    capped = getattr(registry, "count_capped", None)
+    if capped is not None:
+        n, was_capped = capped(kind, text)
+        return int(n), bool(was_capped)
+    return int(registry.count(kind, text)), False
 
 
 class RegistryScreen(Screen[None]):
@@ -65,16 +93,15 @@ class RegistryScreen(Screen[None]):
     ]
 
     def __init__(self, kind: str) -> None:
-        from kiosk import registry
-
         super().__init__()
         self.kind = kind
         self.label = KIND_LABELS.get(kind, kind)
-        self.columns: list[tuple[str, str]] = list(registry.columns(kind))
+        self.columns: list[tuple[str, str]] = display_columns(kind)
         self.text = ""  # the search text of the page on screen
         self.page = 0
         self.page_size = 15
         self.total: int | None = None
+        self.capped = False  # the search count stopped at the registry's cap
         self.rows: list[dict] = []
         self._search_timer: Timer | None = None
         self._generation = 0  # results of an older request are dropped
@@ -123,20 +150,20 @@ class RegistryScreen(Screen[None]):
         worker = get_current_worker()
         # Each worker is its own thread with its own connection: close it when done.
         with database.connection_context():
-            total = registry.count(self.kind, text) if count else self.total
+            total, capped = count_matches(self.kind, text) if count else (self.total, self.capped)
             if worker.is_cancelled:
                 return
             if last and total is not None:
                 page = page_count(total, size) - 1
             rows = registry.search(self.kind, text, offset=page * size, limit=size)
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._apply, generation, text, page, total, rows)
+            self.app.call_from_thread(self._apply, generation, text, page, total, capped, rows)
 
-    def _apply(self, generation: int, text: str, page: int, total: int | None,
+    def _apply(self, generation: int, text: str, page: int, total: int | None, capped: bool,
                rows: list[dict]) -> None:
         if generation != self._generation:
             return
-        self.text, self.page, self.total, self.rows = text, page, total, rows
+        self.text, self.page, self.total, self.capped, self.rows = text, page, total, capped, rows
         table = self.query_one(PageTable)
         table.clear()
         for row in rows:
@@ -152,7 +179,8 @@ class RegistryScreen(Screen[None]):
             status.update(f"{where}没有记录 · 共 0 条")
             return
         pages = page_count(total, self.page_size)
-        status.update(f"{where}第 {self.page + 1}/{pages} 页 · 共 {total} 条")
+        more = "+" if self.capped else ""
+        status.update(f"{where}第 {self.page + 1}/{pages}{more} 页 · 共 {total}{more} 条")
 
     # --- search ------------------------------------------------------------------------------
 

@@ -200,14 +200,14 @@ async def test_target_search_and_paging(store):
         assert first_cells(app, uscc_col) == before
 
         # Typing searches after a short pause, without Enter.
-        await pilot.press("slash", *"007")
+        await pilot.press("slash", *"甲007")
         await pilot.pause(0.4)
         await settle(pilot)
         assert first_cells(app, uscc_col) == [target_code(7)]
         assert "共 1 条" in status_text(app)
 
         # Enter searches at once; an empty search brings every row back.
-        await pilot.press(*["backspace"] * 3, "enter")
+        await pilot.press(*["backspace"] * 4, "enter")
         await settle(pilot)
         assert status_text(app) == f"第 1/{pages} 页 · 共 {N_TARGETS} 条"
         assert app.screen.query_one("#registry-table").has_focus
