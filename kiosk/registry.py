@@ -183,6 +183,7 @@ class _Bad(Exception):
     pass
 
 
+_CTRL = re.compile(r"[\t\n\r]")
 _DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _DT_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
@@ -444,22 +445,38 @@ def _parse_file(k: Kind, path: Path):
     if problems:
         return [], [], problems
     width = max(colmap) + 1
+    plan = [(i, c, c.field, c.type == "text", c.required, c.max_len or 0)
+            for i, c in sorted(colmap.items())]
     records: list[tuple[int, dict]] = []
     seen_keys: dict[tuple, int] = {}
     key_cols = [k.col(f) for f in k.key]
     for line, cells in rows:
-        if all(_text(v).strip() == "" for v in cells):
+        n = len(cells)
+        if not any(v is not None and str(v).strip() for v in cells):
             continue
         rec: dict = {}
         bad = False
-        for i, c in colmap.items():
+        for i, c, f, plain, required, max_len in plan:
+            raw = cells[i] if i < n else None
+            if plain and raw.__class__ is str and not _CTRL.search(raw):
+                # Fast path for the common case: a text cell read from CSV.
+                v = raw.strip()
+                if not v:
+                    if required:
+                        problems.append((line, f"缺少必填项“{c.label}”"))
+                        bad = True
+                    v = None
+                elif max_len and len(v) > max_len:
+                    problems.append((line, f"“{c.label}”过长（最多 {max_len} 字）"))
+                    bad = True
+                rec[f] = v
+                continue
             try:
-                rec[c.field] = _parse_cell(c, cells[i] if i < len(cells) else None)
+                rec[f] = _parse_cell(c, raw)
             except _Bad as e:
                 problems.append((line, str(e)))
                 bad = True
-        extra = [v for v in cells[width:] if _text(v).strip()]
-        if extra and any(i not in colmap for i in range(width, len(cells)) if _text(cells[i]).strip()):
+        if n > width and any(_text(v).strip() for v in cells[width:]):
             problems.append((line, "有单元格不在任何列名之下"))
             bad = True
         if bad:
@@ -586,18 +603,50 @@ def _write_upsert(k: Kind, present: list[str], recs: list[dict], refs: dict) -> 
     before = model.select().count()
     if k.name in ("inspectors", "targets"):
         fields = fields + ["updated_at"]
-    cols = [getattr(model, f) for f in fields]
-    for batch in _chunks(rows, BATCH):
-        q = model.insert_many([tuple(r[f] for f in fields) for r in batch], fields=cols)
-        if updates:
-            q = q.on_conflict(conflict_target=conflict_target,
-                              update={getattr(model, f): getattr(EXCLUDED, getattr(model, f).column_name)
-                                      for f in updates})
-        else:
-            q = q.on_conflict_ignore()
-        q.execute()
+    _upsert(model, fields, [f for f in conflict_target], updates, rows)
     inserted = model.select().count() - before
     return inserted, len(rows) - inserted
+
+
+def _db_value(v, sqlite: bool):
+    if sqlite:
+        if isinstance(v, dt.datetime):
+            return v.isoformat(sep=" ")
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, bool):
+            return int(v)
+    return v
+
+
+def _upsert(model, fields: list[str], conflict_target: list, updates: list[str],
+            rows: list[dict]) -> None:
+    """INSERT … ON CONFLICT DO UPDATE in batches through the driver's executemany: building
+    100k rows through the query builder costs several times the write itself."""
+    db = database.obj
+    sqlite = isinstance(db, peewee.SqliteDatabase)
+    meta = model._meta
+    cols = [meta.fields[f].column_name for f in fields]
+    def q(name: str) -> str:
+        return f'"{name}"'
+    target = ", ".join(q(f.column_name) for f in conflict_target)
+    if updates:
+        sets = ", ".join(f"{q(meta.fields[f].column_name)} = excluded.{q(meta.fields[f].column_name)}"
+                         for f in updates)
+        tail = f"ON CONFLICT ({target}) DO UPDATE SET {sets}"
+    else:
+        tail = f"ON CONFLICT ({target}) DO NOTHING"
+    sql = (f"INSERT INTO {q(meta.table_name)} ({', '.join(q(c) for c in cols)}) "
+           f"VALUES ({', '.join([db.param] * len(cols))}) {tail}")
+    cursor = db.cursor()
+    for batch in _chunks(rows, BATCH * 10):
+        params = [tuple(_db_value(r[f], sqlite) for f in fields) for r in batch]
+        if sqlite:
+            cursor.executemany(sql, params)
+        else:
+            from psycopg2.extras import execute_batch
+
+            execute_batch(cursor, sql, params, page_size=BATCH)
 
 
 def _item_strata(item_id: int) -> list[tuple[str, str, int]]:
@@ -814,7 +863,7 @@ def _target_query(text: str, fields):
     if fts_terms:
         match = " AND ".join(_fts_phrase(t) for t in fts_terms)
         q = q.where(Target.id.in_(peewee.SQL(
-            "SELECT rowid FROM target_fts WHERE target_fts MATCH ?", [match])))
+            "(SELECT rowid FROM target_fts WHERE target_fts MATCH ?)", [match])))
     if where is not None:
         q = q.where(where)
     return q
