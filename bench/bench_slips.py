@@ -1,0 +1,102 @@
+"""Slip figures: 1,000 slips in one PDF (target <= 10 s) and resolving a payload (<= 200 ms)."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+N_SLIPS = int(os.environ.get("BENCH_SLIPS", "1000"))
+N_RESOLVE = int(os.environ.get("BENCH_RESOLVE", "2000"))
+
+
+def build_store(tmp: Path, n: int) -> int:
+    """A store with one sealed draw of n assignments (teams of 2); returns the draw id."""
+    from db import connect
+    from db.models import (Assignment, AssignmentMember, Draw, Inspector, Item, PlanTask,
+                           Target)
+    from kiosk.store import write_tx
+
+    connect(tmp / "bench.sqlite3")
+    with write_tx():
+        item = Item.create(code="RS-01", name="用人单位遵守劳动用工和社会保险法律法规情况的检查",
+                           legal_basis="《劳动保障监察条例》第十条、第十一条；《中华人民共和国社会保险法》"
+                                       "第七十七条；《河南省劳动保障监察条例》第十二条",
+                           content="劳动合同\n工资支付\n社会保险", category="企业",
+                           lead_office="劳动保障监察大队")
+        task = PlanTask.create(code="2026-RS-01-2", year=2026, item=item, round_no=2,
+                               planned_month=7)
+        draw = Draw.create(task=task, attempt_no=1, state="sealed", operator="op",
+                           pool_digest="a" * 64, inspectors_digest="b" * 64,
+                           conflicts_digest="c" * 64, strata_json="{}", seed="f" * 64,
+                           sealed_at=dt.datetime(2026, 7, 14, 10, 0))
+        Inspector.insert_many([{"cert_no": f"411623{i:05d}", "name": f"检查员{i:03d}",
+                                "office": "劳动保障监察大队"} for i in range(300)]).execute()
+        insp = [i for (i,) in Inspector.select(Inspector.id).tuples()]
+        rows = [{"uscc": f"91411623MA{i:07d}X", "name": f"商水县第{i}号纺织服装有限责任公司",
+                 "category": "企业", "address": f"商水县城关乡阳城大道{i}号院内{i % 7 + 1}号楼"}
+                for i in range(n)]
+        for i in range(0, n, 500):
+            Target.insert_many(rows[i:i + 500]).execute()
+        tids = [t for (t,) in Target.select(Target.id).order_by(Target.id).tuples()]
+        arows = [{"draw": draw.id, "position": k, "task_code": f"2026-07-{k + 1:04d}",
+                  "target": tids[k], "stratum": "一般"} for k in range(n)]
+        for i in range(0, n, 500):
+            Assignment.insert_many(arows[i:i + 500]).execute()
+        aids = [a for (a,) in Assignment.select(Assignment.id).order_by(Assignment.position)
+                .tuples()]
+        mrows = [{"assignment": a, "inspector": insp[(2 * k + j) % len(insp)], "position": j}
+                 for k, a in enumerate(aids) for j in range(2)]
+        for i in range(0, len(mrows), 500):
+            AssignmentMember.insert_many(mrows[i:i + 500]).execute()
+    return draw.id
+
+
+def main() -> None:
+    from db.models import Assignment
+    from kiosk import slips
+    from kiosk.errors import UserError
+
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        os.environ.setdefault("KIOSK_DATA_DIR", str(tmp / "files"))
+        draw_id = build_store(tmp, N_SLIPS)
+        t0 = time.perf_counter()
+        out = slips.render_slips(draw_id, tmp / "slips.pdf", "bench")
+        t_pdf = time.perf_counter() - t0
+        size_mb = out.stat().st_size / 1e6
+        print(f"slips: {N_SLIPS} slips in one PDF: {t_pdf:.2f} s "
+              f"({1000 * t_pdf / N_SLIPS:.1f} ms/slip, {size_mb:.1f} MB) [target <= 10 s]")
+
+        codes = [a for a in Assignment.select().order_by(Assignment.position)]
+        payloads = [slips.payload(a) for a in codes]
+        times = []
+        for i in range(N_RESOLVE):
+            p = payloads[(i * 7919) % len(payloads)]
+            t0 = time.perf_counter()
+            slips.resolve(p + "\n")
+            times.append(time.perf_counter() - t0)
+        times.sort()
+        print(f"slips: resolve() of a valid payload, {N_RESOLVE} runs: "
+              f"mean {1000 * statistics.mean(times):.3f} ms, "
+              f"p99 {1000 * times[int(0.99 * len(times))]:.3f} ms [target <= 200 ms]")
+        refused = []
+        for p in payloads[:200]:
+            bad = p[:-3] + ("AAA" if not p.endswith("AAA") else "BBB")
+            t0 = time.perf_counter()
+            try:
+                slips.resolve(bad)
+            except UserError:
+                pass
+            refused.append(time.perf_counter() - t0)
+        print(f"slips: resolve() of a forged payload (refusal + audit event), 200 runs: "
+              f"mean {1000 * statistics.mean(refused):.3f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,479 @@
+"""Printed matter: an fpdf2 base with an embedded CJK font, QR codes, and sending PDFs to `lp`."""
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from fpdf import FPDF
+
+from kiosk import settings
+from kiosk.errors import UserError
+
+FONT_MISSING = "未找到中文字体：请安装 fonts-noto-cjk（或 fonts-wqy-zenhei），或用 KIOSK_CJK_FONT 指定字体文件。"
+
+KNOWN_FONT_PATHS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+)
+
+# Paper sizes in millimetres (fpdf2's own names warn about A5 in 2.8).
+PAPER_MM = {
+    "A3": (297.0, 420.0),
+    "A4": (210.0, 297.0),
+    "A5": (148.0, 210.0),
+    "A6": (105.0, 148.0),
+    "B5": (176.0, 250.0),
+    "LETTER": (215.9, 279.4),
+}
+
+CJK = "cjk"  # the family name every KioskPDF registers
+
+
+@dataclass(frozen=True)
+class FontFace:
+    path: Path
+    index: int = 0  # face number inside a .ttc collection
+
+
+def _collection_index(path: Path) -> int:
+    """The Simplified Chinese face of a .ttc (Noto CJK puts JP first), else the first face."""
+    if path.suffix.lower() not in (".ttc", ".otc"):
+        return 0
+    try:
+        from fontTools.ttLib import TTCollection
+
+        coll = TTCollection(str(path), lazy=True)
+        names = []
+        for font in coll.fonts:
+            name = font["name"].getDebugName(1) or ""
+            names.append(name)
+        for want in (" SC", "Zen Hei", "Micro Hei"):
+            for i, name in enumerate(names):
+                if want in name and "Mono" not in name:
+                    return i
+    except Exception:  # an unreadable collection: let fpdf2 report it on embedding
+        pass
+    return 0
+
+
+def _fc(args: list[str]) -> str:
+    exe = shutil.which(args[0])
+    if not exe:
+        return ""
+    try:
+        return subprocess.run([exe, *args[1:]], capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _looks_cjk(family: str, path: str) -> bool:
+    s = (family + " " + os.path.basename(path)).lower()
+    return any(k in s for k in ("cjk", "wenquanyi", "wqy", "source han", "sourcehan",
+                                "noto sans sc", "noto serif sc", "simsun", "simhei",
+                                "droid sans fallback", "ar pl"))
+
+
+@functools.lru_cache(maxsize=8)
+def _find_face(env_value: str) -> FontFace:
+    if env_value:
+        p = Path(env_value).expanduser()
+        if not p.is_file():
+            raise UserError(f"KIOSK_CJK_FONT 指向的字体文件不存在：{env_value}。请改正该路径，"
+                            "或安装 fonts-noto-cjk（或 fonts-wqy-zenhei）。")
+        return FontFace(p, _collection_index(p))
+    # fc-match always answers with *some* font; only take it when it is a CJK one.
+    out = _fc(["fc-match", "-f", "%{file}|%{index}|%{family}", "Noto Sans CJK SC"])
+    if out.count("|") >= 2:
+        file, index, family = out.split("|", 2)
+        if file and Path(file).is_file() and _looks_cjk(family, file):
+            return FontFace(Path(file), int(index or 0))
+    listing = _fc(["fc-list", ":lang=zh-cn", "-f", "%{file}|%{index}|%{family}\n"])
+    best: tuple[int, FontFace] | None = None
+    prefs = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei")
+    for line in listing.splitlines():
+        if line.count("|") < 2:
+            continue
+        file, index, family = line.split("|", 2)
+        if not Path(file).is_file() or "Mono" in family or not file.lower().endswith(
+                (".ttf", ".ttc", ".otf", ".otc")):
+            continue
+        rank = next((i for i, p in enumerate(prefs) if p in family), len(prefs))
+        if best is None or rank < best[0]:
+            best = (rank, FontFace(Path(file), int(index or 0)))
+    if best is not None:
+        return best[1]
+    for known in KNOWN_FONT_PATHS:
+        p = Path(known)
+        if p.is_file():
+            return FontFace(p, _collection_index(p))
+    raise UserError(FONT_MISSING)
+
+
+def find_cjk_face() -> FontFace:
+    """The CJK font file and its face number; UserError naming the package when none."""
+    return _find_face(os.environ.get("KIOSK_CJK_FONT", ""))
+
+
+def find_cjk_font() -> Path:
+    """The CJK font file: KIOSK_CJK_FONT, then fontconfig, then the usual Debian paths."""
+    return find_cjk_face().path
+
+
+def _bold_face(regular: FontFace) -> FontFace | None:
+    name = regular.path.name
+    if "Regular" in name:
+        bold = regular.path.with_name(name.replace("Regular", "Bold"))
+        if bold.is_file():
+            return FontFace(bold, regular.index)
+    return None
+
+
+def paper_size(name: str) -> tuple[float, float]:
+    """(width, height) in mm of a paper name (A4, A5, …) or 'WxH' in millimetres."""
+    key = name.strip().upper()
+    if key in PAPER_MM:
+        return PAPER_MM[key]
+    if "X" in key:
+        try:
+            w, h = (float(v) for v in key.split("X", 1))
+            if 50 <= w <= 1000 and 50 <= h <= 1000:
+                return (w, h)
+        except ValueError:
+            pass
+    raise UserError(f"纸张规格“{name}”无法识别：请用 A4、A5 或 宽x高（毫米）。")
+
+
+class KioskPDF(FPDF):
+    """An official-looking page: the bureau's name on top, page numbers below, a CJK font.
+
+    `format` is a paper name ('A4', 'A5', …); None takes the 'paper' setting. Text helpers
+    keep to the CJK family (`self.cjk_family`); hex digests use the built-in Courier.
+    """
+
+    cjk_family = CJK
+
+    def __init__(self, format: str | None = None, orientation: str = "P", *,
+                 doc_title: str = "", bureau: str | None = None) -> None:
+        face = find_cjk_face()  # before any page: a missing font fails fast
+        paper = format or settings.get("paper") or "A4"
+        super().__init__(orientation=orientation, unit="mm", format=paper_size(paper))
+        self.paper = paper.upper()
+        self.bureau = settings.get("bureau_name") if bureau is None else bureau
+        self.doc_title = doc_title
+        self.footer_note = ""
+        small = self.w < 160
+        self.set_margins(12 if small else 20, 14 if small else 18, 12 if small else 20)
+        self.footer_height = 14 if small else 18
+        self.set_auto_page_break(True, margin=self.footer_height)
+        self.add_font(CJK, "", str(face.path), collection_font_number=face.index)
+        bold = _bold_face(face) or face
+        self.add_font(CJK, "B", str(bold.path), collection_font_number=bold.index)
+        self.has_real_bold = bold is not face
+        self._wrap_cache: dict[tuple, list[str]] = {}
+        self.set_title(doc_title or self.bureau)
+        self.set_author(self.bureau)
+        self.set_creator("双随机 kiosk")
+        self.set_font(CJK, size=10)
+
+    # ------------------------------------------------------------ page furniture
+
+    def header(self) -> None:
+        self.set_font(CJK, size=8.5)
+        self.set_text_color(60)
+        self.set_y(self.t_margin - 8)
+        self.cell(self.epw / 2, 5, self.bureau, align="L")
+        self.cell(self.epw / 2, 5, self.doc_title, align="R")
+        self.set_draw_color(120)
+        self.set_line_width(0.3)
+        y = self.t_margin - 2.5
+        self.line(self.l_margin, y, self.w - self.r_margin, y)
+        self.set_text_color(0)
+        self.set_draw_color(0)
+        self.set_xy(self.l_margin, self.t_margin)
+
+    def footer(self) -> None:
+        self.set_y(self.h - self.footer_height + 3)
+        self.set_font(CJK, size=7.5)
+        self.set_text_color(90)
+        if self.footer_note:
+            self.cell(self.epw * 0.7, 4, self.footer_note, align="L")
+            self.cell(self.epw * 0.3, 4, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align="R")
+        else:
+            self.cell(self.epw, 4, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align="C")
+        self.set_text_color(0)
+
+    # ------------------------------------------------------------ text helpers
+
+    def font(self, size: float, bold: bool = False) -> None:
+        self.set_font(CJK, "B" if bold else "", size=size)
+
+    def title(self, text: str, subtitle: str = "", size: float = 18) -> None:
+        """A centred document title, optionally with a smaller line under it."""
+        self.font(size, bold=True)
+        self.cell(self.epw, size * 0.55, text, align="C", new_x="LMARGIN", new_y="NEXT")
+        if subtitle:
+            self.font(9.5)
+            self.cell(self.epw, 5.5, subtitle, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.ln(2)
+
+    def section(self, text: str, size: float = 11.5) -> None:
+        """A shaded section heading across the page."""
+        if self.will_page_break(12):
+            self.add_page()
+        self.ln(1.5)
+        self.set_fill_color(232)
+        self.font(size, bold=True)
+        self.cell(self.epw, size * 0.6, " " + text, fill=True, new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        """Lines of text in the current font that fit in width mm (repeated texts cached)."""
+        out: list[str] = []
+        for para in str(text).split("\n"):
+            if self.get_string_width(para) <= width:
+                out.append(para)
+                continue
+            key = (self.font_family, self.font_style, self.font_size_pt, round(width, 2), para)
+            lines = self._wrap_cache.get(key)
+            if lines is None:
+                lines = self.multi_cell(width + 2 * self.c_margin, 4, para, dry_run=True,
+                                        output="LINES")
+                self._wrap_cache[key] = lines
+            out.extend(lines)
+        return out
+
+    def cut(self, lines: list[str], width: float, max_lines: int | None) -> list[str]:
+        """At most max_lines lines, the last one ending in an ellipsis when text was cut."""
+        if not max_lines or len(lines) <= max_lines:
+            return lines
+        kept = lines[:max_lines]
+        ellipsis = "…" if self.is_ttf_font else "..."
+        last = kept[-1]
+        while last and self.get_string_width(last + ellipsis) > width:
+            last = last[:-1]
+        kept[-1] = last + ellipsis
+        return kept
+
+    def text_lines(self, lines: list[str], x: float, y: float, line_h: float,
+                   width: float | None = None, align: str = "L") -> float:
+        """Draw lines from top y (no page breaks); returns the y under the last line."""
+        baseline = line_h / 2 + self.font_size * 0.36
+        for i, line in enumerate(lines):
+            lx = x
+            if align == "C" and width:
+                lx = x + (width - self.get_string_width(line)) / 2
+            elif align == "R" and width:
+                lx = x + width - self.get_string_width(line)
+            self.text(lx, y + i * line_h + baseline, line)
+        return y + len(lines) * line_h
+
+    def kv(self, label: str, value: str, *, label_w: float = 30, size: float = 10,
+           line_h: float | None = None, max_lines: int | None = None,
+           mono: bool = False) -> None:
+        """A bordered table row: a shaded label cell and a wrapped value cell."""
+        line_h = line_h or size * 0.5
+        pad = 1.4
+        value_w = self.epw - label_w
+        value = "—" if value in (None, "") else str(value)
+        if mono:
+            self.set_font("Courier", size=size)
+        else:
+            self.font(size)
+        lines = self.cut(self.wrap(value, value_w - 2 * pad), value_w - 2 * pad, max_lines)
+        h = max(1, len(lines)) * line_h + 2 * pad * 0.6
+        if self.auto_page_break and self.will_page_break(h):
+            self.add_page()
+        x, y = self.l_margin, self.get_y()
+        self.set_fill_color(243)
+        self.rect(x, y, label_w, h, style="DF")
+        self.rect(x + label_w, y, value_w, h)
+        self.text_lines(lines, x + label_w + pad, y + pad * 0.6, line_h)
+        self.font(size)
+        llines = self.wrap(label, label_w - 2)
+        top = y + (h - len(llines) * line_h) / 2
+        self.text_lines(llines, x, top, line_h, width=label_w, align="C")
+        self.set_xy(x, y + h)
+
+    def para(self, text: str, size: float = 9.5, line_h: float | None = None,
+             mono: bool = False) -> None:
+        """A wrapped paragraph across the page."""
+        if mono:
+            self.set_font("Courier", size=size)
+        else:
+            self.font(size)
+        self.multi_cell(self.epw, line_h or size * 0.52, text, align="L",
+                        new_x="LMARGIN", new_y="NEXT")
+        self.font(size)
+
+    def signature_lines(self, labels: list[str], per_row: int = 2, size: float = 10) -> None:
+        """Blank lines to sign on, with the date; one per label."""
+        col = self.epw / per_row
+        rows = [labels[i:i + per_row] for i in range(0, len(labels), per_row)]
+        for row in rows:
+            if self.auto_page_break and self.will_page_break(14):
+                self.add_page()
+            y = self.get_y() + 9
+            for k, label in enumerate(row):
+                x = self.l_margin + k * col
+                self.font(size)
+                lw = min(self.get_string_width(label) + 2, col * 0.5)
+                self.text(x, y - 1, label)
+                self.line(x + lw, y, x + col - 4, y)
+                self.font(7)
+                self.text_lines(["签名 / 日期"], x + lw, y + 0.5, 3.5, width=col - lw - 4,
+                                align="C")
+            self.font(size)
+            self.set_xy(self.l_margin, y + 5)
+
+    def qr(self, payload: str, x: float, y: float, size: float, border: int = 4) -> None:
+        """The payload as a QR code, size mm square with a white quiet zone of `border` modules.
+
+        Drawn as vector runs rather than an embedded bitmap: sharp on any printer, and
+        about ten times faster than an image per slip when printing 1,000 of them."""
+        modules = qr_matrix(payload)
+        n = len(modules)
+        unit = size / (n + 2 * border)
+        self.set_fill_color(255)
+        self.rect(x, y, size, size, style="F")
+        self.set_fill_color(0)
+        x0, y0 = x + border * unit, y + border * unit
+        for r, row in enumerate(modules):
+            c = 0
+            while c < n:
+                if row[c]:
+                    start = c
+                    while c < n and row[c]:
+                        c += 1
+                    # a hair of overlap so no white seam shows between runs
+                    self.rect(x0 + start * unit, y0 + r * unit, (c - start) * unit,
+                              unit + 0.02, style="F")
+                else:
+                    c += 1
+
+
+_RUN5 = re.compile(r"0{5,}|1{5,}")
+_data_masks: dict[int, list[list[int]]] = {}  # version -> per mask pattern, row bitmasks
+
+
+def _mask_rows(version: int) -> list[list[int]]:
+    """Per mask pattern, each row's data modules the mask flips, as an int (bit n-1-col)."""
+    if version in _data_masks:
+        return _data_masks[version]
+    from qrcode import util
+    from qrcode.main import precomputed_qr_blanks
+
+    n = version * 4 + 17
+    blank = precomputed_qr_blanks[version]
+    reserved = set()
+    for i in range(9):  # format information around the finders
+        reserved |= {(8, i), (i, 8)}
+    for i in range(8):
+        reserved |= {(8, n - 1 - i), (n - 1 - i, 8)}
+    if version >= 7:  # version information blocks
+        for i in range(18):
+            reserved |= {(i // 3, i % 3 + n - 11), (i % 3 + n - 11, i // 3)}
+    out = []
+    for pattern in range(8):
+        f = util.mask_func(pattern)
+        rows = []
+        for r in range(n):
+            bits = 0
+            for c in range(n):
+                if blank[r][c] is None and (r, c) not in reserved and f(r, c):
+                    bits |= 1 << (n - 1 - c)
+            rows.append(bits)
+        out.append(rows)
+    _data_masks[version] = out
+    return out
+
+
+def _penalty(rows: list[int], n: int) -> int:
+    """ISO 18004 mask penalty (N1–N4) on rows given as ints."""
+    full = (1 << n) - 1
+    strs = [format(r, f"0{n}b") for r in rows]
+    p = 0
+    for s in strs + ["".join(col) for col in zip(*strs)]:
+        for m in _RUN5.finditer(s):
+            p += len(m.group()) - 2
+        p += 40 * (s.count("10111010000") + s.count("00001011101"))
+    for a, b in zip(rows, rows[1:]):
+        same = ~(a ^ b) & full
+        p += 3 * (same & (same >> 1) & ~(a ^ (a >> 1)) & (full >> 1)).bit_count()
+    dark = sum(r.bit_count() for r in rows)
+    return p + 10 * (abs(dark * 100 // (n * n) - 50) // 5)
+
+
+def qr_matrix(payload: str) -> list[list[bool]]:
+    """The QR modules (True = dark) at error correction M, the mask chosen by penalty.
+
+    qrcode's own mask search redraws the symbol eight times (~20 ms); flipping the data
+    modules as ints gives the same choice in a few ms, which matters for 1,000 slips."""
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
+    q = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
+    q.add_data(payload)
+    q.best_fit()
+    q.makeImpl(False, 0)
+    n = q.modules_count
+    base = [sum(1 << (n - 1 - c) for c, v in enumerate(row) if v) for row in q.modules]
+    masks = _mask_rows(q.version)
+    m0 = masks[0]
+    best = min(range(8), key=lambda k: (
+        _penalty([b ^ x ^ y for b, x, y in zip(base, m0, masks[k])], n), k))
+    if best != 0:
+        q.makeImpl(False, best)
+    return [[bool(v) for v in row] for row in q.modules]
+
+
+def qr_image(payload: str, box_size: int = 6, border: int = 4):
+    """A PIL image of the payload's QR code: error correction M, a 4-module quiet zone."""
+    from PIL import Image
+
+    modules = qr_matrix(payload)
+    n = len(modules)
+    size = n + 2 * border
+    buf = bytearray(b"\xff" * (size * size))
+    for r, row in enumerate(modules):
+        off = (r + border) * size + border
+        for c, dark in enumerate(row):
+            if dark:
+                buf[off + c] = 0
+    img = Image.frombytes("L", (size, size), bytes(buf))
+    return img.resize((size * box_size, size * box_size), Image.NEAREST).convert("1")
+
+
+def print_or_save(path: str | os.PathLike) -> str:
+    """Send the PDF to the configured printer through `lp`; a sentence naming the saved file."""
+    path = Path(path).resolve()
+    printer = settings.get("printer").strip()
+    if not printer:
+        return f"已保存 PDF：{path}（未设置打印机，请手动打印）。"
+    lp = shutil.which("lp")
+    if not lp:
+        return (f"已保存 PDF：{path}；但本机没有 lp 命令，未能送往打印机 {printer}"
+                "（请安装 cups-client）。")
+    try:
+        r = subprocess.run([lp, "-d", printer, str(path)], capture_output=True, text=True,
+                           timeout=30)
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"已保存 PDF：{path}；送往打印机 {printer} 失败：{e}。"
+    if r.returncode != 0:
+        why = (r.stderr or r.stdout).strip().splitlines()
+        return (f"已保存 PDF：{path}；送往打印机 {printer} 失败"
+                f"（{why[0] if why else 'lp 退出码 ' + str(r.returncode)}）。")
+    job = r.stdout.strip()
+    return f"已送往打印机 {printer}{'（' + job + '）' if job else ''}，PDF 保存在：{path}。"

@@ -1,0 +1,258 @@
+"""Task slips read back the way a person's scanner would: QR decoded, payload resolved, text found."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from db.models import (
+    Assignment,
+    AssignmentMember,
+    AuditEvent,
+    Draw,
+    Inspector,
+    Item,
+    PlanTask,
+    Setting,
+    Target,
+)
+from kiosk import audit, pdf, settings, slips
+from kiosk.errors import UserError
+
+pdfium = pytest.importorskip("pypdfium2")
+zxingcpp = pytest.importorskip("zxingcpp")
+
+TARGETS = [
+    ("91411623MA0001AA1X", "商水县阳城纺织有限公司", "商水县城关乡阳城大道18号"),
+    ("91411623MA0002BB2Y", "周口市汇丰建筑劳务有限公司", "商水县东城街道周商路66号"),
+    ("91411623MA0003CC3Z", "商水县邓城镇福源食品厂", "商水县邓城镇叶氏庄园东200米"),
+]
+INSPECTORS = [("41162300101", "李建国"), ("41162300102", "王秀英"), ("41162300103", "张伟"),
+              ("41162300104", "刘洋"), ("41162300105", "陈静"), ("41162300106", "赵磊")]
+
+
+def make_sealed_draw(state: str = "sealed", n: int | None = None, prefix: str = "2026-07-") -> Draw:
+    item = Item.create(code="RS-01", name="用人单位遵守劳动用工和社会保险法律法规情况的检查",
+                       legal_basis="《劳动保障监察条例》第十条、第十一条；《中华人民共和国社会保险法》第七十七条",
+                       content="劳动合同签订\n工资支付\n社会保险参保缴费", category="企业",
+                       lead_office="劳动保障监察大队")
+    task = PlanTask.create(code="2026-RS-01-2", year=2026, item=item, round_no=2, planned_month=7)
+    draw = Draw.create(task=task, attempt_no=1, state=state, operator="op1",
+                       draw_date=dt.date(2026, 7, 14), pool_digest="a" * 64,
+                       inspectors_digest="b" * 64, conflicts_digest="c" * 64,
+                       strata_json="{}", seed="5eed" + "0123456789abcdef" * 3 + "abcd"[:0] + "9" * 12,
+                       sealed_at=dt.datetime(2026, 7, 14, 10, 30) if state == "sealed" else None)
+    inspectors = [Inspector.create(cert_no=c, name=nm, office="劳动保障监察大队")
+                  for c, nm in INSPECTORS]
+    rows = TARGETS if n is None else TARGETS[:n]
+    for pos, (uscc, name, addr) in enumerate(rows):
+        t = Target.create(uscc=uscc, name=name, category="企业", address=addr)
+        a = Assignment.create(draw=draw, position=pos, task_code=f"{prefix}{pos + 1:04d}",
+                              target=t, stratum="一般")
+        for k in range(2):
+            AssignmentMember.create(assignment=a, inspector=inspectors[2 * pos + k], position=k)
+    audit.record("op1", "draw.seal", "draw", draw.id)
+    return draw
+
+
+def read_pdf(path):
+    """[(text, [qr texts])] per page, rendered at scale 2.5 like a decent phone camera."""
+    doc = pdfium.PdfDocument(str(path))
+    pages = []
+    for page in doc:
+        text = page.get_textpage().get_text_range()
+        img = page.render(scale=2.5).to_pil()
+        codes = [r.text for r in zxingcpp.read_barcodes(img)]
+        pages.append((text, codes))
+    doc.close()
+    return pages
+
+
+def refusals():
+    return [json.loads(e.detail)["reason"]
+            for e in AuditEvent.select().where(AuditEvent.action == "slips.refused")
+            .order_by(AuditEvent.seq)]
+
+
+def test_slips_read_back_and_resolve(db, tmp_path):
+    draw = make_sealed_draw()
+    out = slips.render_slips(draw.id, tmp_path / "slips.pdf", "op1")
+    data = out.read_bytes()
+    assert b"/FontFile" in data  # the CJK font is embedded, not referenced
+    pages = read_pdf(out)
+    assignments = list(Assignment.select().order_by(Assignment.position))
+    assert len(pages) == len(assignments) == 3
+    for (text, codes), a in zip(pages, assignments):
+        assert len(codes) == 1, codes
+        assert codes[0].startswith("https://kiosk.local/r/" + a.task_code + "?k=")
+        resolved = slips.resolve(codes[0])
+        assert resolved.id == a.id
+        assert slips.resolve(f"  {codes[0]}\r\n").id == a.id  # scanner's Enter
+        assert a.target.name in text
+        assert a.task_code in text
+        assert a.target.uscc in text
+        for m in a.members:
+            assert m.inspector.name in text and m.inspector.cert_no in text
+        assert "5个工作日" in text and "第九条" in text
+        assert draw.seed[:16] in text
+        assert audit.head()[1][:16] not in ""  # the head printed is the one before printing
+        assert "商水县人力资源和社会保障局" in text
+        assert "劳动保障监察条例" in text
+    ev = AuditEvent.select().where(AuditEvent.action == "slips.print").get()
+    assert json.loads(ev.detail)["count"] == 3 and ev.actor == "op1"
+    assert [a.slip_version for a in Assignment.select()] == [1, 1, 1]
+
+
+def test_bare_task_code_typed_by_hand(db, tmp_path):
+    make_sealed_draw(n=1)
+    assert slips.resolve(" 2026-07-0001 ").task_code == "2026-07-0001"
+    with pytest.raises(UserError, match="不存在"):
+        slips.resolve("2026-07-0099")
+    assert refusals() == ["unknown_code"]
+
+
+def test_forged_altered_superseded_and_foreign_are_refused(db, tmp_path):
+    draw = make_sealed_draw()
+    slips.render_slips(draw.id, tmp_path / "s.pdf", "op1")
+    a1, a2 = list(Assignment.select().order_by(Assignment.position))[:2]
+    p1, p2 = slips.payload(a1), slips.payload(a2)
+    assert slips.resolve(p1).id == a1.id
+
+    forged = p1[:-4] + ("AAAA" if not p1.endswith("AAAA") else "BBBB")
+    with pytest.raises(UserError, match="校验失败"):
+        slips.resolve(forged)
+
+    # altered: a2's code with a1's token
+    altered = p1.replace(a1.task_code, a2.task_code)
+    with pytest.raises(UserError, match="校验失败"):
+        slips.resolve(altered)
+    swapped = p2.split("?k=")[0] + "?k=" + p1.split("?k=")[1]
+    assert swapped == altered
+
+    with pytest.raises(UserError, match="无法识别"):
+        slips.resolve("hello world")
+    with pytest.raises(UserError, match="地址不符"):
+        slips.resolve(p1.replace("https://kiosk.local", "https://evil.example"))
+    with pytest.raises(UserError, match="不存在"):
+        slips.resolve(p1.replace(a1.task_code, "2026-07-0404"))
+
+    # another kiosk: same shape and base URL, its own secret
+    row = Setting.get(Setting.key == "secret.slip_hmac")
+    mine = row.value
+    row.value = "ab" * 32
+    row.save()
+    foreign = slips.payload(a1)
+    row.value = mine
+    row.save()
+    assert foreign != p1
+    with pytest.raises(UserError, match="校验失败"):
+        slips.resolve(foreign)
+
+    # reprint a1 alone: its old slip is superseded, a2's is untouched
+    out = slips.render_slip_for(a1, tmp_path / "one.pdf", "op1")
+    with pytest.raises(UserError, match="作废"):
+        slips.resolve(p1)
+    assert slips.resolve(p2).id == a2.id
+    (text, codes), = read_pdf(out)
+    assert a1.task_code in text and a1.target.name in text
+    assert slips.resolve(codes[0]).id == a1.id
+    assert codes[0] == slips.payload(Assignment.get_by_id(a1.id))
+    assert Assignment.get_by_id(a1.id).slip_version == 2
+    assert Assignment.get_by_id(a2.id).slip_version == 1
+
+    assert refusals() == ["bad_token", "bad_token", "bad_shape", "wrong_base_url",
+                          "unknown_code", "bad_token", "superseded"]
+    ok, _ = audit.verify()
+    assert ok
+
+
+def test_unprinted_slip_payload_is_refused(db):
+    make_sealed_draw(n=1)
+    a = Assignment.get()
+    assert a.slip_version == 0
+    with pytest.raises(UserError, match="校验失败"):
+        slips.resolve(slips.payload(a, version=0))
+
+
+def test_token_is_short_and_bound_to_code_and_version(db):
+    t = slips.token("2026-07-0001", 1)
+    assert len(t) == 20 and t.isalnum() and t.upper() == t
+    assert t != slips.token("2026-07-0001", 2)
+    assert t != slips.token("2026-07-0002", 1)
+    assert t == slips.token("2026-07-0001", 1)
+
+
+def test_only_sealed_draws_print(db, tmp_path):
+    draw = make_sealed_draw(state="confirmed")
+    with pytest.raises(UserError, match="尚未封存"):
+        slips.render_slips(draw.id, tmp_path / "x.pdf", "op1")
+    with pytest.raises(UserError, match="不存在"):
+        slips.render_slips(9999, tmp_path / "x.pdf", "op1")
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_missing_font_names_the_package_and_keeps_slips_valid(db, tmp_path, monkeypatch):
+    draw = make_sealed_draw(n=1)
+    slips.render_slips(draw.id, tmp_path / "s.pdf", "op1")
+    a = Assignment.get()
+    p = slips.payload(a)
+    monkeypatch.setenv("KIOSK_CJK_FONT", "/nonexistent")
+    with pytest.raises(UserError) as e:
+        slips.render_slips(draw.id, tmp_path / "t.pdf", "op1")
+    assert "fonts-noto-cjk" in str(e.value)
+    with pytest.raises(UserError, match="fonts-noto-cjk"):
+        pdf.find_cjk_font()
+    assert Assignment.get().slip_version == 1  # a failed print does not void the slip in hand
+    assert slips.resolve(p).id == a.id
+    assert not (tmp_path / "t.pdf").exists()
+
+
+def test_font_lookup_finds_simplified_chinese_face(monkeypatch):
+    monkeypatch.delenv("KIOSK_CJK_FONT", raising=False)
+    face = pdf.find_cjk_face()
+    assert face.path.is_file()
+    if face.path.name == "NotoSansCJK-Regular.ttc":
+        assert face.index == 2  # JP, KR, SC, …: the SC face
+    monkeypatch.setenv("KIOSK_CJK_FONT", str(face.path))
+    assert pdf.find_cjk_font() == face.path
+    assert pdf.find_cjk_face().index == face.index
+
+
+def test_paper_setting_and_page_size(db, tmp_path):
+    draw = make_sealed_draw(n=1)
+    out = slips.render_slips(draw.id, tmp_path / "a5.pdf", "op1")
+    doc = pdfium.PdfDocument(str(out))
+    w, h = doc[0].get_size()
+    doc.close()
+    assert (round(w * 25.4 / 72), round(h * 25.4 / 72)) == (148, 210)
+    settings.put("paper", "A4", "admin")
+    out = slips.render_slip_for("2026-07-0001", tmp_path / "a4.pdf", "op1")
+    doc = pdfium.PdfDocument(str(out))
+    w, h = doc[0].get_size()
+    doc.close()
+    assert (round(w * 25.4 / 72), round(h * 25.4 / 72)) == (210, 297)
+    settings.put("paper", "B7-ish", "admin")
+    with pytest.raises(UserError, match="纸张"):
+        slips.render_slip_for("2026-07-0001", tmp_path / "bad.pdf", "op1")
+
+
+def test_print_or_save(db, tmp_path, monkeypatch):
+    f = tmp_path / "x.pdf"
+    f.write_bytes(b"%PDF-1.4\n")
+    msg = pdf.print_or_save(f)
+    assert str(f.resolve()) in msg and "未设置打印机" in msg
+    settings.put("printer", "office_laser", "admin")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    lp = bindir / "lp"
+    lp.write_text("#!/bin/sh\necho \"lp: The printer or class does not exist.\" >&2\nexit 1\n")
+    lp.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}")
+    msg = pdf.print_or_save(f)
+    assert str(f.resolve()) in msg and "失败" in msg and "does not exist" in msg
+    lp.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/args\n"
+                  "echo 'request id is office_laser-7 (1 file(s))'\n")
+    msg = pdf.print_or_save(f)
+    assert "office_laser-7" in msg and str(f.resolve()) in msg
+    assert (tmp_path / "args").read_text().split() == ["-d", "office_laser", str(f.resolve())]
