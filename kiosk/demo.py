@@ -31,6 +31,8 @@ ACCOUNTS = [
     ("reviewer", "reviewer123", "责任股室审核人"),
     ("leader", "leader123", "局领导/审计"),
 ]
+DISPLAY_NAMES = {"admin": "赵文静", "operator": "孙立新", "witness": "钱正平",
+                 "reviewer": "周国栋", "leader": "吴建华"}
 
 TOWNSHIPS = ["东城街道", "老城街道", "新城街道", "城关乡", "黄寨镇", "练集镇", "魏集镇", "固墙镇",
              "白寺镇", "巴村镇", "谭庄镇", "邓城镇", "胡吉镇", "平店乡", "袁老乡", "化河乡",
@@ -187,9 +189,29 @@ def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,
             role = next(k for k, v in auth.ROLES.items() if v == label)
             insp = inspector_users.get(username)
             auth.create_user(username, password, role,
-                             display_name=insp.name if insp else label,
+                             display_name=insp.name if insp else DISPLAY_NAMES[username],
                              inspector=insp, office="劳动保障监察大队", actor="demo")
         tasks = plans.make_plan(today.year, "demo")
         audit.record("demo", "demo.build", "store", "", targets=n_targets, items=len(items))
+    record = _first_draw(tasks[3].code, today)
     return (f"演示数据库已生成：{len(ITEMS)} 个抽查事项，{len(inspectors)} 名执法人员，"
-            f"{n_targets} 个检查对象，{len(tasks)} 个{today.year}年度计划任务。")
+            f"{n_targets} 个检查对象，{len(tasks)} 个{today.year}年度计划任务；"
+            f"任务 {record['task']} 已当众摇号封存（{len(record['selected'])} 个对象，"
+            f"可打印任务单、扫码录入报告）。")
+
+
+def _first_draw(task_code: str, today: dt.date) -> dict:
+    """One draw already witnessed and sealed, so slips and reports can be tried at once."""
+    from kiosk import ceremony
+
+    draw = ceremony.prepare(task_code, "operator", draw_date=today)
+    for name, org in (("钱正平", "县纪委监委派驻纪检组"), ("郑秀兰", "县人大代表")):
+        ceremony.sign_in_witness(draw.id, name, org, "operator")
+    ceremony.commit(draw.id, "operator")
+    ceremony.enter_entropy(draw.id, 0, "3 6 1 4 2 5", "operator")
+    ceremony.enter_entropy(draw.id, 1, "二〇二六年演示", "operator")
+    ceremony.reveal(draw.id, "operator")
+    ceremony.match(draw.id, "operator")
+    ceremony.confirm(draw.id, 0, "operator")
+    ceremony.confirm(draw.id, 1, "operator")
+    return ceremony.seal(draw.id, "operator")
