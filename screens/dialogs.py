@@ -102,7 +102,7 @@ class _FileModal(ModalScreen):
         with Vertical(classes="dialog dialog-tall"):
             yield Static(self.heading.format(label=self.kind_label), classes="dialog-title")
             yield Static(self.hint, classes="dialog-hint")
-            yield Input(self.initial_path, placeholder="文件路径", id="file-path")
+            yield Input(self.initial_path, placeholder="文件路径", id="file-path", compact=True)
             yield Static("", id="file-status")
             yield TextArea("", read_only=True, soft_wrap=True, id="file-problems")
         yield Footer(compact=True)
@@ -142,7 +142,7 @@ class ImportModal(_FileModal):
     """Import a CSV/XLSX list; a rejected file lists every bad line, nothing left out."""
 
     heading = "导入{label}"
-    hint = "CSV（UTF-8 或 GB18030）或 XLSX 文件，按回车开始导入；整个文件有一行错误即全部不导入。"
+    hint = "CSV（UTF-8 或 GB18030）或 XLSX 文件，按回车开始导入。\n文件中任何一行有错误，整个文件都不导入。"
 
     @work(thread=True, exclusive=True, group="import")
     def run_file(self, path: str) -> None:
@@ -180,7 +180,7 @@ class ExportModal(_FileModal):
     """Export a list to CSV or XLSX (by the file's extension)."""
 
     heading = "导出{label}"
-    hint = "文件名以 .xlsx 结尾导出 Excel，以 .csv 结尾导出 CSV；按回车开始导出。"
+    hint = "以 .xlsx 结尾导出 Excel，以 .csv 结尾导出 CSV。\n按回车开始导出。"
 
     @work(thread=True, exclusive=True, group="export")
     def run_file(self, path: str) -> None:

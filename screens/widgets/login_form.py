@@ -1,7 +1,6 @@
 """Username/password form that checks credentials through kiosk.auth and says why it failed."""
 from __future__ import annotations
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -19,6 +18,11 @@ class LoginInput(Input):
         Binding("enter", "submit", "确认", key_display="Enter", id="login.enter",
                 tooltip="用户名处回车转到密码，密码处回车登录"),
     ]
+
+    async def action_submit(self) -> None:
+        # Handled here, not through Input.Submitted: focus must move before the next key
+        # (people type fast, and a badge reader types faster).
+        self.query_ancestor(LoginForm).entered(self)
 
 
 class LoginForm(Vertical):
@@ -67,17 +71,13 @@ class LoginForm(Vertical):
         yield Static("", id="login-error")
 
     def focus_first(self) -> None:
-        self.query_one("#username", Input).focus()
+        self.screen.set_focus(self.query_one("#username", Input))
 
-    @on(Input.Submitted, "#username")
-    def _to_password(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#password", Input).focus()
-
-    @on(Input.Submitted, "#password")
-    def _submit(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.submit()
+    def entered(self, field: Input) -> None:
+        if field.id == "username":
+            self.screen.set_focus(self.query_one("#password", Input))
+        else:
+            self.submit()
 
     def submit(self) -> None:
         from kiosk.auth import login
@@ -94,7 +94,7 @@ class LoginForm(Vertical):
         except UserError as e:
             error.update(str(e))
             password_input.value = ""
-            password_input.focus()
+            self.screen.set_focus(password_input)
             return
         error.update("")
         password_input.value = ""

@@ -16,14 +16,16 @@ class PageTable(DataTable):
     """
 
     BINDINGS = [
-        Binding("pagedown", "screen.next_page", "下页", show=False, id="table.next_page",
-                tooltip="下一页"),
-        Binding("pageup", "screen.prev_page", "上页", show=False, id="table.prev_page",
+        Binding("pageup", "screen.prev_page", "上页", key_display="PgUp", id="table.prev_page",
                 tooltip="上一页"),
-        Binding("home", "screen.first_page", "首页", show=False, id="table.first_page",
+        Binding("pagedown", "screen.next_page", "下页", key_display="PgDn",
+                id="table.next_page", tooltip="下一页"),
+        Binding("home", "screen.first_page", "首页", key_display="Home", id="table.first_page",
                 tooltip="第一页"),
-        Binding("end", "screen.last_page", "末页", show=False, id="table.last_page",
+        Binding("end", "screen.last_page", "末页", key_display="End", id="table.last_page",
                 tooltip="最后一页"),
+        Binding("enter", "select_cursor", "详情", key_display="Enter", id="table.details",
+                tooltip="查看这一行的全部内容"),
     ]
 
     def rows_that_fit(self) -> int:
