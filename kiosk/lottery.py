@@ -1,13 +1,16 @@
 """The draw protocol dsr-draw/1 (spec/draw-protocol.md) on plain data: digests, seed, targets, teams."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
 import unicodedata
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
-from operator import itemgetter
+from contextlib import contextmanager
+from itertools import compress, islice
+from operator import add, eq, itemgetter
 
 PROTOCOL = "dsr-draw/1"
 
@@ -41,13 +44,15 @@ def listing(rows: Iterable[Sequence[str]]) -> bytes:
     rows = rows if isinstance(rows, list) else list(rows)
     if not rows:
         return b""
-    lines = ["\t".join(r) for r in rows]
+    lines = list(map("\t".join, rows))
     if _BELOW_TAB.search("".join(lines)):
-        lines = ["\t".join(r) for r in sorted(tuple(r) for r in rows)]
-    else:
-        lines.sort()
-    lines.append("")
-    return "\n".join(lines).encode()
+        lines = ["\t".join(r) for r in sorted(map(tuple, rows))]
+        return ("\n".join(lines) + "\n").encode()
+    # UTF-8 bytes sort in code point order, and bytes compare by memcmp.
+    encoded = list(map(str.encode, lines))
+    encoded.sort()
+    encoded.append(b"")
+    return b"\n".join(encoded)
 
 
 def pool_listing(pool: Iterable[Sequence[str]]) -> bytes:
@@ -161,18 +166,6 @@ def sample(items: Sequence, k: int, label: str, seed: str | bytes) -> list:
 
 # --- targets ---------------------------------------------------------------------------
 
-def _ids_by_stratum(pool: Iterable[Sequence[str]]) -> dict[str, list[str]]:
-    by: dict[str, list[str]] = {}
-    for uscc, stratum in pool:
-        lst = by.get(stratum)
-        if lst is None:
-            by[stratum] = lst = []
-        lst.append(uscc)
-    for lst in by.values():
-        lst.sort()
-    return by
-
-
 def quotas(pool, strata: dict) -> dict[str, tuple[int, int]]:
     """{stratum: (pool count, quota)} for every stratum named in strata, in sorted order."""
     counts: dict[str, int] = {}
@@ -182,7 +175,9 @@ def quotas(pool, strata: dict) -> dict[str, tuple[int, int]]:
             for s in sorted(strata)}
 
 
-def _select(by: dict[str, list[str]], strata: dict, stream: _Stream) -> list[str]:
+def select_from(by: dict[str, list[str]], strata: dict, seed: str | bytes) -> list[str]:
+    """Targets from ids already grouped by stratum and sorted (see pool_index)."""
+    stream = seed if isinstance(seed, _Stream) else _Stream(seed)
     selected: list[str] = []
     for s in sorted(strata):
         ids = by.get(s, [])
@@ -191,11 +186,11 @@ def _select(by: dict[str, list[str]], strata: dict, stream: _Stream) -> list[str
 
 
 def select_targets(pool, strata: dict, seed: str | bytes) -> list[str]:
-    by = _ids_by_stratum(pool)
+    by = _group(*_sorted_columns(pool))
     unknown = sorted(set(by) - set(strata))
     if unknown:
         raise MalformedRecord(f"检查对象名录中的层级“{unknown[0]}”不在分层设置中。")
-    return _select(by, strata, _Stream(seed))
+    return select_from(by, strata, seed)
 
 
 # --- teams -----------------------------------------------------------------------------
@@ -349,13 +344,19 @@ def _is_int(x) -> bool:
 def _rows(value, width: int, name: str) -> None:
     if not isinstance(value, list):
         raise MalformedRecord(f"字段“{name}”应为列表。")
+    # Set-of-types checks run in C: a million-row pool costs a few hundredths of a second.
+    if (set(map(type, value)) <= {list, tuple} and set(map(len, value)) <= {width}
+            and all(set(map(type, map(itemgetter(c), value))) <= {str} for c in range(width))):
+        return
     for k, row in enumerate(value, 1):
         if not (isinstance(row, (list, tuple)) and len(row) == width
                 and all(isinstance(f, str) for f in row)):
             raise MalformedRecord(f"字段“{name}”第{k}项格式不正确，应为 {width} 个文字字段。")
 
 
-def _no_breaks(strings: Iterable[str], name: str) -> None:
+def _no_breaks(strings: list[str], name: str) -> None:
+    if not _LINE_BREAK.search("".join(strings)):
+        return
     for s in strings:
         if _LINE_BREAK.search(s):
             raise MalformedRecord(f"字段“{name}”中的“{s.strip()[:40]}”含有制表符或换行。")
@@ -363,6 +364,11 @@ def _no_breaks(strings: Iterable[str], name: str) -> None:
 
 def validate(inp: dict) -> None:
     """Raise MalformedRecord unless inp holds well-formed protocol inputs."""
+    _validate(inp)
+
+
+def _validate(inp: dict) -> tuple[list[str], list[str]]:
+    """validate(), returning the pool's ids sorted and their strata (the one sort of a draw)."""
     if not isinstance(inp, dict):
         raise MalformedRecord("记录应为一个 JSON 对象。")
     for f in INPUT_FIELDS:
@@ -402,21 +408,27 @@ def validate(inp: dict) -> None:
                                            for f in ("target", "inspector", "reason"))):
             raise MalformedRecord(f"第{k}项回避申报应含文字字段 target、inspector、reason。")
 
-    pool = inp["pool"]
-    usccs = [u for u, _ in pool]
-    if len(set(usccs)) != len(usccs):
-        seen: set[str] = set()
-        dup = next(u for u in usccs if u in seen or seen.add(u))
+    ids, col = _sorted_columns(inp["pool"])
+    if any(map(eq, ids, islice(ids, 1, None))):
+        dup = next(a for a, b in zip(ids, islice(ids, 1, None)) if a == b)
         raise MalformedRecord(f"检查对象名录中统一社会信用代码 {dup} 重复出现。")
     if len(set(inp["inspectors"])) != len(inp["inspectors"]):
-        seen = set()
+        seen: set[str] = set()
         dup = next(i for i in inp["inspectors"] if i in seen or seen.add(i))
         raise MalformedRecord(f"执法人员名录中执法证号 {dup} 重复出现。")
-    unknown = {s for _, s in pool} - set(strata)
+    unknown = set(col) - set(strata)
     if unknown:
         raise MalformedRecord(f"检查对象名录中的层级“{sorted(unknown)[0]}”不在分层设置中。")
-    if _LINE_BREAK.search("".join(usccs)):  # one scan over a long pool, then find the culprit
-        _no_breaks(usccs, "pool")
+    joined = "".join(ids)
+    if _LINE_BREAK.search(joined):  # one scan over a long pool, then find the culprit
+        _no_breaks(ids, "pool")
+    small = [*strata, *inp["inspectors"], *(f for row in inp["conflicts"] for f in row), *we,
+             inp["beacon"] or "", *(a[f] for a in am for f in ("target", "inspector", "reason"))]
+    try:
+        joined.encode()
+        "".join(small).encode()
+    except UnicodeEncodeError:
+        raise MalformedRecord("记录中含有无法以 UTF-8 表示的字符（孤立的代理码位）。") from None
     _no_breaks([s for s in strata], "strata")
     _no_breaks(inp["inspectors"], "inspectors")
     _no_breaks([f for row in inp["conflicts"] for f in row], "conflicts")
@@ -424,41 +436,70 @@ def validate(inp: dict) -> None:
     if inp["beacon"] is not None:
         _no_breaks([inp["beacon"]], "beacon")
     _no_breaks([a[f] for a in am for f in ("target", "inspector", "reason")], "amendments")
+    return ids, col
 
 
-def _pool_prepared(pool) -> tuple[bytes, dict[str, list[str]]]:
-    """The pool listing and the sorted ids per stratum from one sort (ids are unique here)."""
-    rows = sorted(pool, key=itemgetter(0))
-    lines = [u + "\t" + s for u, s in rows]
-    text = "\n".join(lines)
-    if _BELOW_TAB.search(text):
-        data = listing(pool)
-    else:
-        data = (text + "\n").encode() if lines else b""
-    by: dict[str, list[str]] = {}
-    for u, s in rows:
-        lst = by.get(s)
-        if lst is None:
-            by[s] = lst = []
-        lst.append(u)
-    return data, by
+def _sorted_columns(pool) -> tuple[list[str], list[str]]:
+    """Ids sorted, and their strata alongside: with unique ids, the listing's tuple order.
+
+    Ids are usually ASCII, which list.sort compares with memcmp.
+    """
+    usccs = list(map(itemgetter(0), pool))
+    strata_col = list(map(itemgetter(1), pool))
+    order = sorted(range(len(usccs)), key=usccs.__getitem__)
+    return list(map(usccs.__getitem__, order)), list(map(strata_col.__getitem__, order))
+
+
+def _group(ids: list[str], col: list[str]) -> dict[str, list[str]]:
+    return {s: list(compress(ids, map(s.__eq__, col))) for s in set(col)}
+
+
+def _pool_data(ids: list[str], col: list[str]) -> bytes:
+    tail = {s: "\t" + s + "\n" for s in set(col)}
+    return "".join(map(add, ids, map(tail.__getitem__, col))).encode()
+
+
+def pool_index(pool) -> tuple[bytes, dict[str, list[str]]]:
+    """The pool listing and the sorted ids per stratum from one sort (ids must be unique)."""
+    ids, col = _sorted_columns(pool)
+    return _pool_data(ids, col), _group(ids, col)
+
+
+@contextmanager
+def _gc_paused():
+    """A million live pool rows make every cyclic-GC pass slow, and a draw makes no cycles."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def prepare(inputs: dict) -> tuple[dict[str, str], dict[str, list[str]], str]:
+    """Validated inputs' digests, sorted ids per stratum and seed, sorting the pool once."""
+    with _gc_paused():
+        ids, col = _validate(inputs)
+        dg = {"pool": sha_hex(_pool_data(ids, col)),
+              "inspectors": sha_hex(inspectors_listing(inputs["inspectors"])),
+              "conflicts": sha_hex(conflicts_listing(inputs["conflicts"]))}
+        seed = compute_seed(dg["pool"], dg["inspectors"], dg["conflicts"], inputs["strata"],
+                            inputs["team_size"], inputs["system_entropy"],
+                            inputs["witness_entropy"], inputs["beacon"])
+        return dg, _group(ids, col), seed
 
 
 def run(inputs: dict) -> dict:
     """The whole draw from its published inputs: digests, commitment, seed, selection, teams."""
-    validate(inputs)
-    pool_data, by = _pool_prepared(inputs["pool"])
-    dg = {"pool": sha_hex(pool_data),
-          "inspectors": sha_hex(inspectors_listing(inputs["inspectors"])),
-          "conflicts": sha_hex(conflicts_listing(inputs["conflicts"]))}
-    seed = compute_seed(dg["pool"], dg["inspectors"], dg["conflicts"], inputs["strata"],
-                        inputs["team_size"], inputs["system_entropy"],
-                        inputs["witness_entropy"], inputs["beacon"])
-    selected = _select(by, inputs["strata"], _Stream(seed))
-    m = Matching(selected, inputs["inspectors"], inputs["conflicts"], inputs["team_size"], seed)
-    m.initial()
-    apply_amendments(m, inputs["amendments"])
-    return {"protocol": PROTOCOL, "digests": dg,
-            "commitment": commitment(inputs["system_entropy"]), "seed": seed,
-            "selected": selected, "teams": m.result(), "replacements": list(m.replacements),
-            "loads": dict(m.loads)}
+    with _gc_paused():
+        dg, by, seed = prepare(inputs)
+        selected = select_from(by, inputs["strata"], seed)
+        m = Matching(selected, inputs["inspectors"], inputs["conflicts"], inputs["team_size"],
+                     seed)
+        m.initial()
+        apply_amendments(m, inputs["amendments"])
+        return {"protocol": PROTOCOL, "digests": dg,
+                "commitment": commitment(inputs["system_entropy"]), "seed": seed,
+                "selected": selected, "teams": m.result(), "replacements": list(m.replacements),
+                "loads": dict(m.loads)}
