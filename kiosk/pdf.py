@@ -220,7 +220,7 @@ class KioskPDF(FPDF):
     def font(self, size: float, bold: bool = False) -> None:
         self.set_font(CJK, "B" if bold else "", size=size)
 
-    def title(self, text: str, subtitle: str = "", size: float = 18) -> None:
+    def heading(self, text: str, subtitle: str = "", size: float = 18) -> None:
         """A centred document title, optionally with a smaller line under it."""
         self.font(size, bold=True)
         self.cell(self.epw, size * 0.55, text, align="C", new_x="LMARGIN", new_y="NEXT")
@@ -288,6 +288,8 @@ class KioskPDF(FPDF):
         pad = 1.4
         value_w = self.epw - label_w
         value = "—" if value in (None, "") else str(value)
+        if mono and not value.isascii():  # Courier has no CJK glyphs
+            mono = False
         if mono:
             self.set_font("Courier", size=size)
         else:
@@ -310,7 +312,7 @@ class KioskPDF(FPDF):
     def para(self, text: str, size: float = 9.5, line_h: float | None = None,
              mono: bool = False) -> None:
         """A wrapped paragraph across the page."""
-        if mono:
+        if mono and text.isascii():
             self.set_font("Courier", size=size)
         else:
             self.font(size)

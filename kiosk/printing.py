@@ -1,0 +1,187 @@
+"""The ceremony's printed matter: the pre-draw sheet (抽查前公示单) and the draw protocol (摇号记录).
+
+Both render from a plain dict `info`, so this module knows nothing of the ceremony code:
+
+    task: str               plan task code, e.g. "2026-RS-01-2"
+    attempt: int            attempt number of the draw for that task
+    item_code, item_name, legal_basis: str
+    draw_date: str          "2026-07-14"
+    operator: str           who ran the draw
+    started_at: str         when the attempt was prepared
+    sealed_at: str | None   None on the pre-draw sheet
+    strata: {name: {"ratio_bp": int, "pool": int, "quota": int}}
+    team_size, inspector_count, conflict_count: int
+    digests: {"pool": hex, "inspectors": hex, "conflicts": hex}   SHA-256 of the listings
+    witnesses: [{"name", "organisation", "entropy"}]   entropy None/"" before it is typed
+    quorum: int             witnesses needed; blank signature lines make up the number
+    commitment, system_entropy, seed: str   hex ("" when not yet known)
+    beacon: str | None
+    selected: [{"uscc", "name", "stratum", "team": [{"cert_no", "name"}]}]
+    amendments: [{"target", "inspector", "reason", "replacement"}]   USCC / cert numbers
+    audit_head: str         hash of the newest audit event when printed
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kiosk import settings
+from kiosk.pdf import KioskPDF
+
+LISTINGS = (("pool", "pool.tsv", "抽查对象名录"), ("inspectors", "inspectors.tsv", "检查人员名录"),
+            ("conflicts", "conflicts.tsv", "回避关系"))
+
+
+def _paper() -> str:
+    return settings.get("protocol_paper", "A4")
+
+
+def _pct(bp: int) -> str:
+    return f"{bp / 100:g}%"
+
+
+def _common(pdf: KioskPDF, info: dict, title: str) -> None:
+    pdf.heading(title, f"任务 {info['task']} · 第 {info['attempt']} 次摇号 · {info['draw_date']}")
+    pdf.section("一、抽查任务")
+    pdf.kv("计划任务", f"{info['task']}（第 {info['attempt']} 次摇号）")
+    pdf.kv("抽查事项", f"{info['item_code']} {info['item_name']}")
+    pdf.kv("法律依据", info.get("legal_basis") or "")
+    pdf.kv("摇号日期", info["draw_date"])
+    pdf.kv("操作人员", info.get("operator") or "")
+    pdf.kv("开始时间", str(info.get("started_at") or ""))
+
+    pdf.section("二、抽查对象与比例")
+    strata = info.get("strata") or {}
+    rows = [(s, v) for s, v in strata.items()]
+    _table(pdf, ["分层", "比例", "对象数", "应抽数"],
+           [[s, _pct(v.get("ratio_bp", 0)), str(v.get("pool", 0)), str(v.get("quota", 0))]
+            for s, v in rows]
+           + [["合计", "", str(sum(v.get("pool", 0) for _, v in rows)),
+               str(sum(v.get("quota", 0) for _, v in rows))]],
+           [0.34, 0.22, 0.22, 0.22])
+    pdf.ln(1.5)
+    pdf.kv("检查组人数", f"每个对象 {info.get('team_size', 2)} 人")
+    pdf.kv("可抽检查人员", f"{info.get('inspector_count', 0)} 人（持有效执法证、在岗）")
+    pdf.kv("已知回避关系", f"{info.get('conflict_count', 0)} 对")
+
+    pdf.section("三、名录摘要（SHA-256）")
+    digests = info.get("digests") or {}
+    for key, fname, label in LISTINGS:
+        pdf.kv(f"{label}\n{fname}", digests.get(key, ""), label_w=38, size=9.5, mono=True)
+    pdf.para("摇号前公布以上三份名录及其摘要；任何人可用 sha256sum 核对所得名录未被改动：",
+             size=9)
+    pdf.para("  sha256sum pool.tsv inspectors.tsv conflicts.tsv", size=9, mono=True)
+
+
+def _table(pdf: KioskPDF, header: list[str], rows: list[list[str]], fractions: list[float],
+           size: float = 9.5) -> None:
+    """A simple bordered table; cells wrap, rows never split across pages."""
+    widths = [pdf.epw * f for f in fractions]
+    line_h = size * 0.5
+    pad = 1.2
+
+    def draw(cells: list[str], fill: bool) -> None:
+        pdf.font(size, bold=fill)
+        wrapped = [pdf.wrap(c, w - 2 * pad) for c, w in zip(cells, widths)]
+        h = max(len(x) for x in wrapped) * line_h + 2 * pad * 0.6
+        if pdf.will_page_break(h):
+            pdf.add_page()
+            if not fill:
+                draw(header, True)
+                pdf.font(size)
+        x, y = pdf.l_margin, pdf.get_y()
+        pdf.set_fill_color(232)
+        for lines, w in zip(wrapped, widths):
+            pdf.rect(x, y, w, h, style="DF" if fill else "D")
+            pdf.text_lines(lines, x + pad, y + pad * 0.6, line_h)
+            x += w
+        pdf.set_xy(pdf.l_margin, y + h)
+
+    draw(header, True)
+    pdf.font(size)
+    for r in rows:
+        draw(r, False)
+
+
+def _witness_labels(info: dict) -> list[str]:
+    names = [f"见证人 {w['name']}" for w in info.get("witnesses") or []]
+    quorum = int(info.get("quorum") or 0)
+    names += ["见证人"] * max(0, quorum - len(names))
+    return names
+
+
+def render_predraw_sheet(info: dict, out_path: str | os.PathLike) -> Path:
+    """抽查前公示单: the task, pool per stratum, quotas, the three digests, witness signatures."""
+    pdf = KioskPDF(format=_paper(), doc_title="抽查前公示单")
+    pdf.footer_note = f"{info['task']} 第 {info['attempt']} 次 · 抽查前公示单"
+    pdf.add_page()
+    _common(pdf, info, "双随机抽查 抽查前公示单")
+    pdf.section("四、见证")
+    pdf.para("见证人确认：以上名录与摘要已在摇号前公布，摇号尚未开始。", size=9.5)
+    pdf.signature_lines(_witness_labels(info) + ["操作人员"])
+    return _save(pdf, out_path)
+
+
+def render_protocol(info: dict, out_path: str | os.PathLike) -> Path:
+    """抽查摇号记录: all of the pre-draw sheet plus entropy, seed, picks, teams, amendments,
+    and how anyone can re-check the draw."""
+    pdf = KioskPDF(format=_paper(), doc_title="抽查摇号记录")
+    pdf.footer_note = f"{info['task']} 第 {info['attempt']} 次 · 摇号记录"
+    pdf.add_page()
+    _common(pdf, info, "双随机抽查 摇号记录")
+
+    pdf.section("四、随机数来源")
+    pdf.kv("系统承诺值", info.get("commitment") or "", label_w=38, size=9.5, mono=True)
+    for i, w in enumerate(info.get("witnesses") or [], 1):
+        who = w["name"] + (f"（{w['organisation']}）" if w.get("organisation") else "")
+        pdf.kv(f"见证人{i}", who)
+        pdf.kv(f"见证人{i}输入", w.get("entropy") or "（未输入）", size=9.5)
+    pdf.kv("公共信标", info.get("beacon") or "（未使用）", size=9.5)
+    pdf.kv("系统随机数", info.get("system_entropy") or "（尚未揭示）", label_w=38, size=9.5,
+           mono=True)
+    pdf.kv("随机种子", info.get("seed") or "", label_w=38, size=9.5, mono=True)
+
+    selected = info.get("selected") or []
+    pdf.section(f"五、抽中对象及检查组（共 {len(selected)} 个）")
+    _table(pdf, ["序号", "统一社会信用代码", "单位名称", "分层", "检查组（执法证号）"],
+           [[str(i), s["uscc"], s.get("name") or "", s.get("stratum") or "",
+             "\n".join(f"{m.get('name', '')} {m['cert_no']}" for m in s.get("team") or [])]
+            for i, s in enumerate(selected, 1)],
+           [0.07, 0.22, 0.33, 0.1, 0.28], size=9)
+
+    amendments = info.get("amendments") or []
+    pdf.section(f"六、现场回避及替换（共 {len(amendments)} 次）")
+    if amendments:
+        _table(pdf, ["序号", "对象", "回避人员", "理由", "替换人员"],
+               [[str(i), a["target"], a["inspector"], a.get("reason") or "",
+                 a.get("replacement") or "（无可替换人员）"]
+                for i, a in enumerate(amendments, 1)],
+               [0.07, 0.25, 0.18, 0.32, 0.18], size=9)
+    else:
+        pdf.para("无。", size=9.5)
+
+    pdf.section("七、封存")
+    pdf.kv("封存时间", str(info.get("sealed_at") or "（尚未封存）"))
+    pdf.kv("审计链头", info.get("audit_head") or "", label_w=38, size=9.5, mono=True)
+
+    pdf.section("八、如何核验")
+    pdf.para("1. 取得公布的 pool.tsv、inspectors.tsv、conflicts.tsv，运行下面的命令，"
+             "所得三个摘要须与第三部分完全一致：", size=9.5)
+    pdf.para("   sha256sum pool.tsv inspectors.tsv conflicts.tsv", size=9, mono=True)
+    pdf.para("2. 用见证人输入、公共信标和系统随机数可重算随机种子，并核对承诺值；"
+             "取得本次摇号的记录文件 record.json，运行：", size=9.5)
+    pdf.para("   kiosk verify record.json", size=9, mono=True)
+    pdf.para("   退出码 0 表示重算结果与本记录一致；否则程序指出第一处不一致。", size=9.5)
+
+    pdf.section("九、签字")
+    pdf.signature_lines(_witness_labels(info) + ["操作人员"])
+    return _save(pdf, out_path)
+
+
+def _save(pdf: KioskPDF, out_path: str | os.PathLike) -> Path:
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.part")
+    pdf.output(str(tmp))
+    os.replace(tmp, out)
+    return out
