@@ -545,27 +545,30 @@ def import_file(kind: str, path, actor: str) -> ImportResult:
     if not path.is_file():
         raise UserError(f"找不到文件“{path}”。")
     present, records, problems = _parse_file(k, path)
+    if problems and any(n == 1 for n, _ in problems):
+        raise ImportRejected(problems)
+    refs: dict[str, dict] = {}
+    if kind in ("conflicts", "trainings"):
+        refs["cert_no"] = _lookup(Inspector, Inspector.cert_no, {r["cert_no"] for _, r in records})
+    if kind in ("conflicts", "inspections"):
+        refs["uscc"] = _lookup(Target, Target.uscc, {r["uscc"] for _, r in records})
+    for line, rec in records:
+        if "cert_no" in refs and rec["cert_no"] not in refs["cert_no"]:
+            problems.append((line, f"执法证号“{rec['cert_no']}”不在执法检查人员名录中"))
+        if "uscc" in refs and rec["uscc"] not in refs["uscc"]:
+            problems.append((line, f"统一社会信用代码“{rec['uscc']}”不在检查对象名录中"))
     if problems:
         raise ImportRejected(sorted(problems, key=lambda p: p[0]))
     digest = _sha256(path)
-    with write_tx():
-        refs: dict[str, dict] = {}
-        if kind in ("conflicts", "trainings"):
-            refs["cert_no"] = _lookup(Inspector, Inspector.cert_no,
-                                      {r["cert_no"] for _, r in records})
-        if kind in ("conflicts", "inspections"):
-            refs["uscc"] = _lookup(Target, Target.uscc, {r["uscc"] for _, r in records})
-        for line, rec in records:
-            if "cert_no" in refs and rec["cert_no"] not in refs["cert_no"]:
-                problems.append((line, f"执法证号“{rec['cert_no']}”不在执法检查人员名录中"))
-            if "uscc" in refs and rec["uscc"] not in refs["uscc"]:
-                problems.append((line, f"统一社会信用代码“{rec['uscc']}”不在检查对象名录中"))
-        if problems:
-            raise ImportRejected(sorted(problems, key=lambda p: p[0]))
-        writer = {"items": _write_items, "inspections": _write_inspections}.get(kind, _write_upsert)
-        inserted, updated = writer(k, present, [r for _, r in records], refs)
-        audit.record(actor, "registry.import", kind, path.name, inserted=inserted, updated=updated,
-                     rows=len(records), file=path.name, sha256=digest)
+    writer = {"items": _write_items, "inspections": _write_inspections}.get(kind, _write_upsert)
+    try:
+        with write_tx():
+            inserted, updated = writer(k, present, [r for _, r in records], refs)
+            audit.record(actor, "registry.import", kind, path.name, inserted=inserted,
+                         updated=updated, rows=len(records), file=path.name, sha256=digest)
+    except peewee.IntegrityError:
+        # A referenced inspector or target was deleted at another terminal meanwhile.
+        raise UserError("导入时名录被其他终端修改，文件未做任何更改，请重新导入。") from None
     return ImportResult(inserted=inserted, updated=updated, rows=len(records))
 
 

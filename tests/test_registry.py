@@ -1,0 +1,443 @@
+"""Registry import/export (all or nothing, every bad row by line), upsert by key, search and paging."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+
+import openpyxl
+import pytest
+
+from db.models import (AuditEvent, Conflict, InspectionRecord, Inspector, Item, ItemStratum,
+                       Target, Training)
+from kiosk import registry, uscc
+from kiosk.errors import UserError
+from kiosk.registry import ImportRejected
+
+T_HEAD = ["统一社会信用代码", "单位名称", "类别", "乡镇", "地址", "规模", "信用风险等级",
+          "投诉举报次数", "严重违法记录", "状态"]
+
+
+def code(i: int) -> str:
+    return uscc.make("411623", f"MA{i:06d}")
+
+
+def target_row(i: int, name: str | None = None, category: str = "用人单位-制造业",
+               township: str = "黄寨镇") -> list:
+    return [code(i), name or f"商水县第{i}纺织有限公司", category, township,
+            f"商水县{township}工业路{i}号", "小型", "低", "0", "否", "正常"]
+
+
+def write_csv(path, header, rows, encoding="utf-8-sig"):
+    with open(path, "w", encoding=encoding, newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def write_xlsx(path, header, rows):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    wb.save(path)
+    return path
+
+
+def read_table(path):
+    if str(path).endswith(".csv"):
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return [[str(c) for c in r] for r in csv.reader(f)]
+    wb = openpyxl.load_workbook(path, read_only=True)
+    rows = [["" if c is None else str(c) for c in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
+    wb.close()
+    return rows
+
+
+ITEMS = [
+    ["RS-01", "劳动合同签订情况检查", "《中华人民共和国劳动合同法》第十条", "书面劳动合同签订|劳动合同条款",
+     "现场检查", "用人单位-制造业", "1%", "3", "劳动保障监察大队", "劳动保障监察大队;劳动关系股", "",
+     "2", "12", "特殊监管:special:30%;小微企业:small_micro:0.5%;较高风险:risk:较高:10%", "在用"],
+    ["RS-02", "劳务派遣用工检查", "《劳务派遣暂行规定》", "派遣资质", "书面检查", "劳务派遣单位",
+     "2.5%", "4", "劳动关系股", "", "市场监管局", "3", "6", "", "停用"],
+]
+INSPECTORS = [
+    ["41162301001", "张伟", "劳动保障监察大队", "商水县人力资源和社会保障局", "2024-01-01", "2028-12-31", "在岗", "0394-5421001"],
+    ["41162301002", "李娜", "劳动关系股", "商水县人力资源和社会保障局", "2023-05-01", "2027-04-30", "在岗", ""],
+    ["41162301003", "王强", "劳动保障监察大队", "商水县人力资源和社会保障局", "", "", "离岗", ""],
+]
+
+
+def load_all(tmp_path):
+    """Every kind imported once, in dependency order."""
+    h = {k: [lbl for _, lbl in registry.columns(k)] for k in registry.KINDS}
+    registry.import_file("items", write_csv(tmp_path / "items.csv", h["items"], ITEMS), "clerk")
+    registry.import_file("inspectors", write_csv(tmp_path / "insp.csv", h["inspectors"], INSPECTORS), "clerk")
+    registry.import_file("targets", write_csv(tmp_path / "t.csv", T_HEAD, [target_row(i) for i in range(1, 6)]), "clerk")
+    registry.import_file("conflicts", write_csv(tmp_path / "c.csv", h["conflicts"], [
+        ["41162301001", code(1), "近亲属在该单位任职", "2026-03-01 09:30:00"],
+        ["41162301002", code(2), "", "2026-03-02 10:00:00"]]), "clerk")
+    registry.import_file("trainings", write_csv(tmp_path / "tr.csv", h["trainings"], [
+        ["41162301001", "劳动保障监察业务培训", "2026-04-10", "16", "周口市人社局"],
+        ["41162301002", "行政执法资格培训", "2025-11-03", "24", ""]]), "clerk")
+    registry.import_file("inspections", write_csv(tmp_path / "ins.csv", h["inspections"], [
+        [code(3), "2026-02-14", "商水县市场监督管理局", "商市监检〔2026〕12号"],
+        [code(4), "2026-01-20", "商水县应急管理局", ""]]), "clerk")
+
+
+# ---------------------------------------------------------------- importing
+
+
+def test_targets_csv_import_stores_values_and_writes_one_audit_event(db, tmp_path):
+    rows = [target_row(1), target_row(2, "商水县鑫源建筑工程有限公司", "用人单位-建筑业", "练集镇")]
+    rows[1][5:10] = ["中型", "较高", "4", "是", "停用"]
+    path = write_csv(tmp_path / "targets.csv", T_HEAD, rows)
+    before = AuditEvent.select().count()
+
+    result = registry.import_file("targets", path, "clerk")
+
+    assert (result.inserted, result.updated, result.rows) == (2, 0, 2)
+    t = Target.get(Target.uscc == code(2))
+    assert (t.name, t.category, t.township, t.size_class, t.credit_risk, t.complaint_count,
+            t.serious_violation, t.active) == ("商水县鑫源建筑工程有限公司", "用人单位-建筑业", "练集镇",
+                                               "中型", "较高", 4, True, False)
+    events = list(AuditEvent.select().where(AuditEvent.seq > before))
+    assert [e.action for e in events] == ["registry.import"]
+    detail = json.loads(events[0].detail)
+    assert detail["inserted"] == 2 and detail["updated"] == 0 and detail["rows"] == 2
+    assert detail["file"] == "targets.csv"
+    assert detail["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert events[0].actor == "clerk" and events[0].entity == "targets"
+
+
+def test_reimport_updates_by_key_rather_than_duplicating(db, tmp_path):
+    registry.import_file("targets", write_csv(tmp_path / "a.csv", T_HEAD, [target_row(1), target_row(2)]), "clerk")
+    first_id = Target.get(Target.uscc == code(1)).id
+    changed = target_row(1, "商水县新名称有限公司")
+    res = registry.import_file("targets", write_csv(tmp_path / "b.csv", T_HEAD, [changed, target_row(3)]), "clerk")
+    assert (res.inserted, res.updated, res.rows) == (1, 1, 2)
+    assert Target.select().count() == 3
+    t = Target.get(Target.uscc == code(1))
+    assert t.id == first_id and t.name == "商水县新名称有限公司"
+    # The search index follows the rename.
+    assert [r["uscc"] for r in registry.search("targets", "新名称有限")] == [code(1)]
+    assert registry.search("targets", "第1纺织") == []
+
+
+def test_absent_optional_columns_are_left_alone_on_update(db, tmp_path):
+    row = target_row(1)
+    row[8] = "是"
+    registry.import_file("targets", write_csv(tmp_path / "a.csv", T_HEAD, [row]), "clerk")
+    registry.import_file("targets", write_csv(tmp_path / "b.csv", ["统一社会信用代码", "单位名称", "类别"],
+                                              [[code(1), "改名后的公司", "用人单位-建筑业"]]), "clerk")
+    t = Target.get(Target.uscc == code(1))
+    assert (t.name, t.category, t.serious_violation, t.township) == ("改名后的公司", "用人单位-建筑业", True, "黄寨镇")
+
+
+def _rejected(kind, path) -> ImportRejected:
+    with pytest.raises(ImportRejected) as info:
+        registry.import_file(kind, path, "clerk")
+    return info.value
+
+
+def test_every_bad_target_row_is_named_with_its_line_and_nothing_is_written(db, tmp_path):
+    registry.import_file("targets", write_csv(tmp_path / "pre.csv", T_HEAD, [target_row(1)]), "clerk")
+    events_before = AuditEvent.select().count()
+    bad_check = code(2)[:17] + ("0" if code(2)[17] != "0" else "1")
+    rows = [
+        target_row(10),                                   # 2 good
+        [bad_check] + target_row(2)[1:],                  # 3 bad check character
+        target_row(11),                                   # 4 good
+        target_row(11, "另一个名称"),                      # 5 duplicate key of line 4
+        target_row(12)[:1] + [" "] + target_row(12)[2:],  # 6 missing name
+        target_row(13, "带\t制表符的公司"),                 # 7 TAB
+        target_row(14, "带\n换行的公司"),                   # 8 newline
+        target_row(15)[:7] + ["三次", "否", "正常"],        # 9 not a number
+        target_row(16)[:5] + ["巨型"] + target_row(16)[6:],  # 10 not a size class
+        ["91411623MA00001O17"] + target_row(17)[1:],      # 11 illegal letter O
+        target_row(18)[:8] + ["也许", "正常"],              # 12 not yes/no
+        target_row(1, "改名"),                             # 13 good update of an existing row
+    ]
+    path = write_csv(tmp_path / "bad.csv", T_HEAD, rows)
+    err = _rejected("targets", path)
+    lines = {n: r for n, r in err.problems}
+    assert sorted(lines) == [3, 5, 6, 7, 8, 9, 10, 11, 12]
+    assert lines[3] == f"统一社会信用代码校验位错误（应为 {code(2)[17]}）"
+    assert lines[5] == "统一社会信用代码与第4行重复"
+    assert lines[6] == "缺少必填项“单位名称”"
+    assert lines[7] == "“单位名称”含有制表符或换行"
+    assert lines[8] == "“单位名称”含有制表符或换行"
+    assert lines[9] == "“投诉举报次数”应为整数，实为“三次”"
+    assert "规模" in lines[10] and "巨型" in lines[10]
+    assert "第16位含非法字符“O”" in lines[11]
+    assert "严重违法记录" in lines[12]
+    assert str(err).startswith("导入被拒绝，文件未做任何更改：第3行：统一社会信用代码校验位错误（应为 ")
+    assert "第12行" in str(err)
+    assert isinstance(err, UserError)
+    # Nothing written: not the good rows, not the update, no audit event.
+    assert Target.select().count() == 1
+    assert Target.get(Target.uscc == code(1)).name == target_row(1)[1]
+    assert AuditEvent.select().count() == events_before
+
+
+def test_bad_dates_and_unknown_references_are_named(db, tmp_path):
+    load_all(tmp_path)
+    h = [lbl for _, lbl in registry.columns("trainings")]
+    path = write_csv(tmp_path / "tr.csv", h, [
+        ["41162301001", "新培训", "2026-02-30", "8", ""],         # 2 not a date
+        ["41162309999", "新培训", "2026-02-01", "8", ""],         # 3 unknown inspector
+        ["41162301002", "新培训", "2026/02/01", "8", ""],         # 4 good (slashes accepted)
+        ["41162301003", "新培训", "明天", "8", ""],               # 5 not a date
+    ])
+    trainings_before = Training.select().count()
+    err = _rejected("trainings", path)
+    assert err.problems == [(2, "“日期”“2026-02-30”不是有效日期（应写成 2026-03-01）"),
+                            (3, "执法证号“41162309999”不在执法检查人员名录中"),
+                            (5, "“日期”“明天”不是有效日期（应写成 2026-03-01）")]
+    assert Training.select().count() == trainings_before
+
+    hc = [lbl for _, lbl in registry.columns("conflicts")]
+    unknown_target = uscc.make("411623", "MA9999999")
+    err = _rejected("conflicts", write_csv(tmp_path / "c.csv", hc, [
+        ["41162301003", code(1), "", ""],
+        ["41162301003", unknown_target, "", ""],
+        ["41162309999", code(2), "", "2026-13-01"],
+    ]))
+    assert err.problems == [
+        (3, f"统一社会信用代码“{unknown_target}”不在检查对象名录中"),
+        (4, "“登记时间”“2026-13-01”不是有效的日期时间（应写成 2026-03-01 09:30）"),
+    ]
+    conflicts_before = Conflict.select().count()
+    err = _rejected("conflicts", write_csv(tmp_path / "c2.csv", hc, [["41162309999", code(2), "", ""]]))
+    assert err.problems == [(2, "执法证号“41162309999”不在执法检查人员名录中")]
+    assert Conflict.select().count() == conflicts_before
+
+    hi = [lbl for _, lbl in registry.columns("inspections")]
+    err = _rejected("inspections", write_csv(tmp_path / "i.csv", hi, [[unknown_target, "2026-01-01", "市场监管局", ""]]))
+    assert err.problems == [(2, f"统一社会信用代码“{unknown_target}”不在检查对象名录中")]
+
+
+def test_unknown_and_missing_headers_are_line_one(db, tmp_path):
+    err = _rejected("targets", write_csv(tmp_path / "h.csv", ["统一社会信用代码", "单位名称", "法人代表"],
+                                         [[code(1), "某公司", "张三"]]))
+    assert (1, "未知的列名“法人代表”") in err.problems
+    assert (1, "缺少必需的列“类别”") in err.problems
+    assert Target.select().count() == 0
+
+
+def test_many_bad_rows_are_all_listed_and_the_message_counts_them(db, tmp_path):
+    rows = [[code(i)[:17] + ("0" if code(i)[17] != "0" else "1")] + target_row(i)[1:] for i in range(15)]
+    err = _rejected("targets", write_csv(tmp_path / "m.csv", T_HEAD, rows))
+    assert [n for n, _ in err.problems] == list(range(2, 17))
+    msg = str(err)
+    assert msg.count("第") >= 10 and "第11行" in msg and "第12行" not in msg
+    assert "共 15 处错误，涉及 15 行" in msg
+
+
+def test_blank_rows_are_skipped_but_keep_their_line_numbers(db, tmp_path):
+    path = write_csv(tmp_path / "b.csv", T_HEAD, [target_row(1), [""] * 10, [code(2), "", "用人单位-制造业"]])
+    err = _rejected("targets", path)
+    assert err.problems == [(4, "缺少必填项“单位名称”")]
+
+
+def test_gb18030_csv_round_trip(db, tmp_path):
+    rows = [target_row(1, "商水县䶮鑫纺织有限公司"), target_row(2, "商水县瑞祥餐饮服务有限公司", "用人单位-餐饮住宿业")]
+    path = write_csv(tmp_path / "gbk.csv", T_HEAD, rows, encoding="gb18030")
+    with pytest.raises(UnicodeDecodeError):
+        path.read_bytes().decode("utf-8")
+    assert registry.import_file("targets", path, "clerk").inserted == 2
+    assert Target.get(Target.uscc == code(1)).name == "商水县䶮鑫纺织有限公司"
+
+    out = tmp_path / "out.csv"
+    assert registry.export_file("targets", out, "clerk") == 2
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    table = read_table(out)
+    assert table[0] == T_HEAD
+    assert table[1:] == rows
+    res = registry.import_file("targets", out, "clerk")
+    assert (res.inserted, res.updated) == (0, 2)
+    assert registry.export_file("targets", tmp_path / "again.csv", "clerk") == 2
+    assert (tmp_path / "again.csv").read_bytes() == out.read_bytes()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8"])
+def test_utf8_csv_with_or_without_bom(db, tmp_path, encoding):
+    path = write_csv(tmp_path / "u.csv", T_HEAD, [target_row(1, "商水县鸿锦建设有限公司")], encoding=encoding)
+    assert registry.import_file("targets", path, "clerk").inserted == 1
+    assert Target.get().name == "商水县鸿锦建设有限公司"
+
+
+def test_xlsx_with_numeric_and_date_cells(db, tmp_path):
+    import datetime as dt
+    registry.import_file("inspectors", write_xlsx(tmp_path / "i.xlsx", [lbl for _, lbl in registry.columns("inspectors")], [
+        [41162301009, "赵敏", "劳动保障监察大队", "", dt.datetime(2024, 1, 1), dt.date(2029, 1, 1), "在岗", ""]]), "clerk")
+    i = Inspector.get()
+    assert (i.cert_no, i.cert_valid_from, i.cert_valid_until) == ("41162301009", dt.date(2024, 1, 1), dt.date(2029, 1, 1))
+    assert i.department == "商水县人力资源和社会保障局"
+    row = target_row(1)
+    row[7] = 3
+    registry.import_file("targets", write_xlsx(tmp_path / "t.xlsx", T_HEAD, [row]), "clerk")
+    assert Target.get().complaint_count == 3
+
+
+@pytest.mark.parametrize("kind", list(registry.KINDS))
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_every_kind_round_trips_unchanged(db, tmp_path, kind, suffix):
+    load_all(tmp_path)
+    model = registry._MODELS[kind]
+    n = model.select().count()
+    assert n >= 2
+    first = tmp_path / f"{kind}-1{suffix}"
+    assert registry.export_file(kind, first, "clerk") == n
+    table = read_table(first)
+    assert table[0] == [lbl for _, lbl in registry.columns(kind)]
+    res = registry.import_file(kind, first, "clerk")
+    assert (res.inserted, res.updated, res.rows) == (0, n, n)
+    assert model.select().count() == n
+    second = tmp_path / f"{kind}-2{suffix}"
+    registry.export_file(kind, second, "clerk")
+    assert read_table(second) == table
+    if kind == "items":
+        assert [i.version for i in Item.select().order_by(Item.id)] == [1, 1]
+
+
+def test_items_carry_their_strata(db, tmp_path):
+    load_all(tmp_path)
+    item = Item.get(Item.code == "RS-01")
+    assert (item.ratio_bp, item.frequency, item.team_size, item.content) == (100, 3, 2, "书面劳动合同签订\n劳动合同条款")
+    strata = [(s.name, s.criterion, s.ratio_bp) for s in item.strata.order_by(ItemStratum.position)]
+    assert strata == [("特殊监管", "special", 3000), ("小微企业", "small_micro", 50), ("较高风险", "risk:较高", 1000)]
+    assert Item.get(Item.code == "RS-02").ratio_bp == 250
+    row = registry.search("items", "RS-01")[0]
+    assert row["strata"] == "特殊监管:special:30%;小微企业:small_micro:0.5%;较高风险:risk:较高:10%"
+    assert row["ratio_bp"] == "1%"
+
+    h = [lbl for _, lbl in registry.columns("items")]
+    changed = list(ITEMS[0])
+    changed[13] = "特殊监管:special:20%"
+    registry.import_file("items", write_csv(tmp_path / "i2.csv", h, [changed]), "clerk")
+    item = Item.get(Item.code == "RS-01")
+    assert item.version == 2
+    assert [(s.name, s.ratio_bp) for s in item.strata] == [("特殊监管", 2000)]
+
+    bad = list(ITEMS[0])
+    bad[13] = "特殊监管:special:30"
+    bad2 = list(ITEMS[1])
+    bad2[13] = "甲:risk:很高:1%"
+    err = _rejected("items", write_csv(tmp_path / "i3.csv", h, [bad, bad2]))
+    assert [n for n, _ in err.problems] == [2, 3]
+    assert "百分数" in err.problems[0][1] and "信用风险等级" in err.problems[1][1]
+
+
+def test_public_inspector_list_leaves_out_phones(db, tmp_path):
+    load_all(tmp_path)
+    out = tmp_path / "public.csv"
+    registry.export_file("inspectors", out, "clerk", public=True)
+    table = read_table(out)
+    assert "联系电话" not in table[0] and len(table) == 4
+    assert not any("0394-5421001" in c for r in table for c in r)
+    ev = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
+    assert ev.action == "registry.export" and json.loads(ev.detail)["rows"] == 3
+
+
+def test_unsupported_files_are_plain_user_errors(db, tmp_path):
+    (tmp_path / "x.xls").write_bytes(b"old excel")
+    with pytest.raises(UserError, match="不支持旧版 .xls"):
+        registry.import_file("targets", tmp_path / "x.xls", "clerk")
+    with pytest.raises(UserError, match="未知的名录类型"):
+        registry.import_file("people", tmp_path / "x.xls", "clerk")
+    with pytest.raises(UserError, match="找不到文件"):
+        registry.import_file("targets", tmp_path / "missing.csv", "clerk")
+
+
+# ---------------------------------------------------------------- search and paging
+
+
+@pytest.fixture
+def sixty(db, tmp_path):
+    rows = []
+    for i in range(60):
+        if i % 3 == 0:
+            rows.append(target_row(i, f"商水县鑫源建筑工程{i}号有限公司", "用人单位-建筑业", "练集镇"))
+        elif i % 3 == 1:
+            rows.append(target_row(i, f"周口瑞祥餐饮{i}店", "用人单位-餐饮住宿业", "黄寨镇"))
+        else:
+            rows.append(target_row(i, f"商水县恒昌纺织{i}厂"))
+    registry.import_file("targets", write_csv(tmp_path / "s.csv", T_HEAD, rows), "clerk")
+    return rows
+
+
+def test_search_by_name_uscc_category_and_township(sixty):
+    assert registry.count("targets") == 60
+    assert registry.count("targets", "鑫源建筑") == 20            # 4 chars: trigram index
+    assert registry.count("targets", "餐饮") == 20                # 2 chars: LIKE
+    assert registry.count("targets", "恒昌 纺织") == 20           # two words, both must match
+    assert registry.count("targets", "用人单位-建筑业") == 20       # category
+    assert registry.count("targets", "黄寨镇") == 40              # township
+    assert registry.count("targets", "不存在的名字") == 0
+    hit = registry.search("targets", "建筑工程9号")
+    assert [r["uscc"] for r in hit] == [code(9)]
+    assert hit[0]["name"] == "商水县鑫源建筑工程9号有限公司"
+    assert set(hit[0]) == {f for f, _ in registry.columns("targets")} | {"id"}
+    prefix = code(5)[:15]
+    assert [r["uscc"] for r in registry.search("targets", prefix.lower())] == \
+        sorted(c for c in (code(i) for i in range(60)) if c.startswith(prefix))
+    assert registry.search("targets", code(7))[0]["name"] == "周口瑞祥餐饮7店"
+
+
+def test_paging_walks_the_whole_result_without_overlap(sixty):
+    seen = []
+    for offset in range(0, 60, 20):
+        page = registry.search("targets", "", offset=offset, limit=20)
+        assert len(page) == 20
+        seen += [r["id"] for r in page]
+    assert seen == sorted(seen) and len(set(seen)) == 60
+    assert registry.search("targets", "", offset=60) == []
+    page2 = registry.search("targets", "餐饮", offset=15, limit=10)
+    assert len(page2) == 5
+    assert [r["name"] for r in page2] == [f"周口瑞祥餐饮{i}店" for i in range(46, 60, 3)]
+
+
+def test_count_is_capped_for_searches(sixty, monkeypatch):
+    assert registry.count_capped("targets", "商水县", cap=10) == (10, True)
+    assert registry.count_capped("targets", "商水县", cap=100) == (40, False)
+    assert registry.count_capped("targets", "", cap=10) == (60, False)
+
+
+def test_search_other_kinds(db, tmp_path):
+    load_all(tmp_path)
+    assert [r["cert_no"] for r in registry.search("inspectors", "劳动关系")] == ["41162301002"]
+    assert [r["name"] for r in registry.search("inspectors", "张")] == ["张伟"]
+    assert registry.count("inspectors") == 3
+    assert [r["code"] for r in registry.search("items", "派遣")] == ["RS-02"]
+    c = registry.search("conflicts", "张伟")
+    assert len(c) == 1 and c[0]["uscc"] == code(1) and c[0]["inspector_name"] == "张伟"
+    assert c[0]["declared_at"] == "2026-03-01 09:30:00"
+    assert [r["title"] for r in registry.search("trainings", "资格")] == ["行政执法资格培训"]
+    ins = registry.search("inspections", "应急")
+    assert [(r["uscc"], r["date"]) for r in ins] == [(code(4), "2026-01-20")]
+    assert InspectionRecord.select().count() == 2
+
+
+def test_columns_doc_lists_every_kind_and_column():
+    doc = registry.columns_doc()
+    for k in registry.KINDS.values():
+        assert f"### {k.name}：{k.label}" in doc
+        for c in k.columns:
+            assert f"| {c.label} | `{c.field}` |" in doc
+
+
+@pytest.mark.postgres
+def test_import_and_search_on_postgresql(pg_db, tmp_path):
+    rows = [target_row(i, f"商水县鑫源建筑工程{i}号有限公司") for i in range(5)]
+    res = registry.import_file("targets", write_csv(tmp_path / "pg.csv", T_HEAD, rows), "clerk")
+    assert (res.inserted, res.updated) == (5, 0)
+    res = registry.import_file("targets", write_csv(tmp_path / "pg2.csv", T_HEAD, rows[:2]), "clerk")
+    assert (res.inserted, res.updated) == (0, 2)
+    assert registry.count("targets", "建筑工程3号") == 1
+    assert registry.search("targets", code(2)[:16])[0]["uscc"] == code(2)
+    assert registry.count("targets", "鑫源") == 5
+    load_all(tmp_path)
+    assert registry.search("conflicts", "张伟")[0]["uscc"] == code(1)
