@@ -249,8 +249,10 @@ class KioskPDF(FPDF):
             key = (self.font_family, self.font_style, self.font_size_pt, round(width, 2), para)
             lines = self._wrap_cache.get(key)
             if lines is None:
+                # CHAR: Chinese has no spaces, and WORD would push a long Latin run
+                # (a file name, a digest) whole onto the next line.
                 lines = self.multi_cell(width + 2 * self.c_margin, 4, para, dry_run=True,
-                                        output="LINES")
+                                        output="LINES", wrapmode="CHAR")
                 self._wrap_cache[key] = lines
             out.extend(lines)
         return out
@@ -295,16 +297,19 @@ class KioskPDF(FPDF):
         else:
             self.font(size)
         lines = self.cut(self.wrap(value, value_w - 2 * pad), value_w - 2 * pad, max_lines)
-        h = max(1, len(lines)) * line_h + 2 * pad * 0.6
+        self.font(size)
+        llines = self.wrap(label, label_w - 2)
+        h = max(1, len(lines), len(llines)) * line_h + 2 * pad * 0.6
         if self.auto_page_break and self.will_page_break(h):
             self.add_page()
         x, y = self.l_margin, self.get_y()
         self.set_fill_color(243)
         self.rect(x, y, label_w, h, style="DF")
         self.rect(x + label_w, y, value_w, h)
+        if mono:
+            self.set_font("Courier", size=size)
         self.text_lines(lines, x + label_w + pad, y + pad * 0.6, line_h)
         self.font(size)
-        llines = self.wrap(label, label_w - 2)
         top = y + (h - len(llines) * line_h) / 2
         self.text_lines(llines, x, top, line_h, width=label_w, align="C")
         self.set_xy(x, y + h)
@@ -317,7 +322,7 @@ class KioskPDF(FPDF):
         else:
             self.font(size)
         self.multi_cell(self.epw, line_h or size * 0.52, text, align="L",
-                        new_x="LMARGIN", new_y="NEXT")
+                        new_x="LMARGIN", new_y="NEXT", wrapmode="CHAR")
         self.font(size)
 
     def signature_lines(self, labels: list[str], per_row: int = 2, size: float = 10) -> None:

@@ -67,7 +67,8 @@ def _common(pdf: KioskPDF, info: dict, title: str) -> None:
     pdf.section("三、名录摘要（SHA-256）")
     digests = info.get("digests") or {}
     for key, fname, label in LISTINGS:
-        pdf.kv(f"{label}\n{fname}", digests.get(key, ""), label_w=38, size=9.5, mono=True)
+        pdf.kv(f"{label}\n{fname}", digests.get(key, ""), label_w=38, size=9, mono=True)
+    pdf.ln(1.5)
     pdf.para("摇号前公布以上三份名录及其摘要；任何人可用 sha256sum 核对所得名录未被改动：",
              size=9)
     pdf.para("  sha256sum pool.tsv inspectors.tsv conflicts.tsv", size=9, mono=True)
@@ -131,15 +132,15 @@ def render_protocol(info: dict, out_path: str | os.PathLike) -> Path:
     _common(pdf, info, "双随机抽查 摇号记录")
 
     pdf.section("四、随机数来源")
-    pdf.kv("系统承诺值", info.get("commitment") or "", label_w=38, size=9.5, mono=True)
+    pdf.kv("系统承诺值", info.get("commitment") or "", label_w=38, size=9, mono=True)
     for i, w in enumerate(info.get("witnesses") or [], 1):
         who = w["name"] + (f"（{w['organisation']}）" if w.get("organisation") else "")
         pdf.kv(f"见证人{i}", who)
         pdf.kv(f"见证人{i}输入", w.get("entropy") or "（未输入）", size=9.5)
     pdf.kv("公共信标", info.get("beacon") or "（未使用）", size=9.5)
-    pdf.kv("系统随机数", info.get("system_entropy") or "（尚未揭示）", label_w=38, size=9.5,
+    pdf.kv("系统随机数", info.get("system_entropy") or "（尚未揭示）", label_w=38, size=9,
            mono=True)
-    pdf.kv("随机种子", info.get("seed") or "", label_w=38, size=9.5, mono=True)
+    pdf.kv("随机种子", info.get("seed") or "", label_w=38, size=9, mono=True)
 
     selected = info.get("selected") or []
     pdf.section(f"五、抽中对象及检查组（共 {len(selected)} 个）")
@@ -162,7 +163,7 @@ def render_protocol(info: dict, out_path: str | os.PathLike) -> Path:
 
     pdf.section("七、封存")
     pdf.kv("封存时间", str(info.get("sealed_at") or "（尚未封存）"))
-    pdf.kv("审计链头", info.get("audit_head") or "", label_w=38, size=9.5, mono=True)
+    pdf.kv("审计链头", info.get("audit_head") or "", label_w=38, size=9, mono=True)
 
     pdf.section("八、如何核验")
     pdf.para("1. 取得公布的 pool.tsv、inspectors.tsv、conflicts.tsv，运行下面的命令，"
