@@ -65,7 +65,7 @@ class TaskPickerScreen(Screen):
     """
     BINDINGS = [
         Binding("enter", "start", "开始/继续摇号", id="ceremony.picker.start",
-                tooltip="冻结所选任务的抽取范围并开始摇号；有未完成的摇号则继续", priority=False),
+                tooltip="冻结所选任务的抽取范围并开始摇号；有未完成的摇号则继续", priority=True),
         Binding("f5", "reload", "刷新", id="ceremony.picker.reload", tooltip="重新读取计划任务"),
         Binding("escape", "back", "返回", id="ceremony.picker.back", tooltip="返回上一屏"),
     ]
@@ -180,7 +180,7 @@ class CeremonyScreen(Screen):
     CeremonyScreen #bar { height: auto; background: $primary; text-style: bold; padding: 0 1; }
     CeremonyScreen #main { height: 1fr; }
     CeremonyScreen #body { width: 1fr; padding: 0 1; }
-    CeremonyScreen #side { width: 52; border-left: solid $primary; padding: 0 1; display: none; }
+    CeremonyScreen #side { width: 70; border-left: solid $primary; padding: 0 1; display: none; }
     CeremonyScreen.-wide #side { display: block; }
     CeremonyScreen.-wide #body { padding: 1 2; }
     CeremonyScreen #msg { height: auto; padding: 0 1; }
@@ -191,10 +191,13 @@ class CeremonyScreen(Screen):
     CeremonyScreen .big {
         text-style: bold; border: heavy $accent; padding: 0 1; width: auto; height: auto;
     }
+    CeremonyScreen #body > Label, CeremonyScreen #side > Label { width: 100%; }
+    CeremonyScreen #body > Label.big { width: auto; }
     CeremonyScreen .hex { text-style: bold; }
     CeremonyScreen Digits { width: auto; color: $accent; }
     CeremonyScreen #counter-row { height: auto; }
     CeremonyScreen #counter-row > Label { padding: 1 2; }
+    CeremonyScreen #entry { width: 1fr; max-width: 70; border: tall $accent; }
     CeremonyScreen .form { height: auto; }
     CeremonyScreen .form Input { width: 1fr; }
     CeremonyScreen .form Label { padding: 0 1 0 0; }
@@ -388,7 +391,7 @@ class CeremonyScreen(Screen):
             w = pending[0]
             out += [Label(f"请第 {w['position'] + 1} 位见证人 {w['name']} 输入随机数，按 Enter 确认：",
                           id="entry-label"),
-                    Input(placeholder="随机数", id="entry", classes="big")]
+                    Input(placeholder="随机数", id="entry")]
         return out
 
     def _body_entropy(self, v: ceremony.View) -> list:
@@ -397,7 +400,7 @@ class CeremonyScreen(Screen):
                 *self._witness_lines(v, entropy=True),
                 Label("公开信标（可选）：事先约定的公开数值，如当日公开开奖结果。", classes="h"),
                 Label("输入后按 Enter 揭晓；不使用信标请直接按 Enter。", id="entry-label"),
-                Input(placeholder="公开信标（可留空）", id="entry", classes="big")]
+                Input(placeholder="公开信标（可留空）", id="entry")]
 
     def _pick(self, v: ceremony.View, index: int, team: bool) -> list:
         """The n-th (1-based) selected target, large, with its team when `team`."""
@@ -422,8 +425,8 @@ class CeremonyScreen(Screen):
 
     def _body_revealed(self, v: ceremony.View) -> list:
         n, i = len(v.selected), v.reveal_index
-        out: list = [Label(f"系统随机数已揭晓：{v.system_entropy}", classes="muted",
-                           id="system-entropy")]
+        out: list = [Label(f"系统随机数已揭晓（可与承诺值核对）：\n{v.system_entropy}",
+                           classes="muted", id="system-entropy")]
         if i == 0:
             out += [Horizontal(Digits(f"0/{n}", id="counter"),
                                Label(f"共抽中 {n} 个检查对象", id="counter-text"),
