@@ -6,7 +6,11 @@ task and kept. A crash resumes at the persisted step; a second terminal is refus
 """
 from __future__ import annotations
 
+import collections
+import contextlib
 import datetime as dt
+import functools
+import gc
 import gzip
 import json
 import os
@@ -63,22 +67,17 @@ TERMINAL_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 # ---------------------------------------------------------------- pool building
 
 
-def classify(stratum_rules: list[tuple[str, str]], size_class: str, credit_risk: str,
-             complaints: int, serious: bool) -> str | None:
-    """The first stratum whose criterion the target meets (Art. 7 special targets first)."""
-    for name, criterion in stratum_rules:
-        if criterion == "special":
-            if serious or complaints >= 3 or credit_risk == "高":
-                return name
-        elif criterion == "small_micro":
-            if size_class in ("小型", "微型"):
-                return name
-        elif criterion.startswith("risk:"):
-            if credit_risk == criterion[5:]:
-                return name
-        elif criterion == "default":
-            return name
-    return None
+@contextlib.contextmanager
+def _gc_paused():
+    """A million pool rows make each cyclic-GC pass slow, and building a pool makes no cycles."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
 
 
 DEFAULT_STRATUM = "一般"
@@ -116,12 +115,38 @@ class Frozen:
     team_size: int
     excluded_recent: int = 0
 
+    @functools.cached_property
+    def counts(self) -> dict[str, int]:
+        return dict(collections.Counter(s for _, s in self.pool))
+
     def listings(self) -> dict[str, bytes]:
         return {
             "pool": lottery.listing(self.pool),
             "inspectors": lottery.listing([[i] for i in self.inspectors]),
             "conflicts": lottery.listing(self.conflicts),
         }
+
+
+def _stratum_case(rules: list[tuple[str, str]], p: str) -> tuple[str, list]:
+    """The item's stratum rules (first match wins) as one SQL CASE, so that a million
+    targets are stratified by the database rather than row by row in Python."""
+    whens, params = [], []
+    for name, criterion in rules:
+        if criterion == "special":
+            whens.append(f"WHEN serious_violation = {p} OR complaint_count >= 3 "
+                         f"OR credit_risk = {p} THEN {p}")
+            params += [True, "高", name]
+        elif criterion == "small_micro":
+            whens.append(f"WHEN size_class IN ({p}, {p}) THEN {p}")
+            params += ["小型", "微型", name]
+        elif criterion.startswith("risk:"):
+            whens.append(f"WHEN credit_risk = {p} THEN {p}")
+            params += [criterion[5:], name]
+        elif criterion == "default":
+            whens.append(f"WHEN 1 = 1 THEN {p}")
+            params.append(name)
+            break
+    return "CASE " + " ".join(whens) + " END", params
 
 
 def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
@@ -139,20 +164,17 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
         f"SELECT target_id FROM {ir} WHERE date >= {p} "
         f"UNION SELECT {a}.target_id FROM {a} JOIN {d} ON {d}.id = {a}.draw_id "
         f"WHERE {d}.state = 'sealed' AND {d}.draw_date >= {p}")
-    recent = {r[0] for r in db.execute_sql(recent_sql, (since, since))}
+    case, case_params = _stratum_case(rules, p)
     # An item for 用人单位 covers every 用人单位-<industry> category too.
-    cur = db.execute_sql(
-        f"SELECT id, uscc, size_class, credit_risk, complaint_count, serious_violation "
-        f"FROM {t} WHERE (category = {p} OR category LIKE {p}) AND active = {p}",
-        (item.category, item.category + "-%", True))
-    pool = []
-    excluded = 0
-    for tid, uscc, size_class, risk, complaints, serious in cur:
-        if tid in recent:
-            excluded += 1
-            continue
-        s = classify(rules, size_class, risk, complaints, bool(serious))
-        pool.append([uscc, s])
+    where = f"({t}.category = {p} OR {t}.category LIKE {p}) AND {t}.active = {p}"
+    where_params = [item.category, item.category + "-%", True]
+    with _gc_paused():
+        pool = db.execute_sql(
+            f"SELECT uscc, {case} FROM {t} WHERE {where} AND {t}.id NOT IN ({recent_sql})",
+            (*case_params, *where_params, since, since)).fetchall()
+        (eligible,) = db.execute_sql(f"SELECT COUNT(*) FROM {t} WHERE {where}",
+                                     where_params).fetchone()
+    excluded = eligible - len(pool)
 
     q = Inspector.select(Inspector.cert_no).where(
         (Inspector.active == True)  # noqa: E712
@@ -166,13 +188,13 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
     inspectors = sorted(i for (i,) in q.tuples())
 
     insp_set = set(inspectors)
-    pool_ids = {u for u, _ in pool}
-    conflicts = []
-    cq = (Conflict.select(Inspector.cert_no, Target.uscc).join_from(Conflict, Inspector)
-          .join_from(Conflict, Target).tuples())
-    for cert, uscc in cq:
-        if cert in insp_set and uscc in pool_ids:
-            conflicts.append([cert, uscc])
+    c, i = Conflict._meta.table_name, Inspector._meta.table_name
+    conflicts = [
+        [cert, uscc] for cert, uscc in db.execute_sql(
+            f"SELECT {i}.cert_no, {t}.uscc FROM {c} JOIN {i} ON {i}.id = {c}.inspector_id "
+            f"JOIN {t} ON {t}.id = {c}.target_id WHERE {where} "
+            f"AND {t}.id NOT IN ({recent_sql})", (*where_params, since, since))
+        if cert in insp_set]
     return Frozen(pool=pool, inspectors=inspectors, conflicts=sorted(conflicts), strata=strata,
                   team_size=item.team_size, excluded_recent=excluded)
 
@@ -180,10 +202,11 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
 # ---------------------------------------------------------------- frozen inputs on file
 
 
-def _store_listings(draw: Draw, frozen: Frozen, digests: dict[str, str]) -> None:
+def _store_listings(draw: Draw, frozen: Frozen, listings: dict[str, bytes],
+                    digests: dict[str, str]) -> None:
     rows = {"pool": len(frozen.pool), "inspectors": len(frozen.inspectors),
             "conflicts": len(frozen.conflicts)}
-    for kind, data in frozen.listings().items():
+    for kind, data in listings.items():
         DrawListing.create(draw=draw, kind=kind, digest=digests[kind], rows=rows[kind],
                            content=gzip.compress(data, compresslevel=1))
 
@@ -315,7 +338,7 @@ def prepare(task_code: str | int, operator: str, *, terminal: str = TERMINAL_ID,
             strata_json=json.dumps(frozen.strata, ensure_ascii=False, sort_keys=True),
             team_size=frozen.team_size, pool_size=len(frozen.pool), lock_owner=terminal,
             lock_at=now())
-        _store_listings(draw, frozen, digests)
+        _store_listings(draw, frozen, listings, digests)
         task.state = "drawing"
         task.save()
         audit.record(operator, "draw.prepare", "draw", draw.id, task=task.code,
@@ -456,8 +479,15 @@ def _results(draw: Draw) -> dict:
 
 
 def _compute_teams(draw: Draw) -> dict:
-    out = lottery.run(inputs(draw))
-    return {"selected": out["selected"], "teams": out["teams"]}
+    """Teams for the revealed selection, with every amendment so far, by the protocol."""
+    fr = frozen_of(draw)
+    selected = _results(draw)["selected"]
+    try:
+        teams, _ = lottery.match_teams(selected, fr.inspectors, fr.conflicts, draw.team_size,
+                                       draw.seed, _amendments(draw))
+    except lottery.DrawError as e:
+        raise UserError(f"无法组成检查组：{e}") from None
+    return {"selected": selected, "teams": teams}
 
 
 def match(draw_id: int, actor: str, *, terminal: str = TERMINAL_ID) -> list:
@@ -492,10 +522,7 @@ def amend(draw_id: int, target: str, inspector: str, reason: str, actor: str, *,
         seq = draw.amendments.count()
         amendment = DrawAmendment.create(draw=draw, seq=seq, target_uscc=target,
                                          inspector_cert=inspector, reason=reason)
-        try:
-            res = _compute_teams(draw)
-        except lottery.DrawError as e:
-            raise UserError(f"无法替换：{e}") from None
+        res = _compute_teams(draw)
         new_team = dict((t, m) for t, m in res["teams"])[target]
         replacement = [i for i in new_team if i not in teams[target]][0]
         amendment.replacement_cert = replacement
@@ -674,9 +701,7 @@ class View:
 def view(draw_id: int, role: str = "witness") -> View:
     draw = Draw.get_by_id(draw_id)
     fr = frozen_of(draw)
-    counts: dict[str, int] = {}
-    for _, s in fr.pool:
-        counts[s] = counts.get(s, 0) + 1
+    counts = fr.counts
     strata = {s: {"ratio_bp": v["ratio_bp"], "pool": counts.get(s, 0),
                   "quota": lottery.quota(counts.get(s, 0), v["ratio_bp"])}
               for s, v in sorted(fr.strata.items())}

@@ -250,3 +250,17 @@ def test_two_processes_on_one_task(db, db_path):
         holder.kill()
         holder.wait()
     assert Draw.select().count() == 1
+
+
+@pytest.mark.postgres
+def test_whole_draw_on_postgresql(pg_db):
+    item, targets, inspectors, tasks = make_world()
+    InspectionRecord.create(target=targets[3], date=TODAY - dt.timedelta(days=30),
+                            department="商水县市场监督管理局")
+    draw_id = run_to_matched(tasks[0].code)
+    assert Draw.get_by_id(draw_id).pool_size == 39
+    ceremony.confirm(draw_id, 0, "王见证")
+    ceremony.confirm(draw_id, 1, "李监督")
+    record = ceremony.seal(draw_id, "operator")
+    assert verify_record(record)[0] == 0
+    assert Assignment.select().count() == len(record["selected"]) == 6
