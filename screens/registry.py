@@ -30,6 +30,12 @@ EXTRA_COLUMNS = {
     "inspections": [("target_name", "单位名称", "uscc")],
 }
 
+# Fixed column widths (terminal cells): a new page then never re-lays the table out; longer text
+# is cropped on screen and shown whole by Enter.
+WIDE = {"name": 30, "title": 24, "address": 30, "legal_basis": 24, "content": 24, "reason": 20,
+        "target_name": 28, "strata": 24, "category": 20, "organizer": 20, "department": 22}
+CODE = {"uscc": 18, "cert_no": 12, "code": 8}
+
 SEARCH_DELAY = 0.15  # seconds of quiet typing before a search runs
 MAX_CELL = 40  # cells beyond this are cut in the table (Enter shows the whole record)
 
@@ -119,8 +125,11 @@ class RegistryScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = self.label
         table = self.query_one(PageTable)
+        from rich.cells import cell_len
+
         for field, label in self.columns:
-            table.add_column(label, key=field)
+            width = WIDE.get(field) or CODE.get(field) or max(cell_len(label), 6)
+            table.add_column(label, key=field, width=max(width, cell_len(label)))
         table.focus()
         self.call_after_refresh(self._first_load)
 
