@@ -444,10 +444,8 @@ def _sorted_columns(pool) -> tuple[list[str], list[str]]:
 
     Ids are usually ASCII, which list.sort compares with memcmp.
     """
-    usccs = list(map(itemgetter(0), pool))
-    strata_col = list(map(itemgetter(1), pool))
-    order = sorted(range(len(usccs)), key=usccs.__getitem__)
-    return list(map(usccs.__getitem__, order)), list(map(strata_col.__getitem__, order))
+    rows = sorted(pool, key=itemgetter(0))
+    return list(map(itemgetter(0), rows)), list(map(itemgetter(1), rows))
 
 
 def _group(ids: list[str], col: list[str]) -> dict[str, list[str]]:
