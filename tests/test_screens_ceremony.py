@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,13 @@ async def sign_in_two(pilot, app) -> None:
         await pilot.pause()
 
 
+def printed(kind: str) -> Path:
+    """The one PDF of that kind the screen saved (no printer is configured in tests)."""
+    found = list((Path(os.environ["KIOSK_DATA_DIR"]) / "print").glob(f"{kind}-*.pdf"))
+    assert len(found) == 1, found
+    return found[0]
+
+
 def visible(app: App, text: str) -> bool:
     return text in screen_text(app)
 
@@ -111,6 +119,10 @@ async def test_whole_ceremony_by_keys(world, tmp_path):
         await sign_in_two(pilot, app)
         assert [w["name"] for w in screen.v.witnesses] == ["王见证", "李监督"]
         assert screen.v.state == "witnesses"
+        await pilot.press("p")  # the pre-draw sheet, with the witnesses' signature lines
+        await pilot.pause()
+        sheet = printed("predraw")
+        assert sheet.read_bytes().startswith(b"%PDF") and str(sheet) in text_of(app, "#msg")
         await pilot.press("c")
         await pilot.pause()
         v = screen.v
@@ -194,6 +206,13 @@ async def test_whole_ceremony_by_keys(world, tmp_path):
         assert visible(app, "摇号已封存")
         # Art. 12: no names on the shared screen after sealing.
         assert not screen.v.names_shown
+
+        await pilot.press("p")
+        await pilot.pause()
+        assert printed("protocol").read_bytes().startswith(b"%PDF")
+        await pilot.press("t")
+        await pilot.pause()
+        assert printed("slips").read_bytes().startswith(b"%PDF")
 
         await pilot.press("e")
         await pilot.pause()
