@@ -6,8 +6,9 @@ import datetime as dt
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
+from textual.lazy import Lazy
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea
 
@@ -16,6 +17,7 @@ from kiosk import reports
 from kiosk.errors import UserError
 
 AUTOSAVE_SECONDS = 1.0
+ABOVE_FOLD = 5  # fields that fit the first screen at 80x24
 
 # (field, kind); kinds: line (Input), text (TextArea), choice (Select). Order is Tab order.
 FORM = [
@@ -92,10 +94,10 @@ class ReportScreen(Screen[None]):
     DEFAULT_CSS = """
     ReportScreen #report-info { height: 2; padding: 0 1; background: $boost; }
     ReportScreen #report-form { height: 1fr; }
-    ReportScreen .field { height: auto; }
-    ReportScreen .field Label { width: 14; padding: 1 1 0 0; text-align: right; }
-    ReportScreen .field Input, ReportScreen .field Select { width: 1fr; }
-    ReportScreen .field TextArea { width: 1fr; height: 5; }
+    ReportScreen #report-form Input, ReportScreen #report-form TextArea { width: 1fr; }
+    ReportScreen #report-form TextArea { height: 5; }
+    ReportScreen #form-rest { height: auto; }
+    ReportScreen #report-form .choice-label { padding: 0 2; color: $text-muted; }
     ReportScreen #evidence { height: auto; padding: 0 1 0 15; color: $text-muted; }
     ReportScreen #report-status { height: 1; padding: 0 1; background: $boost; }
     ReportScreen #report-error { height: auto; max-height: 2; padding: 0 1; color: $error;
@@ -130,7 +132,13 @@ class ReportScreen(Screen[None]):
 
     @property
     def editable(self) -> bool:
-        return self.report.state == "draft" and reports.is_member(self.report.assignment, self.user)
+        # Cached per state: asked on every keystroke, and membership does not change meanwhile.
+        key = (self.report.state, getattr(self.user, "id", None))
+        if getattr(self, "_editable_key", None) != key:
+            self._editable_key = key
+            self._editable = (self.report.state == "draft"
+                              and reports.is_member(self.report.assignment, self.user))
+        return self._editable
 
     # ------------------------------------------------------------ layout
 
@@ -142,10 +150,18 @@ class ReportScreen(Screen[None]):
                      id="report-info")
         values = reports.form_values(self.report)
         with VerticalScroll(id="report-form"):
-            for name, kind in FORM:
-                with Horizontal(classes="field", id=f"row-{name}"):
-                    yield Label(reports.FIELD_LABELS[name])
-                    yield self._widget(name, kind, values[name])
+            # Labels ride in the border titles (half the widgets), and the fields below the
+            # fold mount just after the first frame, so the form shows at once after a scan.
+            rest: list = []
+            for i, (name, kind) in enumerate(FORM):
+                widgets = [self._widget(name, kind, values[name])]
+                if kind == "choice":
+                    widgets.insert(0, Label(reports.FIELD_LABELS[name], classes="choice-label"))
+                if i < ABOVE_FOLD:
+                    yield from widgets
+                else:
+                    rest.extend(widgets)
+            yield Lazy(Vertical(*rest, id="form-rest"))
             yield Static("", id="evidence")
         yield Static("", id="report-status")
         yield Static("", id="report-error")
@@ -155,13 +171,18 @@ class ReportScreen(Screen[None]):
         if kind == "choice":
             options = [(o, o) for o in CHOICES[name]]
             return Select(options, value=value if value in CHOICES[name] else Select.NULL,
-                          prompt="请选择", allow_blank=True, id=name)
+                          prompt="请选择", allow_blank=True, id=name,
+                          disabled=not self.editable)
         if kind == "text":
-            return TextArea(value, id=name, soft_wrap=True, show_line_numbers=False)
-        return Input(value, placeholder=PLACEHOLDERS.get(name, ""), id=name)
+            w = TextArea(value, id=name, soft_wrap=True, show_line_numbers=False,
+                         read_only=not self.editable)
+        else:
+            w = Input(value, placeholder=PLACEHOLDERS.get(name, ""), id=name,
+                      disabled=not self.editable)
+        w.border_title = reports.FIELD_LABELS[name]
+        return w
 
     def on_mount(self) -> None:
-        self._apply_mode()
         self._show_evidence()
         self._show_status()
         if self.editable:
@@ -188,14 +209,17 @@ class ReportScreen(Screen[None]):
     def _raw(self) -> dict[str, str]:
         raw: dict[str, str] = {}
         for name, kind in FORM:
-            w = self.query_one(f"#{name}")
+            found = self.query(f"#{name}")
+            if not found:
+                continue  # not mounted yet (below the fold)
+            w = found.first()
             if kind == "text":
                 raw[name] = w.text
             elif kind == "choice":
                 raw[name] = "" if w.value is Select.NULL else str(w.value)
             else:
                 raw[name] = w.value
-        if raw["method"] == "":
+        if raw.get("method") == "":
             raw.pop("method")  # a blank choice is not a method; keep what is saved
         return raw
 
