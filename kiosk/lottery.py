@@ -14,9 +14,6 @@ from operator import add, eq, itemgetter
 
 PROTOCOL = "dsr-draw/1"
 
-# Joining fields with TAB sorts like comparing the field tuples unless a field holds a
-# character below TAB; such rows take the slower tuple sort so the listing stays exact.
-_BELOW_TAB = re.compile(r"[\x00-\x08]")
 _LINE_BREAK = re.compile(r"[\t\n\r]")
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -44,15 +41,19 @@ def listing(rows: Iterable[Sequence[str]]) -> bytes:
     rows = rows if isinstance(rows, list) else list(rows)
     if not rows:
         return b""
-    lines = list(map("\t".join, rows))
-    if _BELOW_TAB.search("".join(lines)):
-        lines = ["\t".join(r) for r in sorted(map(tuple, rows))]
-        return ("\n".join(lines) + "\n").encode()
-    # UTF-8 bytes sort in code point order, and bytes compare by memcmp.
-    encoded = list(map(str.encode, lines))
-    encoded.sort()
-    encoded.append(b"")
-    return b"\n".join(encoded)
+    try:
+        # Unique first fields (a pool's ids) make tuple order the first field's order,
+        # and a key sort on short ASCII ids is far cheaper than comparing tuples.
+        ordered = sorted(rows, key=itemgetter(0))
+        firsts = list(map(itemgetter(0), ordered))
+        unique = not any(map(eq, firsts, islice(firsts, 1, None)))
+    except IndexError:
+        unique = False
+    if not unique:
+        ordered = sorted(map(tuple, rows))
+    lines = list(map("\t".join, ordered))
+    lines.append("")
+    return "\n".join(lines).encode()
 
 
 def pool_listing(pool: Iterable[Sequence[str]]) -> bytes:

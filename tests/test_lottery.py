@@ -480,3 +480,16 @@ def test_interactive_amendments_keep_recusals(inp):
         for i in team:
             counted[i] += 1
     assert counted == m.loads
+
+
+field = st.text(alphabet=st.sampled_from(["a", "b", "\x01", "王", "é", " ", "0"]), max_size=3)
+
+
+@SETTINGS
+@given(st.lists(st.lists(field, min_size=1, max_size=3), max_size=30))
+def test_listing_equals_the_spec_on_any_rows(rows):
+    """Duplicates, prefixes, characters below TAB, rows of different widths: tuple order."""
+    assert lottery.listing(rows) == ref_listing(rows)
+    if rows and len({len(r) for r in rows}) == 1 and len(rows[0]) == 2 \
+            and len({r[0] for r in rows}) == len(rows):
+        assert lottery.pool_index(rows)[0] == ref_listing(rows)
