@@ -41,7 +41,7 @@ from db.models import (
 from kiosk import audit, lottery, settings
 from kiosk.errors import UserError
 from kiosk.plans import get_task
-from kiosk.store import write_tx
+from kiosk.store import bulk_insert, write_tx
 
 STEPS = ["prepared", "witnesses", "committed", "entropy", "revealed", "matched", "confirmed",
          "sealed"]
@@ -551,6 +551,15 @@ def confirm(draw_id: int, position: int, actor: str, *, terminal: str = TERMINAL
     return done
 
 
+def selected_strata(fr: Frozen, n_selected: int) -> list[str]:
+    """The stratum of each selected target: the protocol concatenates each stratum's quota
+    in sorted stratum order, so positions alone tell it."""
+    out: list[str] = []
+    for s in sorted(fr.strata):
+        out += [s] * lottery.quota(fr.counts.get(s, 0), fr.strata[s]["ratio_bp"])
+    return out[:n_selected]
+
+
 def _next_codes(prefix: str, n: int) -> list[str]:
     last = (Assignment.select(peewee.fn.MAX(Assignment.task_code))
             .where(Assignment.task_code.startswith(prefix)).scalar())
@@ -568,34 +577,32 @@ def seal(draw_id: int, actor: str, *, terminal: str = TERMINAL_ID) -> dict:
         if res != _results(draw):
             raise UserError("重算结果与屏幕所示不一致，已拒绝封存。")
         fr = frozen_of(draw)
-        stratum_of = dict((u, s) for u, s in fr.pool)
         sealed_at = now()
         codes = _next_codes(f"{sealed_at:%Y-%m}-", len(res["teams"]))
-        uscc_ids = {}
         selected = res["selected"]
+        uscc_ids = {}
         for i in range(0, len(selected), 500):
             chunk = selected[i:i + 500]
             uscc_ids.update(Target.select(Target.uscc, Target.id)
                             .where(Target.uscc.in_(chunk)).tuples())
         insp_ids = dict(Inspector.select(Inspector.cert_no, Inspector.id).tuples())
-        rows = [{"draw": draw.id, "position": n, "task_code": codes[n],
-                 "target": uscc_ids[uscc], "stratum": stratum_of[uscc]}
-                for n, (uscc, _) in enumerate(res["teams"])]
-        for i in range(0, len(rows), 500):
-            Assignment.insert_many(rows[i:i + 500]).execute()
+        strata_of = selected_strata(fr, len(selected))
+        bulk_insert(Assignment, ["draw", "position", "task_code", "target", "stratum",
+                                 "slip_version", "state"],
+                    [(draw.id, n, codes[n], uscc_ids[uscc], strata_of[n], 0, "assigned")
+                     for n, uscc in enumerate(selected)])
         a_ids = dict(Assignment.select(Assignment.position, Assignment.id)
                      .where(Assignment.draw == draw).tuples())
-        members = [{"assignment": a_ids[n], "inspector": insp_ids[cert], "position": k}
-                   for n, (_, team) in enumerate(res["teams"]) for k, cert in enumerate(team)]
-        for i in range(0, len(members), 500):
-            AssignmentMember.insert_many(members[i:i + 500]).execute()
+        bulk_insert(AssignmentMember, ["assignment", "inspector", "position"],
+                    [(a_ids[n], insp_ids[cert], k)
+                     for n, (_, team) in enumerate(res["teams"]) for k, cert in enumerate(team)])
         draw.sealed_at = sealed_at
         draw.lock_owner = ""
         draw.record_json = json.dumps(_record_head(draw, res), ensure_ascii=False)
         _save(draw, "sealed")
         PlanTask.update(state="drawn").where(PlanTask.id == draw.task_id).execute()
         audit.record(actor, "draw.seal", "draw", draw.id, task=draw.task.code, seed=draw.seed,
-                     assignments=len(rows), first_code=codes[0] if codes else "")
+                     assignments=len(selected), first_code=codes[0] if codes else "")
     return export_record(draw)
 
 
@@ -707,7 +714,8 @@ def view(draw_id: int, role: str = "witness") -> View:
               for s, v in sorted(fr.strata.items())}
     res = _results(draw)
     show_names = role in NAME_ROLES and draw.state != "sealed"
-    stratum_of = dict((u, s) for u, s in fr.pool) if res else {}
+    selected_ids = res.get("selected", [])
+    strata_of = selected_strata(fr, len(selected_ids))
     names = {}
     insp_names = {}
     if res and show_names:
@@ -716,10 +724,10 @@ def view(draw_id: int, role: str = "witness") -> View:
     if res.get("teams"):
         insp_names = dict(Inspector.select(Inspector.cert_no, Inspector.name).tuples())
     teams = dict((t, m) for t, m in res.get("teams", []))
-    selected = [{"uscc": u, "name": names.get(u, ""), "stratum": stratum_of.get(u, ""),
+    selected = [{"uscc": u, "name": names.get(u, ""), "stratum": strata_of[n],
                  "team": [{"cert_no": c, "name": insp_names.get(c, "")}
                           for c in teams.get(u, [])]}
-                for u in res.get("selected", [])]
+                for n, u in enumerate(selected_ids)]
     return View(
         draw_id=draw.id, task=draw.task.code, attempt=draw.attempt_no,
         item=f"{draw.task.item.code} {draw.task.item.name}", state=draw.state,

@@ -27,3 +27,24 @@ def write_tx():
         with db.atomic():
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_WRITE_LOCK,))
             yield db
+
+
+def bulk_insert(model: type[peewee.Model], columns: list[str], rows: list[tuple],
+                batch: int = 5000) -> None:
+    """Insert many rows with one prepared statement: peewee's insert_many builds SQL per row,
+    which costs seconds for the tens of thousands of assignments a large draw seals."""
+    if not rows:
+        return
+    db = database.obj
+    table = model._meta.table_name
+    cols = ", ".join(model._meta.fields[c].column_name for c in columns)
+    if isinstance(db, peewee.PostgresqlDatabase):
+        from psycopg2.extras import execute_values
+
+        cur = db.cursor()
+        for i in range(0, len(rows), batch):
+            execute_values(cur, f'INSERT INTO "{table}" ({cols}) VALUES %s', rows[i:i + batch],
+                           page_size=batch)
+        return
+    marks = ", ".join("?" * len(columns))
+    db.cursor().executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', rows)
