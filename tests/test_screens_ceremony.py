@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.app import App
-from textual.widgets import DataTable, Digits, Label
+from textual.widgets import DataTable, Digits
 
 from db.models import (
     Assignment,
