@@ -21,7 +21,7 @@ from kiosk.errors import UserError
 from kiosk.store import write_tx
 
 BATCH = 1000  # rows per INSERT: well under SQLite's 32766 bound variables at 12 columns
-COUNT_CAP = 10000  # searches count at most this many matches (see count())
+COUNT_CAP = 1000  # searches count at most this many matches (see count_capped())
 PROBLEMS_IN_MESSAGE = 10
 
 
@@ -835,41 +835,103 @@ def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def _contains(term: str, sqlite: bool, column: str = ""):
+    """A name-contains condition. On SQLite instr() is used for terms without ASCII letters:
+    it scans a million names about 40% faster than LIKE, and case folding does not matter."""
+    if sqlite and not re.search(r"[A-Za-z]", term):
+        if column:
+            return f"instr({column}, ?) > 0", [term]
+        return fn.instr(Target.name, term) > 0
+    if column:
+        esc = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return f"{column} LIKE ? ESCAPE '\\'", [f"%{esc}%"]
+    return Target.name.contains(term)
+
+
 def _target_filter(text: str):
-    """(where expression, fts terms) for a target search; see search()."""
+    """(where expression, trigram terms, short terms) for a target search; see search()."""
     text = text.strip()
     if not text:
-        return None, []
+        return None, [], []
+    sqlite = isinstance(database.obj, peewee.SqliteDatabase)
     if _USCC_PREFIX.match(text) and (text[0].isdigit() or len(text) >= 8):
         p = text.upper()
-        if isinstance(database.obj, peewee.SqliteDatabase):
+        if sqlite:
             # A range on the unique index; the alphabet is 0-9A-Z so '~' sorts after all of it.
-            return (Target.uscc >= p) & (Target.uscc < p + "~"), []
-        return Target.uscc.startswith(p), []
+            return (Target.uscc >= p) & (Target.uscc < p + "~"), [], []
+        return Target.uscc.startswith(p), [], []
     if Target.select(Target.id).where(Target.category == text).exists():
-        return Target.category == text, []
+        return Target.category == text, [], []
     if Target.select(Target.id).where(Target.township == text).exists():
-        return Target.township == text, []
+        return Target.township == text, [], []
     terms = text.split()
     fts_terms = [t for t in terms if len(t) >= 3] if _has_fts(database.obj) else []
-    like = [t for t in terms if t not in fts_terms]
+    short = [t for t in terms if t not in fts_terms]
+    if fts_terms or sqlite:
+        return None, fts_terms, short
     where = None
-    for t in like:
-        cond = Target.name.contains(t)
+    for t in short:
+        cond = _contains(t, sqlite)
         where = cond if where is None else where & cond
-    return where, fts_terms
+    return where, [], []
 
 
-def _target_query(text: str, fields):
-    where, fts_terms = _target_filter(text)
-    q = Target.select(*fields)
+def _fts_sql(fts_terms: list[str], short: list[str]) -> tuple[str, list]:
+    """Matching rowids in rowid order, straight from the trigram index: with ORDER BY rowid and
+    a LIMIT inside, FTS5 stops early instead of listing every match of a common word."""
+    sql = "SELECT rowid FROM target_fts WHERE target_fts MATCH ?"
+    params: list = [" AND ".join(_fts_phrase(t) for t in fts_terms)]
+    for t in short:
+        cond, p = _contains(t, True, column="name")
+        sql += " AND " + cond
+        params += p
+    return sql + " ORDER BY rowid", params
+
+
+def _target_search(text: str, offset: int, limit: int):
+    where, fts_terms, short = _target_filter(text)
+    q = Target.select()
     if fts_terms:
-        match = " AND ".join(_fts_phrase(t) for t in fts_terms)
-        q = q.where(Target.id.in_(peewee.SQL(
-            "(SELECT rowid FROM target_fts WHERE target_fts MATCH ?)", [match])))
+        sql, params = _fts_sql(fts_terms, short)
+        sub = peewee.SQL(f"({sql} LIMIT ? OFFSET ?)", params + [limit, offset])
+        return q.where(Target.id.in_(sub)).order_by(Target.id)
+    if short:  # SQLite without a trigram word: scan the narrow name index, in name order
+        sql, params = _short_sql(short)
+        sub = peewee.SQL(f"({sql} ORDER BY name, id LIMIT ? OFFSET ?)", params + [limit, offset])
+        return q.where(Target.id.in_(sub)).order_by(Target.name, Target.id)
     if where is not None:
         q = q.where(where)
-    return q
+    return q.order_by(Target.id).offset(offset).limit(limit)
+
+
+def _short_sql(short: list[str]) -> tuple[str, list]:
+    """Words under 3 characters can't use the trigram index. Scanning the name index (names
+    and ids only) instead of the table reads a fraction of the pages, and in name order a
+    common word fills the page after a few rows."""
+    conds, params = [], []
+    for t in short:
+        cond, p = _contains(t, True, column="name")
+        conds.append(cond)
+        params += p
+    return f"SELECT id FROM target INDEXED BY target_name WHERE {' AND '.join(conds)}", params
+
+
+def _target_count(text: str, cap: int) -> int:
+    where, fts_terms, short = _target_filter(text)
+    db = database.obj
+    if fts_terms:
+        sql, params = _fts_sql(fts_terms, short)
+        return db.execute_sql(f"SELECT COUNT(*) FROM ({sql} LIMIT ?) AS s",
+                              params + [cap + 1]).fetchone()[0]
+    if short:
+        sql, params = _short_sql(short)
+        return db.execute_sql(f"SELECT COUNT(*) FROM ({sql} LIMIT ?) AS s",
+                              params + [cap + 1]).fetchone()[0]
+    q = Target.select(Target.id)
+    if where is not None:
+        q = q.where(where)
+    return peewee.Select([q.limit(cap + 1).alias("s")], [fn.COUNT(peewee.SQL("*"))]) \
+        .bind(db).scalar()
 
 
 def _like_any(text: str, *fields):
@@ -900,7 +962,8 @@ def _other_query(kind: str, text: str):
 
 
 def search(kind: str, text: str = "", offset: int = 0, limit: int = 20) -> list[dict]:
-    """One page of a registry, in id order, as dicts of the export's cell text keyed by field
+    """One page of a registry, in id order (targets found by words under 3 characters: in name
+    order), as dicts of the export's cell text keyed by field
     (see columns()) plus 'id'; conflicts/trainings add 'inspector_name', conflicts/inspections
     'target_name'.
 
@@ -909,12 +972,11 @@ def search(kind: str, text: str = "", offset: int = 0, limit: int = 20) -> list[
     in the name (words of 3+ characters use the trigram index, shorter ones a LIKE scan that
     stops at the page). Other kinds match name, code, certificate number, office and so on."""
     k = _kind(kind)
+    offset, limit = max(0, int(offset)), max(0, int(limit))
     if kind == "targets":
-        q = _target_query(text, [Target])
+        q = _target_search(text, offset, limit).dicts()
     else:
-        q = _other_query(kind, text)
-    model = _MODELS[kind]
-    q = q.order_by(model.id).offset(max(0, offset)).limit(max(0, limit)).dicts()
+        q = _other_query(kind, text).order_by(_MODELS[kind].id).offset(offset).limit(limit).dicts()
     strata = None
     rows = list(q)
     if kind == "items":
@@ -942,9 +1004,9 @@ def count_capped(kind: str, text: str = "", cap: int = COUNT_CAP) -> tuple[int, 
     if not text.strip():
         return model.select().count(), False
     if kind == "targets":
-        q = _target_query(text, [Target.id])
-    else:
-        q = _other_query(kind, text).select(model.id)
+        n = _target_count(text, cap)
+        return (cap, True) if n > cap else (n, False)
+    q = _other_query(kind, text).select(model.id)
     n = peewee.Select([q.limit(cap + 1).alias("s")], [fn.COUNT(peewee.SQL("*"))]) \
         .bind(database.obj).scalar()
     return (cap, True) if n > cap else (n, False)
