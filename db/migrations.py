@@ -70,10 +70,19 @@ def _v3_target_search(db: peewee.Database) -> None:
                    "INSERT INTO target_fts(rowid, name) VALUES (new.id, new.name); END")
 
 
+def _v4_pool_index(db: peewee.Database) -> None:
+    """Version 4: a covering index for freezing a draw's pool, so a million-target pool is
+    read from the index alone instead of every wide target row."""
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS target_pool_cover ON target (category, active, uscc, "
+        "size_class, credit_risk, complaint_count, serious_violation)")
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_addresses_and_recognition),
     (3, _v3_target_search),
+    (4, _v4_pool_index),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -60,6 +60,12 @@ OPEN_STATES = set(STEPS) - {"sealed"}
 LOCK_STALE_SECONDS = 120
 # Roles that may see target names on the shared screen before publication (Art. 12).
 NAME_ROLES = {"operator", "leader", "admin"}
+# Roles that may run a draw at the terminal.
+DRAW_ROLES = {"operator", "admin"}
+
+
+def may_run(role: str) -> bool:
+    return role in DRAW_ROLES
 
 TERMINAL_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -121,7 +127,7 @@ class Frozen:
 
     def listings(self) -> dict[str, bytes]:
         return {
-            "pool": lottery.listing(self.pool),
+            "pool": lottery.pool_index(self.pool)[0],
             "inspectors": lottery.listing([[i] for i in self.inspectors]),
             "conflicts": lottery.listing(self.conflicts),
         }
@@ -165,15 +171,20 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
         f"UNION SELECT {a}.target_id FROM {a} JOIN {d} ON {d}.id = {a}.draw_id "
         f"WHERE {d}.state = 'sealed' AND {d}.draw_date >= {p}")
     case, case_params = _stratum_case(rules, p)
-    # An item for 用人单位 covers every 用人单位-<industry> category too.
-    where = f"({t}.category = {p} OR {t}.category LIKE {p}) AND {t}.active = {p}"
-    where_params = [item.category, item.category + "-%", True]
+    # An item for 用人单位 covers every 用人单位-<industry> category too. Naming them in an IN
+    # list keeps the pool query on the covering index (a LIKE would not use it).
+    categories = [c for (c,) in db.execute_sql(f"SELECT DISTINCT category FROM {t}")
+                  if c == item.category or c.startswith(item.category + "-")] or [item.category]
+    where = f"{t}.category IN ({', '.join([p] * len(categories))}) AND {t}.active = {p}"
+    where_params = [*categories, True]
+    recent = {u for (u,) in db.execute_sql(
+        f"SELECT uscc FROM {t} WHERE id IN ({recent_sql})", (since, since))}
     with _gc_paused():
-        pool = db.execute_sql(
-            f"SELECT uscc, {case} FROM {t} WHERE {where} AND {t}.id NOT IN ({recent_sql})",
-            (*case_params, *where_params, since, since)).fetchall()
-        (eligible,) = db.execute_sql(f"SELECT COUNT(*) FROM {t} WHERE {where}",
-                                     where_params).fetchone()
+        rows = db.execute_sql(f"SELECT uscc, {case} FROM {t} WHERE {where}",
+                              (*case_params, *where_params)).fetchall()
+        eligible = len(rows)
+        # Recent inspections are few: filtering them here is cheaper than NOT IN per row.
+        pool = [r for r in rows if r[0] not in recent] if recent else rows
     excluded = eligible - len(pool)
 
     q = Inspector.select(Inspector.cert_no).where(
@@ -192,9 +203,8 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
     conflicts = [
         [cert, uscc] for cert, uscc in db.execute_sql(
             f"SELECT {i}.cert_no, {t}.uscc FROM {c} JOIN {i} ON {i}.id = {c}.inspector_id "
-            f"JOIN {t} ON {t}.id = {c}.target_id WHERE {where} "
-            f"AND {t}.id NOT IN ({recent_sql})", (*where_params, since, since))
-        if cert in insp_set]
+            f"JOIN {t} ON {t}.id = {c}.target_id WHERE {where}", where_params)
+        if cert in insp_set and uscc not in recent]
     return Frozen(pool=pool, inspectors=inspectors, conflicts=sorted(conflicts), strata=strata,
                   team_size=item.team_size, excluded_recent=excluded)
 
@@ -528,6 +538,8 @@ def amend(draw_id: int, target: str, inspector: str, reason: str, actor: str, *,
         amendment.replacement_cert = replacement
         amendment.save()
         draw.results_json = json.dumps(res, ensure_ascii=False)
+        # The teams changed: whoever confirmed before must look again.
+        DrawWitness.update(confirmed_at=None).where(DrawWitness.draw == draw).execute()
         _save(draw)
         audit.record(actor, "draw.amend", "draw", draw.id, target=target, inspector=inspector,
                      reason=reason, replacement=replacement)
@@ -703,6 +715,8 @@ class View:
     amendments: list[dict] = field(default_factory=list)
     reveal_index: int = 0
     names_shown: bool = False
+    abort_reason: str = ""
+    sealed_at: str = ""
 
 
 def view(draw_id: int, role: str = "witness") -> View:
@@ -746,7 +760,8 @@ def view(draw_id: int, role: str = "witness") -> View:
         amendments=[{"target": a.target_uscc, "inspector": a.inspector_cert, "reason": a.reason,
                      "replacement": a.replacement_cert}
                     for a in draw.amendments.order_by(DrawAmendment.seq)],
-        reveal_index=draw.reveal_index, names_shown=show_names)
+        reveal_index=draw.reveal_index, names_shown=show_names, abort_reason=draw.abort_reason,
+        sealed_at=str(draw.sealed_at or ""))
 
 
 def print_info(draw_id: int) -> dict:

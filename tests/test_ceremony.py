@@ -264,3 +264,15 @@ def test_whole_draw_on_postgresql(pg_db):
     record = ceremony.seal(draw_id, "operator")
     assert verify_record(record)[0] == 0
     assert Assignment.select().count() == len(record["selected"]) == 6
+
+
+def test_recusal_after_a_confirmation_asks_every_witness_again(db):
+    item, targets, inspectors, tasks = make_world()
+    draw_id = run_to_matched(tasks[0].code)
+    assert ceremony.confirm(draw_id, 0, "王见证") is False
+    first = ceremony.view(draw_id).selected[0]
+    ceremony.amend(draw_id, first["uscc"], first["team"][1]["cert_no"], "曾在该单位任职", "operator")
+    assert [w["confirmed"] for w in ceremony.view(draw_id).witnesses] == [False, False]
+    assert ceremony.confirm(draw_id, 1, "李监督") is False
+    assert ceremony.confirm(draw_id, 0, "王见证") is True
+    assert ceremony.may_run("operator") and not ceremony.may_run("witness")
