@@ -4,12 +4,14 @@ from __future__ import annotations
 import importlib
 from typing import NamedTuple
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from db.connection import database
 from screens.widgets.menu_panel import MenuPanel
 from screens.widgets.summary_panel import SummaryPanel
 
@@ -88,14 +90,22 @@ class HomeScreen(Screen[None]):
         self.refresh_summary()
 
     def refresh_summary(self) -> None:
-        from kiosk.dashboard import summary
         from screens.app import user_label
 
         user = getattr(self.app, "user", None)
         who = user_label(user) if user is not None else ""
         self.query_one("#home-user", Static).update(
             f"{getattr(self.app, 'bureau_name', '')}  ·  当前用户：{who}")
-        self.query_one(SummaryPanel).show(summary())
+        self._load_summary()
+
+    @work(thread=True, exclusive=True, group="home-summary")
+    def _load_summary(self) -> None:
+        # COUNTs over a million targets take a few hundred ms: keep the keys responsive.
+        from kiosk.dashboard import summary
+
+        with database.connection_context():
+            s = summary()
+        self.app.call_from_thread(self.query_one(SummaryPanel).show, s)
 
     def action_open(self, target: str) -> None:
         screen = load_screen(target)

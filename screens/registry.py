@@ -159,12 +159,19 @@ class RegistryScreen(Screen[None]):
         worker = get_current_worker()
         # Each worker is its own thread with its own connection: close it when done.
         with database.connection_context():
-            total, capped = count_matches(self.kind, text) if count else (self.total, self.capped)
-            if worker.is_cancelled:
-                return
-            if last and total is not None:
+            total, capped = self.total, self.capped
+            if last:
+                total, capped = count_matches(self.kind, text)
                 page = page_count(total, size) - 1
             rows = registry.search(self.kind, text, offset=page * size, limit=size)
+            if worker.is_cancelled:
+                return
+            if count and not last:
+                # Rows first: counting a million rows must not hold back the page.
+                self.app.call_from_thread(self._apply, generation, text, page, None, False, rows)
+                total, capped = count_matches(self.kind, text)
+                if worker.is_cancelled:
+                    return
         if not worker.is_cancelled:
             self.app.call_from_thread(self._apply, generation, text, page, total, capped, rows)
 
@@ -172,18 +179,23 @@ class RegistryScreen(Screen[None]):
                rows: list[dict]) -> None:
         if generation != self._generation:
             return
+        same_rows = rows is self.rows  # the count arriving after its page: status only
         self.text, self.page, self.total, self.capped, self.rows = text, page, total, capped, rows
-        table = self.query_one(PageTable)
-        table.clear()
-        for row in rows:
-            table.add_row(*(cell(row.get(field)) for field, _ in self.columns),
-                          key=str(row.get("id")))
+        if not same_rows:
+            table = self.query_one(PageTable)
+            table.clear()
+            for row in rows:
+                table.add_row(*(cell(row.get(field)) for field, _ in self.columns),
+                              key=str(row.get("id")))
         self._show_status()
 
     def _show_status(self) -> None:
         status = self.query_one("#registry-status", Static)
-        total = self.total or 0
         where = f"“{self.text}”的搜索结果 · " if self.text else ""
+        if self.total is None:
+            status.update(f"{where}第 {self.page + 1} 页 · 正在计数……")
+            return
+        total = self.total
         if total == 0:
             status.update(f"{where}没有记录 · 共 0 条")
             return
@@ -218,9 +230,11 @@ class RegistryScreen(Screen[None]):
     # --- paging ------------------------------------------------------------------------------
 
     def _go(self, page: int) -> None:
-        if self.total is None:
-            return
-        page = max(0, min(page, page_count(self.total, self.page_size) - 1))
+        if self.total is not None:
+            page = min(page, page_count(self.total, self.page_size) - 1)
+        elif len(self.rows) < self.page_size:
+            page = min(page, self.page)  # still counting, but this page is the last one
+        page = max(0, page)
         if page != self.page:
             self.page = page
             self.load()

@@ -41,6 +41,8 @@ class SummaryPanel(Static):
 
     def on_mount(self) -> None:
         self.border_title = "概况"
+        if not self.content:
+            self.update("正在统计……")
 
     def show(self, s: dict) -> None:
         self.update("\n".join(summary_lines(s)))
