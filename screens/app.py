@@ -22,9 +22,11 @@ class KioskApp(App[None], inherit_bindings=False):
     # No app-wide quit key: a kiosk is left by logging out; only the login screen quits.
     BINDINGS: list[Binding] = []
 
-    def __init__(self, demo_accounts: DemoAccounts | None = None) -> None:
+    def __init__(self, demo_accounts: DemoAccounts | None = None,
+                 open_payload: str | None = None) -> None:
         super().__init__()
         self.demo_accounts: DemoAccounts = list(demo_accounts or [])
+        self.open_payload = open_payload
         self.user: User | None = None
         self.bureau_name = ""
 
@@ -35,6 +37,24 @@ class KioskApp(App[None], inherit_bindings=False):
         self.bureau_name = settings.get("bureau_name")
         self.title = self.bureau_name or self.TITLE
         self.push_screen(LoginScreen(self.demo_accounts))
+        if self.open_payload:
+            self._open_scanned(self.open_payload)
+
+    def _open_scanned(self, payload: str) -> None:
+        """`kiosk open PAYLOAD`: the scan screen, as if the slip had just been scanned."""
+        from textual.widgets import Input
+
+        from screens.scan import ScanScreen
+
+        scan = ScanScreen()
+        self.push_screen(scan)
+
+        async def submit() -> None:
+            box = scan.query_one("#payload", Input)
+            box.value = payload
+            await box.action_submit()
+
+        self.call_after_refresh(submit)
 
     def logged_in(self, user: User) -> None:
         """Called by the login screen: the user is in; show the home dashboard."""
@@ -78,14 +98,16 @@ def user_label(user: User) -> str:
     return f"{user.display_name}（{ROLES.get(user.role, user.role)}）"
 
 
-def make_app(demo_accounts: DemoAccounts | None = None) -> KioskApp:
+def make_app(demo_accounts: DemoAccounts | None = None,
+             open_payload: str | None = None) -> KioskApp:
     """The app on whatever store the models are already bound to (tests bind it first)."""
-    return KioskApp(demo_accounts)
+    return KioskApp(demo_accounts, open_payload)
 
 
-def run(db_url: str | None, demo_accounts: DemoAccounts | None = None) -> None:
+def run(db_url: str | None, demo_accounts: DemoAccounts | None = None,
+        open_payload: str | None = None) -> None:
     """Open the store (SQLite path or postgresql:// URL; None: the default) and run the kiosk."""
     from db.connection import connect
 
     connect(db_url)
-    make_app(demo_accounts).run()
+    make_app(demo_accounts, open_payload).run()

@@ -107,3 +107,25 @@ def test_export_then_import_round_trips(demo_db, tmp_path):
     assert out.stat().st_size > 0 and "已导出" in p.stdout
     p = kiosk("import", "inspectors", out, "--db", demo_db, check=0)
     assert "新增 0" in p.stdout
+
+
+def test_slips_then_open_check(demo_db, tmp_path):
+    from db import connect
+    from db.models import Assignment, Draw
+    from kiosk import slips
+
+    db = connect(demo_db)
+    draw_id = Draw.get(Draw.state == "sealed").id
+    db.close()
+    pdf = tmp_path / "slips.pdf"
+    p = kiosk("slips", draw_id, "--out", pdf, "--db", demo_db, check=0)
+    assert pdf.read_bytes().startswith(b"%PDF") and str(pdf) in p.stdout
+    db = connect(demo_db)
+    a = Assignment.select().where(Assignment.draw == draw_id).order_by(Assignment.position).first()
+    payload = slips.payload(a)
+    db.close()
+    p = kiosk("open", payload, "--check", "--db", demo_db, check=0)
+    assert a.task_code in p.stdout
+    forged = payload[:-3] + ("AAA" if not payload.endswith("AAA") else "BBB")
+    p = kiosk("open", forged, "--check", "--db", demo_db, check=1)
+    assert p.stderr.strip() and "Traceback" not in p.stderr
