@@ -327,6 +327,35 @@ def _parse_cell(c: Column, raw):
     return s
 
 
+_MISS = object()
+
+
+def _fast_parser(c: Column):
+    """A quick check for the usual well-formed cell text of a typed column; it returns _MISS
+    for anything else, which then goes through _parse_cell for its value or its reason."""
+    t = c.type
+    if t == "choice":
+        ok = frozenset(c.choices)
+        return lambda raw: raw if raw in ok else _MISS
+    if t == "bool":
+        words = {w: True for w in TRUE_WORDS} | {w: False for w in FALSE_WORDS if w}
+        return lambda raw: words.get(raw, _MISS)
+    if t == "int":
+        lo = c.minimum if c.minimum is not None else -(1 << 62)
+
+        def parse_int(raw):
+            if raw.isdigit() and raw.isascii():
+                v = int(raw)
+                if v >= lo:
+                    return v
+            return _MISS
+        return parse_int
+    if t == "uscc":
+        check = uscc.check
+        return lambda raw: raw if len(raw) == 18 and check(raw) is None else _MISS
+    return None
+
+
 def _format_cell(c: Column, v) -> str | int:
     if v is None:
         return ""
@@ -445,7 +474,7 @@ def _parse_file(k: Kind, path: Path):
     if problems:
         return [], [], problems
     width = max(colmap) + 1
-    plan = [(i, c, c.field, c.type == "text", c.required, c.max_len or 0)
+    plan = [(i, c, c.field, c.type == "text", c.required, c.max_len or 0, _fast_parser(c))
             for i, c in sorted(colmap.items())]
     records: list[tuple[int, dict]] = []
     seen_keys: dict[tuple, int] = {}
@@ -456,8 +485,13 @@ def _parse_file(k: Kind, path: Path):
             continue
         rec: dict = {}
         bad = False
-        for i, c, f, plain, required, max_len in plan:
+        for i, c, f, plain, required, max_len, fast in plan:
             raw = cells[i] if i < n else None
+            if fast is not None and raw.__class__ is str:
+                v = fast(raw)
+                if v is not _MISS:
+                    rec[f] = v
+                    continue
             if plain and raw.__class__ is str and not _CTRL.search(raw):
                 # Fast path for the common case: a text cell read from CSV.
                 v = raw.strip()
@@ -831,10 +865,6 @@ def _has_fts(db) -> bool:
 _USCC_PREFIX = re.compile(r"^[0-9A-Za-z]+$")
 
 
-def _fts_phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
-
-
 def _contains(term: str, sqlite: bool, column: str = ""):
     """A name-contains condition. On SQLite instr() is used for terms without ASCII letters:
     it scans a million names about 40% faster than LIKE, and case folding does not matter."""
@@ -865,7 +895,9 @@ def _target_filter(text: str):
     if Target.select(Target.id).where(Target.township == text).exists():
         return Target.township == text, [], []
     terms = text.split()
-    fts_terms = [t for t in terms if len(t) >= 3] if _has_fts(database.obj) else []
+    # Wildcard characters can't be escaped in an FTS5 LIKE, so such words are only filters.
+    fts_terms = [t for t in terms if len(t) >= 3 and not re.search(r"[%_\\]", t)] \
+        if _has_fts(database.obj) else []
     short = [t for t in terms if t not in fts_terms]
     if fts_terms or sqlite:
         return None, fts_terms, short
@@ -877,15 +909,18 @@ def _target_filter(text: str):
 
 
 def _fts_sql(fts_terms: list[str], short: list[str]) -> tuple[str, list]:
-    """Matching rowids in rowid order, straight from the trigram index: with ORDER BY rowid and
-    a LIMIT inside, FTS5 stops early instead of listing every match of a common word."""
-    sql = "SELECT rowid FROM target_fts WHERE target_fts MATCH ?"
-    params: list = [" AND ".join(_fts_phrase(t) for t in fts_terms)]
+    """Matching rowids in rowid order, straight from the trigram index (LIKE on an FTS5 trigram
+    table uses the index): with ORDER BY rowid and a LIMIT inside, FTS5 stops early instead of
+    listing every match of a common word."""
+    conds, params = [], []
+    for t in fts_terms:
+        conds.append("name LIKE ?")
+        params.append(f"%{t}%")
     for t in short:
         cond, p = _contains(t, True, column="name")
-        sql += " AND " + cond
+        conds.append(cond)
         params += p
-    return sql + " ORDER BY rowid", params
+    return f"SELECT rowid FROM target_fts WHERE {' AND '.join(conds)} ORDER BY rowid", params
 
 
 def _target_search(text: str, offset: int, limit: int):
