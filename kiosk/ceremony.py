@@ -64,9 +64,6 @@ NAME_ROLES = {"operator", "leader", "admin"}
 DRAW_ROLES = {"operator", "admin"}
 
 
-def may_run(role: str) -> bool:
-    return role in DRAW_ROLES
-
 TERMINAL_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
@@ -84,6 +81,9 @@ def _gc_paused():
         if was:
             gc.enable()
 
+
+def may_run(role: str) -> bool:
+    return role in DRAW_ROLES
 
 
 DEFAULT_STRATUM = "一般"

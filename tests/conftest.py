@@ -7,7 +7,6 @@ import uuid
 import pytest
 
 from db import connect
-from db.connection import database
 
 
 @pytest.fixture(autouse=True)
