@@ -275,3 +275,38 @@ def test_recusal_after_a_confirmation_asks_every_witness_again(db):
     assert ceremony.confirm(draw_id, 1, "李监督") is False
     assert ceremony.confirm(draw_id, 0, "王见证") is True
     assert ceremony.may_run("operator") and not ceremony.may_run("witness")
+
+
+TAMPERS = {
+    "pool row": lambda r: r["pool"].__setitem__(
+        0, [r["pool"][0][0], "特殊监管" if r["pool"][0][1] == "一般" else "一般"]),
+    "inspector": lambda r: r["inspectors"].pop(),
+    "conflict": lambda r: r["conflicts"].clear(),
+    "ratio": lambda r: r["strata"]["一般"].__setitem__("ratio_bp", 1100),
+    "system entropy": lambda r: r.__setitem__("system_entropy", "0" * 64),
+    "commitment": lambda r: r.__setitem__("commitment", "f" * 64),
+    "witness entropy": lambda r: r["witness_entropy"].__setitem__(1, "20260521"),
+    "beacon": lambda r: r.__setitem__("beacon", "福彩3D 517"),
+    "seed": lambda r: r.__setitem__("seed", "0" * 64),
+    "selected": lambda r: r["selected"].reverse(),
+    "team": lambda r: r["teams"][0][1].reverse(),
+    "amendment": lambda r: r["amendments"].__setitem__(
+        0, dict(r["amendments"][0], inspector="豫人社监0006")),
+}
+
+
+@pytest.mark.parametrize("field", sorted(TAMPERS))
+def test_sealed_record_passes_verify_and_any_change_fails(db, field):
+    item, targets, inspectors, tasks = make_world()
+    draw_id = run_to_matched(tasks[0].code)
+    first = ceremony.view(draw_id).selected[0]
+    ceremony.amend(draw_id, first["uscc"], first["team"][0]["cert_no"], "近亲属", "operator")
+    ceremony.confirm(draw_id, 0, "王见证")
+    ceremony.confirm(draw_id, 1, "李监督")
+    record = ceremony.seal(draw_id, "operator")
+    assert verify_record(json.loads(json.dumps(record)))[0] == 0
+    tampered = json.loads(json.dumps(record))
+    TAMPERS[field](tampered)
+    assert tampered != record
+    code, message = verify_record(tampered)
+    assert code == 1 and message
