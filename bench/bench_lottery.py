@@ -1,6 +1,7 @@
 """Timing of the draw engine on the kiosk's target load: 1,000,000 pool entries, 300 inspectors."""
 from __future__ import annotations
 
+import argparse
 import random
 import sys
 import time
@@ -36,16 +37,26 @@ def build(rng: random.Random) -> dict:
     }
 
 
+REPEAT = 1
+
+
 def timed(label: str, fn):
-    """Wall time, and CPU time beside it: a shared, busy machine inflates the wall figure."""
-    w0, c0 = time.perf_counter(), time.process_time()
-    out = fn()
-    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-    print(f"{label}: {wall:.2f} s (cpu {cpu:.2f} s)")
+    """Best of REPEAT runs, wall time and CPU time: a shared, busy machine inflates wall time."""
+    best_wall = best_cpu = float("inf")
+    for _ in range(REPEAT):
+        w0, c0 = time.perf_counter(), time.process_time()
+        out = fn()
+        best_wall = min(best_wall, time.perf_counter() - w0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    print(f"{label}: {best_wall:.2f} s (cpu {best_cpu:.2f} s)", flush=True)
     return out
 
 
 def main() -> None:
+    global REPEAT
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per figure; the best is shown")
+    REPEAT = max(1, parser.parse_args().repeat)
     rng = random.Random(20260115)
     t0 = time.perf_counter()
     inp = build(rng)

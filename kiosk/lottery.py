@@ -342,12 +342,14 @@ def _is_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _rows(value, width: int, name: str) -> None:
+def _rows(value, width: int, name: str, fields: bool = True) -> None:
     if not isinstance(value, list):
         raise MalformedRecord(f"字段“{name}”应为列表。")
-    # Set-of-types checks run in C: a million-row pool costs a few hundredths of a second.
+    # Set-of-types checks run in C, so a million-row pool costs little; the fields of
+    # the pool are checked on the sorted columns instead (fields=False).
     if (set(map(type, value)) <= {list, tuple} and set(map(len, value)) <= {width}
-            and all(set(map(type, map(itemgetter(c), value))) <= {str} for c in range(width))):
+            and (not fields or all(set(map(type, map(itemgetter(c), value))) <= {str}
+                                   for c in range(width)))):
         return
     for k, row in enumerate(value, 1):
         if not (isinstance(row, (list, tuple)) and len(row) == width
@@ -377,7 +379,7 @@ def _validate(inp: dict) -> tuple[list[str], list[str]]:
             raise MalformedRecord(f"缺少字段“{f}”。")
     if "protocol" in inp and inp["protocol"] != PROTOCOL:
         raise MalformedRecord(f"不支持的协议“{inp['protocol']}”，应为 {PROTOCOL}。")
-    _rows(inp["pool"], 2, "pool")
+    _rows(inp["pool"], 2, "pool", fields=False)
     if not isinstance(inp["inspectors"], list) or not all(isinstance(i, str) for i in inp["inspectors"]):
         raise MalformedRecord("字段“inspectors”应为执法证号（文字）的列表。")
     _rows(inp["conflicts"], 2, "conflicts")
@@ -409,7 +411,15 @@ def _validate(inp: dict) -> tuple[list[str], list[str]]:
                                            for f in ("target", "inspector", "reason"))):
             raise MalformedRecord(f"第{k}项回避申报应含文字字段 target、inspector、reason。")
 
-    ids, col = _sorted_columns(inp["pool"])
+    try:
+        ids, col = _sorted_columns(inp["pool"])
+        joined = "".join(ids)  # TypeError unless every id is a string
+        names = set(col)
+        if not all(isinstance(n, str) for n in names):
+            raise TypeError
+    except TypeError:
+        _rows(inp["pool"], 2, "pool")  # names the offending row
+        raise
     if any(map(eq, ids, islice(ids, 1, None))):
         dup = next(a for a, b in zip(ids, islice(ids, 1, None)) if a == b)
         raise MalformedRecord(f"检查对象名录中统一社会信用代码 {dup} 重复出现。")
@@ -417,10 +427,9 @@ def _validate(inp: dict) -> tuple[list[str], list[str]]:
         seen: set[str] = set()
         dup = next(i for i in inp["inspectors"] if i in seen or seen.add(i))
         raise MalformedRecord(f"执法人员名录中执法证号 {dup} 重复出现。")
-    unknown = set(col) - set(strata)
+    unknown = names - set(strata)
     if unknown:
         raise MalformedRecord(f"检查对象名录中的层级“{sorted(unknown)[0]}”不在分层设置中。")
-    joined = "".join(ids)
     if _LINE_BREAK.search(joined):  # one scan over a long pool, then find the culprit
         _no_breaks(ids, "pool")
     small = [*strata, *inp["inspectors"], *(f for row in inp["conflicts"] for f in row), *we,

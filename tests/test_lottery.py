@@ -317,6 +317,10 @@ def test_same_inspector_recusing_twice_on_a_later_amendment_is_invalid():
     ({"strata": {"一般": {"ratio_bp": "100"}, "重点": {"ratio_bp": 1}}}, "ratio_bp"),
     ({"beacon": 7}, "beacon"),
     ({"witness_entropy": ["\ud800"]}, "UTF-8"),
+    ({"pool": [["U1", 5]]}, "pool”第1项"),
+    ({"pool": [["U1", "一般"], [5, "一般"]]}, "pool”第2项"),
+    ({"pool": [["U1", ["一般"]]]}, "pool”第1项"),
+    ({"pool": [["U1", "一般", "x"]]}, "pool”第1项"),
 ])
 def test_malformed_inputs(change, fragment):
     with pytest.raises(MalformedRecord, match=fragment):
