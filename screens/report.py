@@ -99,7 +99,7 @@ class ReportScreen(Screen[None]):
     ReportScreen #form-rest { height: auto; }
     ReportScreen #report-form .choice-label { padding: 0 2; color: $text-muted; }
     ReportScreen #evidence { height: auto; padding: 0 1 0 15; color: $text-muted; }
-    ReportScreen #report-status { height: 1; padding: 0 1; background: $boost; }
+    ReportScreen #report-status { height: auto; max-height: 2; padding: 0 1; background: $boost; }
     ReportScreen #report-error { height: auto; max-height: 2; padding: 0 1; color: $error;
                                  text-style: bold; }
     ReportScreen #report-status.provisional { color: $warning; }

@@ -497,3 +497,17 @@ def test_report_pdf_has_the_target_and_evidence(world, tmp_path, workdays):
     assert "张伟" in flat and "豫411600000" in flat
     w, h = doc[0].get_size()
     assert (round(w), round(h)) == (595, 842)  # A4 in points
+
+
+def test_provisional_calendar_is_flagged(world, workdays):
+    """A year the holiday package does not know yet: weekdays, and the due date says so."""
+    year = 2031
+    assert workdays.is_provisional(year)
+    rep = reports.open_report(world.assignments[0], world.member)
+    reports.save_draft(rep, {"inspection_start": f"{year}-12-29 09:00",
+                             "inspection_end": f"{year}-12-29 10:00"}, world.member)
+    assert rep.due_provisional is True
+    assert rep.due_date == workdays.report_due(dt.datetime(year, 12, 29, 10))[0]
+    row = next(r for r in reports.deadlines(today=dt.date(year, 12, 30))
+               if r.task_code == world.assignments[0].task_code)
+    assert row.provisional and not row.overdue

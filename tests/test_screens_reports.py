@@ -326,3 +326,22 @@ async def test_inspector_sees_only_own_deadlines(world):
         table = app.screen.query_one("#deadlines-table", DataTable)
         assert [table.get_row_at(i)[0] for i in range(table.row_count)] == [
             world.assignments[1].task_code]
+
+
+async def test_provisional_calendar_warning_on_the_form(world):
+    from kiosk import reports
+
+    rep = reports.open_report(world.assignments[0], world.member)
+    reports.save_draft(rep, {"inspection_start": "2031-12-29 09:00",
+                             "inspection_end": "2031-12-29 10:00"}, world.member)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await login(pilot, "zhangwei")
+        await pilot.press("s")
+        await settle(pilot)
+        await scan(pilot, world.assignments[0].task_code)
+        status = text_of(app, "#report-status")
+        assert "日历为临时（该年度节假日安排未公布）" in status
+        assert f"报告期限 {rep.due_date.isoformat()}" in status
+        assert app.screen.query_one("#report-status").has_class("provisional")
