@@ -389,7 +389,32 @@ def finalise(report: Report, user: User | None) -> Report:
                      task=fresh.assignment.task_code, finding=fresh.finding,
                      rectification=rect.id if rect else None)
     _refresh(report, fresh)
+    archive_final(report, user)
     return report
+
+
+def archive_path(report: Report) -> Path:
+    return data_dir_for(database.obj) / "archive" / f"{report.assignment.task_code}.pdf"
+
+
+def archive_final(report: Report, user: User | None) -> Path | None:
+    """File the final report's PDF in the archive (Art. 9) with its SHA-256 in the audit log.
+    A missing font must not undo a finalisation: the failure is logged, printing can follow."""
+    out = archive_path(report)
+    if out.exists():
+        return None  # an archived final report is never replaced
+    try:
+        tmp = render_report_pdf(report, out.with_name(f".{out.name}.tmp"))
+        os.replace(tmp, out)
+    except (UserError, OSError) as e:
+        with write_tx():
+            audit.record(_actor(user), "report.archive_failed", "report", report.id, error=str(e))
+        return None
+    sha, size = _sha256_file(out)
+    with write_tx():
+        audit.record(_actor(user), "report.archive", "report", report.id,
+                     path=str(out.name), sha256=sha, size=size)
+    return out
 
 
 def close_rectification(rect: Rectification, user: User | None, note: str) -> Rectification:

@@ -314,8 +314,17 @@ def test_workflow_transitions(world, workdays):
     with pytest.raises(UserError, match="审核通过后才能定稿"):
         reports.finalise(rep, world.reviewer)
     acts = [a for a in _actions() if a.startswith("report.") and a != "report.save"]
-    assert acts == ["report.open", "report.submit", "report.reject", "report.submit",
-                    "report.approve", "report.finalise"]
+    assert acts[:6] == ["report.open", "report.submit", "report.reject", "report.submit",
+                        "report.approve", "report.finalise"]
+    # The final report is filed as a PDF (Art. 9), its hash in the log.
+    archived = reports.archive_path(rep)
+    if acts[6:] == ["report.archive"]:
+        import hashlib
+
+        ev = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
+        assert json.loads(ev.detail)["sha256"] == hashlib.sha256(archived.read_bytes()).hexdigest()
+    else:  # no CJK font on this machine: logged, and the finalisation stands
+        assert acts[6:] == ["report.archive_failed"] and not archived.exists()
     assert audit.verify()[0]
 
 
