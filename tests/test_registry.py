@@ -403,6 +403,19 @@ def test_paging_walks_the_whole_result_without_overlap(sixty):
     assert [r["name"] for r in page3] == ["商水县恒昌纺织56厂", "商水县恒昌纺织59厂"]
 
 
+def test_bulk_import_keeps_the_name_index_and_its_trigger(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(registry, "BULK_FTS_ROWS", 2)
+    registry.import_file("targets", write_csv(tmp_path / "a.csv", T_HEAD, [
+        target_row(1, "商水县甲乙丙丁有限公司"), target_row(2, "商水县戊己庚辛有限公司"),
+        target_row(3, "商水县壬癸子丑有限公司")]), "clerk")
+    assert [r["uscc"] for r in registry.search("targets", "戊己庚")] == [code(2)]
+    assert registry.count("targets", "有限公司") == 3
+    monkeypatch.setattr(registry, "BULK_FTS_ROWS", 100)
+    registry.import_file("targets", write_csv(tmp_path / "b.csv", T_HEAD, [target_row(4, "商水县寅卯辰巳厂")]), "clerk")
+    assert [r["uscc"] for r in registry.search("targets", "寅卯辰")] == [code(4)]
+    assert db.execute_sql("SELECT COUNT(*) FROM sqlite_master WHERE name = 'target_fts_ai'").fetchone()[0] == 1
+
+
 def test_count_is_capped_for_searches(sixty, monkeypatch):
     assert registry.count_capped("targets", "商水县", cap=10) == (10, True)
     assert registry.count_capped("targets", "商水县", cap=100) == (40, False)
