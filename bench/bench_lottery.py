@@ -58,6 +58,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per figure; the best is shown")
     REPEAT = max(1, parser.parse_args().repeat)
     rng = random.Random(20260115)
+    # A fixed pure-Python workload, so figures from different machines can be compared.
+    timed("calibration sum(range(10**7))", lambda: sum(range(10**7)))
     t0 = time.perf_counter()
     inp = build(rng)
     print(f"build synthetic inputs (not timed below): {time.perf_counter() - t0:.2f} s")
