@@ -429,7 +429,7 @@ def _validate(inp: dict) -> tuple[list[str], list[str]]:
         raise MalformedRecord(f"执法人员名录中执法证号 {dup} 重复出现。")
     unknown = names - set(strata)
     if unknown:
-        raise MalformedRecord(f"检查对象名录中的层级“{sorted(unknown)[0]}”不在分层设置中。")
+        raise MalformedRecord(f"检查对象名录中的层级“{min(unknown)}”不在分层设置中。")
     if _LINE_BREAK.search(joined):  # one scan over a long pool, then find the culprit
         _no_breaks(ids, "pool")
     small = [*strata, *inp["inspectors"], *(f for row in inp["conflicts"] for f in row), *we,

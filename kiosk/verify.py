@@ -74,7 +74,7 @@ def verify_record(obj) -> tuple[int, str]:
     try:
         rec = _record_of(obj)
         _check_results(rec)
-        dg, by, seed = lottery.prepare(rec)
+        _, by, seed = lottery.prepare(rec)
     except MalformedRecord as e:
         return MALFORMED, f"记录格式不正确：{e}"
     commit = lottery.commitment(rec["system_entropy"])

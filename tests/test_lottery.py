@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk import lottery
-from kiosk.lottery import DrawError, Matching, MalformedRecord
+from kiosk.lottery import DrawError, MalformedRecord, Matching
 
 VECTORS = sorted(Path("/work/shared/spec/vectors").glob("public-*.json"))
 ENTROPY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -145,8 +145,8 @@ def test_vector_step_by_step_api(path):
     assert sum(loads.values()) == inp["team_size"] * len(selected)
     # The replacement is the member added to the amended team.
     a = inp["amendments"][0]
-    before = dict((t, ms) for t, ms in initial)[a["target"]]
-    after = dict((t, ms) for t, ms in m.result())[a["target"]]
+    before = {t: ms for t, ms in initial}[a["target"]]
+    after = {t: ms for t, ms in m.result()}[a["target"]]
     assert a["inspector"] in before and a["inspector"] not in after
     assert after[-1] == replaced[0] and replaced[0] not in before
 
@@ -202,7 +202,7 @@ def test_listing_sorts_by_tuple_even_below_tab():
 
 def test_R_and_sample_match_spec():
     seed = bytes(range(32))
-    h = hashlib.sha256(seed + "team:X".encode() + b"\x00" + (3).to_bytes(8, "big")).digest()
+    h = hashlib.sha256(seed + b"team:X" + b"\x00" + (3).to_bytes(8, "big")).digest()
     assert lottery.R(seed, "team:X", 3) == int.from_bytes(h, "big")
     items = [f"id{k:03d}" for k in range(500)]
     # Both the short-list and the sparse (few picks of a long list) branches.
@@ -476,7 +476,7 @@ def test_interactive_amendments_keep_recusals(inp):
         except DrawError:
             continue
         recused.add((gone, t))
-        now = dict((x, y) for x, y in m.result())[t]
+        now = {x: y for x, y in m.result()}[t]
         assert gone not in now and new == now[-1] and len(set(now)) == inp["team_size"]
         assert not any((i, t) in recused for i in now)
     counted = {i: 0 for i in inp["inspectors"]}
