@@ -520,3 +520,24 @@ def test_provisional_calendar_is_flagged(world, workdays):
     row = next(r for r in reports.deadlines(today=dt.date(year, 12, 30))
                if r.task_code == world.assignments[0].task_code)
     assert row.provisional and not row.overdue
+
+
+@pytest.mark.postgres
+def test_workflow_and_queries_on_postgres(pg_db, workdays, tmp_path):
+    """The same services on PostgreSQL: joins, the deadline LEFT JOIN, the summary."""
+    w = build_world()
+    rep = reports.open_report(w.assignments[0], w.member)
+    reports.save_draft(rep, FILLED | {"finding": "责令整改", "rectify_deadline": "2025-10-31"},
+                       w.member)
+    f = tmp_path / "p.jpg"
+    f.write_bytes(b"pg evidence")
+    assert reports.verify_evidence(reports.attach_evidence(rep, f, w.member))
+    rows = reports.deadlines(today=dt.date(2025, 10, 13))
+    assert [(r.task_code, r.overdue) for r in rows][0] == (w.assignments[0].task_code, True)
+    reports.submit(rep, w.member)
+    assert [r.id for r in reports.reports_for_review(w.reviewer)] == [rep.id]
+    reports.review(rep, w.reviewer, "", True)
+    reports.finalise(rep, w.reviewer)
+    rows, totals = reports.leadership_summary(2025)
+    assert (totals["final"], totals["责令整改"], totals["open_rectifications"]) == (1, 1, 1)
+    assert audit.verify()[0]
