@@ -23,8 +23,16 @@ def build_store(tmp: Path):
     """One sealed draw of N assignments (teams of 2), an audit log of N_AUDIT events, and the
     users: a member of every team (the scanning inspector)."""
     from db import connect
-    from db.models import (Assignment, AssignmentMember, AuditEvent, Draw, Inspector, Item,
-                           PlanTask, Target)
+    from db.models import (
+        Assignment,
+        AssignmentMember,
+        AuditEvent,
+        Draw,
+        Inspector,
+        Item,
+        PlanTask,
+        Target,
+    )
     from kiosk import audit, auth, uscc
     from kiosk.store import write_tx
 

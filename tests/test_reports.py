@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -26,6 +25,7 @@ from db.models import (
 )
 from kiosk import audit, auth, reports
 from kiosk.errors import UserError
+
 
 def uscc(serial: int) -> str:
     """A unified social credit code with correct check characters (GB 32100, GB 11714)."""
@@ -533,7 +533,7 @@ def test_workflow_and_queries_on_postgres(pg_db, workdays, tmp_path):
     f.write_bytes(b"pg evidence")
     assert reports.verify_evidence(reports.attach_evidence(rep, f, w.member))
     rows = reports.deadlines(today=dt.date(2025, 10, 13))
-    assert [(r.task_code, r.overdue) for r in rows][0] == (w.assignments[0].task_code, True)
+    assert (rows[0].task_code, rows[0].overdue) == (w.assignments[0].task_code, True)
     reports.submit(rep, w.member)
     assert [r.id for r in reports.reports_for_review(w.reviewer)] == [rep.id]
     reports.review(rep, w.reviewer, "", True)
