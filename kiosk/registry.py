@@ -199,11 +199,22 @@ def _text(raw) -> str:
     return str(raw)
 
 
+def _excel_serial(raw) -> dt.datetime | None:
+    """An Excel serial day number (1900 system) as a datetime; None for other numbers."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 1 <= raw < 2958466:
+        return dt.datetime(1899, 12, 30) + dt.timedelta(days=float(raw))
+    return None
+
+
 def _parse_date(raw) -> dt.date:
     if isinstance(raw, dt.datetime):
         return raw.date()
     if isinstance(raw, dt.date):
         return raw
+    if isinstance(raw, (int, float)) and not 19000101 <= raw <= 29991231:
+        serial = _excel_serial(raw)
+        if serial is not None:
+            return serial.date()
     s = _text(raw).strip()
     m = _DATE_RE.match(s) or (re.match(r"^(\d{4})(\d{2})(\d{2})$", s))
     if m:
@@ -215,6 +226,9 @@ def _parse_date(raw) -> dt.date:
 
 
 def _parse_datetime(raw) -> dt.datetime:
+    serial = _excel_serial(raw)
+    if serial is not None:
+        return (serial + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
     if isinstance(raw, dt.datetime):
         return raw.replace(microsecond=0)
     if isinstance(raw, dt.date):
@@ -421,6 +435,13 @@ def _read_rows(path: Path):
         except csv.Error as e:
             raise UserError(f"CSV 文件格式有误：{e}。") from None
     elif suffix in (".xlsx", ".xlsm"):
+        try:
+            sheet = _XlsxSheet(path)
+        except Exception:
+            sheet = None  # not the layout the quick reader knows: openpyxl reads it below
+        if sheet is not None:
+            yield from sheet.rows()
+            return
         import openpyxl
 
         try:
@@ -437,6 +458,91 @@ def _read_rows(path: Path):
         raise UserError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV。")
     else:
         raise UserError(f"不支持的文件类型“{suffix or path.name}”，请使用 .csv 或 .xlsx。")
+
+
+_XNS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RNS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+class _XlsxSheet:
+    """The first worksheet of an .xlsx read straight from its XML: several times quicker than
+    openpyxl's read-only mode on 100k rows. Cells come as text, int/float or bool; dates stay
+    Excel serial numbers (the date columns convert them). Rows are numbered as Excel shows them."""
+
+    def __init__(self, path: Path):
+        import posixpath
+        import xml.etree.ElementTree as ET
+        import zipfile
+
+        self.zip = zipfile.ZipFile(path)
+        wb = ET.fromstring(self.zip.read("xl/workbook.xml"))
+        first = wb.find(f"{_XNS}sheets/{_XNS}sheet")
+        rid = first.get(f"{_RNS}id")
+        rels = ET.fromstring(self.zip.read("xl/_rels/workbook.xml.rels"))
+        target = next(r.get("Target") for r in rels if r.get("Id") == rid)
+        self.sheet = target.lstrip("/") if target.startswith("/") else \
+            posixpath.normpath(posixpath.join("xl", target))
+        self.strings: list[str] = []
+        if "xl/sharedStrings.xml" in self.zip.namelist():
+            t_tag, r_tag = f"{_XNS}t", f"{_XNS}r"
+            for si in ET.fromstring(self.zip.read("xl/sharedStrings.xml")):
+                # Plain text or rich-text runs; phonetic runs (rPh) are not the cell's text.
+                parts = []
+                for child in si:
+                    if child.tag == t_tag:
+                        parts.append(child.text or "")
+                    elif child.tag == r_tag:
+                        parts.extend(t.text or "" for t in child.iter(t_tag))
+                self.strings.append("".join(parts))
+        self.zip.getinfo(self.sheet)
+
+    def rows(self):
+        import xml.etree.ElementTree as ET
+
+        c_tag, v_tag, row_tag = f"{_XNS}c", f"{_XNS}v", f"{_XNS}row"
+        is_tag, t_tag = f"{_XNS}is", f"{_XNS}t"
+        strings = self.strings
+        expected = 1
+        with self.zip.open(self.sheet) as f:
+            for _, el in ET.iterparse(f, events=("end",)):
+                if el.tag != row_tag:
+                    continue
+                n = int(el.get("r") or expected)
+                cells: list = []
+                for c in el.iter(c_tag):
+                    ref = c.get("r")
+                    if ref:
+                        col = 0
+                        for ch in ref:
+                            if ch.isdigit():
+                                break
+                            col = col * 26 + ord(ch) - 64
+                        while len(cells) < col - 1:
+                            cells.append(None)
+                    t = c.get("t")
+                    v = c.find(v_tag)
+                    text = v.text if v is not None else None
+                    if t == "s":
+                        val = strings[int(text)] if text is not None else None
+                    elif t == "inlineStr":
+                        node = c.find(is_tag)
+                        val = "".join(x.text or "" for x in node.iter(t_tag)) if node is not None else None
+                    elif t in ("str", "e"):
+                        val = text
+                    elif t == "b":
+                        val = text == "1"
+                    elif text is None:
+                        val = None
+                    else:
+                        num = float(text)
+                        val = int(num) if num.is_integer() and "E" not in text.upper() else num
+                        if isinstance(val, float) and val.is_integer():
+                            val = int(val)
+                    cells.append(val)
+                el.clear()
+                expected = n + 1
+                yield n, cells
+        self.zip.close()
 
 
 def _header_map(k: Kind, header: list) -> tuple[dict[int, Column], list[tuple[int, str]]]:

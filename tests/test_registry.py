@@ -457,3 +457,24 @@ def test_import_and_search_on_postgresql(pg_db, tmp_path):
     assert registry.count("targets", "鑫源") == 5
     load_all(tmp_path)
     assert registry.search("conflicts", "张伟")[0]["uscc"] == code(1)
+
+
+def test_category_pages_list_stopped_targets_first_then_by_id(db, tmp_path):
+    rows = [target_row(i) for i in range(1, 5)]
+    rows[2][9] = "停用"
+    registry.import_file("targets", write_csv(tmp_path / "c.csv", T_HEAD, rows), "clerk")
+    got = [r["uscc"] for r in registry.search("targets", "用人单位-制造业")]
+    assert got == [code(3), code(1), code(2), code(4)]
+    assert [r["uscc"] for r in registry.search("targets", "用人单位-制造业", offset=2, limit=5)] == [code(2), code(4)]
+
+
+def test_xlsx_rows_are_numbered_as_excel_shows_them(db, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(T_HEAD)
+    ws.append(target_row(1))
+    for col, value in enumerate(target_row(2, "带\n换行的公司"), 1):
+        ws.cell(row=5, column=col, value=value)
+    wb.save(tmp_path / "gap.xlsx")
+    err = _rejected("targets", tmp_path / "gap.xlsx")
+    assert err.problems == [(5, "“单位名称”含有制表符或换行")]
