@@ -159,7 +159,7 @@ def columns_doc() -> str:
         out.append("| 列名 | 字段 | 必填 | 说明 |")
         out.append("| --- | --- | --- | --- |")
         for c in k.columns:
-            desc = c.doc or _type_doc(c)
+            desc = (c.doc or _type_doc(c)).replace("|", "\\|")
             out.append(f"| {c.label} | `{c.field}` | {'是' if c.required else ''} | {desc} |")
         out.append("")
     return "\n".join(out)
