@@ -183,6 +183,7 @@ class KioskPDF(FPDF):
         self.add_font(CJK, "B", str(bold.path), collection_font_number=bold.index)
         self.has_real_bold = bold is not face
         self._wrap_cache: dict[tuple, list[str]] = {}
+        self._qr_coords: dict[tuple, tuple] = {}
         self.alias_nb_pages("{total_pages}")  # room for a 4-digit count (1,000 slips)
         self.set_title(doc_title or self.bureau)
         self.set_author(self.bureau)
@@ -351,104 +352,292 @@ class KioskPDF(FPDF):
 
         Drawn as vector runs rather than an embedded bitmap: sharp on any printer, and
         about ten times faster than an image per slip when printing 1,000 of them."""
-        modules = qr_matrix(payload)
-        n = len(modules)
-        unit = size / (n + 2 * border)
-        k, top = self.k, self.h
-        x0, y0 = x + border * unit, y + border * unit
+        rows = _qr_rows(payload)
+        n = len(rows)
+        # Every slip puts its code at the same place: the coordinate strings are cached.
+        key = (x, y, size, border, n, self.k, self.h)
+        coords = self._qr_coords.get(key)
+        if coords is None:
+            unit = size / (n + 2 * border)
+            k, top = self.k, self.h
+            x0, y0 = x + border * unit, y + border * unit
+            hh = -(unit + 0.02) * k  # a hair of overlap: no white seam between rows
+            coords = (
+                f"q 1 g {x * k:.2f} {(top - y) * k:.2f} {size * k:.2f} {-size * k:.2f} re f 0 g",
+                [f"{(x0 + c * unit) * k:.2f} " for c in range(n)],
+                [f"{(top - y0 - r * unit) * k:.2f} " for r in range(n)],
+                [f"{w * unit * k:.2f} {hh:.2f} re" for w in range(n + 1)],
+            )
+            self._qr_coords[key] = coords
+        head, xs, ys, ws = coords
         # One path for all dark runs, inside q/Q so fpdf2's colour state is untouched;
         # a rect() per run costs ~0.05 ms each, ~10 ms a slip.
-        ops = [f"q 1 g {x * k:.2f} {(top - y) * k:.2f} {size * k:.2f} {-size * k:.2f} re f 0 g"]
-        for r, row in enumerate(modules):
-            c = 0
-            yy = (top - y0 - r * unit) * k
-            hh = -(unit + 0.02) * k  # a hair of overlap: no white seam between rows
-            while c < n:
-                if row[c]:
-                    start = c
-                    while c < n and row[c]:
-                        c += 1
-                    ops.append(f"{(x0 + start * unit) * k:.2f} {yy:.2f} "
-                               f"{(c - start) * unit * k:.2f} {hh:.2f} re")
-                else:
-                    c += 1
+        ops = [head]
+        for r, row in enumerate(rows):
+            yy = ys[r]
+            for m in _DARK_RUN.finditer(row):
+                start, c = m.span()
+                ops.append(xs[start] + yy + ws[c - start])
         ops.append("f Q")
         self._out("\n".join(ops))
 
 
-_RUN5 = re.compile(r"0{5,}|1{5,}")
-_data_masks: dict[int, list[list[int]]] = {}  # version -> per mask pattern, row bitmasks
+_DARK_RUN = re.compile("1+")
 
 
-def _mask_rows(version: int) -> list[list[int]]:
-    """Per mask pattern, each row's data modules the mask flips, as an int (bit n-1-col)."""
-    if version in _data_masks:
-        return _data_masks[version]
+# ---------------------------------------------------------------- QR symbols
+#
+# qrcode builds a symbol module by module and does Reed–Solomon with polynomial objects,
+# ~5 ms a code: 5 s of a 1,000-slip print. The symbols below are the same ones (qrcode's
+# segmentation, version, codewords, function patterns and module placement; the mask
+# chosen by the penalty rule this module has always used) but computed on whole-symbol
+# integers: a module is bit r*n+c, data modules are scattered by a precomputed
+# permutation, and each mask's penalty is a few dozen big-integer operations.
+
+@dataclass(frozen=True)
+class _Layout:
+    n: int
+    perm_rows: object  # itemgetter: bit string (+ '0' sentinel) -> symbol, row-major, reversed
+    perm_cols: object  # the same, column-major (for the vertical penalty terms)
+    cells: int  # data modules available (bits)
+    func: tuple[int, ...]  # per mask: function patterns and format/version information
+    func_t: int  # the mask-0 function modules, column-major (penalties keep mask 0's format)
+    masks: tuple[int, ...]  # per mask: the data modules it flips
+    masks_t: tuple[int, ...]
+    h_ok: int  # bit i: modules i and i+1 are in the same row
+    v_ok: int  # bit i: module i+n exists
+    w_ok2: int  # bit i: an 11-module window starting at i (mod n*n) stays in its row
+    full: int
+
+
+_layouts: dict[int, _Layout] = {}
+
+
+def _bits_to_int(s: str) -> int:
+    """A module string in symbol order (index 0 first) as an int with index 0 at bit 0."""
+    return int(s[::-1], 2) if s else 0
+
+
+def _layout(version: int) -> _Layout:
+    lay = _layouts.get(version)
+    if lay is not None:
+        return lay
+    import operator
+
+    import qrcode
     from qrcode import util
-    from qrcode.main import precomputed_qr_blanks
+    from qrcode.constants import ERROR_CORRECT_M
+    from qrcode.main import copy_2d_array, precomputed_qr_blanks
 
+    q = qrcode.QRCode(version=version, error_correction=ERROR_CORRECT_M, border=0)
+    if version not in precomputed_qr_blanks:
+        q.makeImpl(True, 0)  # fills qrcode's cache of function patterns for this version
     n = version * 4 + 17
+    N = n * n
     blank = precomputed_qr_blanks[version]
-    reserved = set()
-    for i in range(9):  # format information around the finders
-        reserved |= {(8, i), (i, 8)}
-    for i in range(8):
-        reserved |= {(8, n - 1 - i), (n - 1 - i, 8)}
-    if version >= 7:  # version information blocks
-        for i in range(18):
-            reserved |= {(i // 3, i % 3 + n - 11), (i % 3 + n - 11, i // 3)}
-    out = []
-    for pattern in range(8):
-        f = util.mask_func(pattern)
-        rows = []
-        for r in range(n):
-            bits = 0
-            for c in range(n):
-                if blank[r][c] is None and (r, c) not in reserved and f(r, c):
-                    bits |= 1 << (n - 1 - c)
-            rows.append(bits)
-        out.append(rows)
-    _data_masks[version] = out
-    return out
+
+    def with_info(mask: int) -> list[list]:
+        q.modules_count = n
+        q.modules = copy_2d_array(blank)
+        q.setup_type_info(False, mask)
+        if version >= 7:
+            q.setup_type_number(False)
+        return q.modules
+
+    # Data module order exactly as qrcode.QRCode.map_data walks the symbol.
+    grid = with_info(0)
+    order: list[tuple[int, int]] = []
+    inc, row = -1, n - 1
+    for col in range(n - 1, 0, -2):
+        if col <= 6:
+            col -= 1
+        while True:
+            for c in (col, col - 1):
+                if grid[row][c] is None:
+                    order.append((row, c))
+            row += inc
+            if row < 0 or n <= row:
+                row -= inc
+                inc = -inc
+                break
+    sentinel = len(order)
+    src_rows = [sentinel] * N
+    src_cols = [sentinel] * N
+    for k, (r, c) in enumerate(order):
+        src_rows[r * n + c] = k
+        src_cols[c * n + r] = k
+    func, masks, masks_t = [], [], []
+    func_t = 0
+    for m in range(8):
+        g = with_info(m)
+        s = "".join("1" if v else "0" for line in g for v in line)
+        func.append(_bits_to_int(s))
+        if m == 0:
+            func_t = _bits_to_int("".join("1" if g[r][c] else "0"
+                                          for c in range(n) for r in range(n)))
+        f = util.mask_func(m)
+        bits, bits_t = 0, 0
+        for r, c in order:
+            if f(r, c):
+                bits |= 1 << (r * n + c)
+                bits_t |= 1 << (c * n + r)
+        masks.append(bits)
+        masks_t.append(bits_t)
+    h_ok = _bits_to_int("".join(("1" * (n - 1) + "0") for _ in range(n)))
+    w_ok = _bits_to_int("".join(("1" * (n - 10) + "0" * 10) for _ in range(n)))
+    lay = _Layout(n=n, perm_rows=operator.itemgetter(*reversed(src_rows)),
+                  perm_cols=operator.itemgetter(*reversed(src_cols)), cells=len(order),
+                  func=tuple(func), func_t=func_t, masks=tuple(masks),
+                  masks_t=tuple(masks_t), h_ok=h_ok, v_ok=(1 << (N - n)) - 1,
+                  w_ok2=w_ok | (w_ok << N), full=(1 << N) - 1)
+    _layouts[version] = lay
+    return lay
 
 
-def _penalty(rows: list[int], n: int) -> int:
-    """ISO 18004 mask penalty (N1–N4) on rows given as ints."""
-    full = (1 << n) - 1
-    strs = [format(r, f"0{n}b") for r in rows]
-    p = 0
-    for s in strs + ["".join(col) for col in zip(*strs)]:
-        for m in _RUN5.finditer(s):
-            p += len(m.group()) - 2
-        p += 40 * (s.count("10111010000") + s.count("00001011101"))
-    for a, b in zip(rows, rows[1:]):
-        same = ~(a ^ b) & full
-        p += 3 * (same & (same >> 1) & ~(a ^ (a >> 1)) & (full >> 1)).bit_count()
-    dark = sum(r.bit_count() for r in rows)
+def _line_penalty(m: int, lay: _Layout) -> tuple[int, int]:
+    """(N1 + N3 along the lines of m, the alike-neighbour bits); m may be transposed."""
+    eq = ~(m ^ (m >> 1)) & lay.h_ok  # bit i: modules i and i+1 alike
+    four = eq & (eq >> 1) & (eq >> 2) & (eq >> 3)  # a run of >= 5 alike starts here
+    # a run of L >= 5 scores L - 2: (L - 4) windows of four, plus 2 per run
+    p = four.bit_count() + 2 * (four & ~(four >> 1)).bit_count()
+    inv = ~m & lay.full
+    core = m & (inv >> 1) & (m >> 2) & (m >> 3) & (m >> 4) & (inv >> 5) & (m >> 6)  # 1011101
+    light = inv & (inv >> 1) & (inv >> 2) & (inv >> 3)  # 0000
+    hits = ((core & (light >> 7)) | ((light & (core >> 4)) << lay.n * lay.n)) & lay.w_ok2
+    return p + 40 * hits.bit_count(), eq
+
+
+def _symbol_penalty(m: int, mt: int, lay: _Layout) -> int:
+    """ISO 18004 mask penalty N1–N4 of symbol m (mt: the same symbol column-major)."""
+    n = lay.n
+    p, eq_h = _line_penalty(m, lay)
+    p += _line_penalty(mt, lay)[0]
+    blocks = eq_h & (eq_h >> n) & ~(m ^ (m >> n)) & lay.v_ok
+    p += 3 * blocks.bit_count()
+    dark = m.bit_count()
     return p + 10 * (abs(dark * 100 // (n * n) - 50) // 5)
 
 
-def qr_matrix(payload: str) -> list[list[bool]]:
-    """The QR modules (True = dark) at error correction M, the mask chosen by penalty.
+_rs_tables: dict[int, list[int]] = {}
 
-    qrcode's own mask search redraws the symbol eight times (~20 ms); flipping the data
-    modules as ints gives the same choice in a few ms, which matters for 1,000 slips."""
-    import qrcode
+
+def _rs_table(ec: int) -> list[int]:
+    """For each byte f, f times the generator polynomial's lower coefficients, as one int
+    (highest coefficient in the top byte): the remainder register shifts as an int."""
+    t = _rs_tables.get(ec)
+    if t is None:
+        from qrcode import LUT
+        from qrcode.base import EXP_TABLE, LOG_TABLE
+
+        gen = LUT.rsPoly_LUT[ec][1:]
+        t = [0]
+        for f in range(1, 256):
+            v = 0
+            for g in gen:
+                v = (v << 8) | (EXP_TABLE[(LOG_TABLE[f] + LOG_TABLE[g]) % 255] if g else 0)
+            t.append(v)
+        _rs_tables[ec] = t
+    return t
+
+
+_ALNUM = {ch: i for i, ch in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")}
+
+
+def _segment_bits(mode: int, data: bytes) -> str:
+    """The data bits of one segment, as qrcode.util.QRData.write puts them."""
+    from qrcode import util
+
+    if mode == util.MODE_NUMBER:
+        return "".join(format(int(data[i:i + 3]), f"0{util.NUMBER_LENGTH[len(data[i:i + 3])]}b")
+                       for i in range(0, len(data), 3))
+    if mode == util.MODE_ALPHA_NUM:
+        text = data.decode("ascii")
+        out = []
+        for i in range(0, len(text), 2):
+            pair = text[i:i + 2]
+            if len(pair) == 2:
+                out.append(format(_ALNUM[pair[0]] * 45 + _ALNUM[pair[1]], "011b"))
+            else:
+                out.append(format(_ALNUM[pair], "06b"))
+        return "".join(out)
+    return "".join(map("{:08b}".format, data))
+
+
+def _codewords(payload: str) -> tuple[int, list[int]]:
+    """(version, interleaved data and EC codewords) as qrcode would encode the payload at M."""
+    from bisect import bisect_left
+
+    from qrcode import util
+    from qrcode.base import rs_blocks
     from qrcode.constants import ERROR_CORRECT_M
 
-    q = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
-    q.add_data(payload)
-    q.best_fit()
-    q.makeImpl(False, 0)
-    n = q.modules_count
-    base = [sum(1 << (n - 1 - c) for c, v in enumerate(row) if v) for row in q.modules]
-    masks = _mask_rows(q.version)
-    m0 = masks[0]
-    best = min(range(8), key=lambda k: (
-        _penalty([b ^ x ^ y for b, x, y in zip(base, m0, masks[k])], n), k))
-    if best != 0:
-        q.makeImpl(False, best)
-    return [[bool(v) for v in row] for row in q.modules]
+    chunks = list(util.optimal_data_chunks(payload, minimum=20))  # add_data's default
+    parts = [_segment_bits(c.mode, c.data) for c in chunks]
+    # QRCode.best_fit: the smallest version whose length fields still leave room
+    start = 1
+    while True:
+        sizes = util.mode_sizes_for_version(start)
+        needed = sum(4 + sizes[c.mode] + len(p) for c, p in zip(chunks, parts))
+        version = bisect_left(util.BIT_LIMIT_TABLE[ERROR_CORRECT_M], needed, start)
+        if version == 41:
+            from qrcode.exceptions import DataOverflowError
+            raise DataOverflowError()
+        if util.mode_sizes_for_version(version) is sizes:
+            break
+        start = version
+    sizes = util.mode_sizes_for_version(version)
+    bits = "".join(f"{c.mode:04b}{len(c):0{sizes[c.mode]}b}{p}" for c, p in zip(chunks, parts))
+    blocks = rs_blocks(version, ERROR_CORRECT_M)
+    limit = sum(b.data_count * 8 for b in blocks)
+    bits += "0" * min(limit - len(bits), 4)
+    bits += "0" * (-len(bits) % 8)
+    data = [int(bits[i:i + 8], 2) for i in range(0, len(bits), 8)]
+    data += [0xEC, 0x11] * ((limit // 8 - len(data)) // 2 + 1)
+    del data[limit // 8:]
+    dc_blocks, ec_blocks, off = [], [], 0
+    for b in blocks:
+        dc = data[off:off + b.data_count]
+        off += b.data_count
+        ec_n = b.total_count - b.data_count
+        table = _rs_table(ec_n)
+        top = 8 * (ec_n - 1)
+        low = (1 << top) - 1
+        rem = 0
+        for d in dc:
+            rem = ((rem & low) << 8) ^ table[d ^ (rem >> top)]
+        rem = list(rem.to_bytes(ec_n, "big"))
+        dc_blocks.append(dc)
+        ec_blocks.append(rem)
+    out = []
+    for group in (dc_blocks, ec_blocks):
+        for i in range(max(len(g) for g in group)):
+            out.extend(g[i] for g in group if i < len(g))
+    return version, out
+
+
+def _qr_symbol(payload: str) -> tuple[int, int]:
+    """(n, symbol) of the payload: module (r, c) dark when bit r*n+c is set."""
+    version, words = _codewords(payload)
+    lay = _layout(version)
+    src = "".join(map("{:08b}".format, words)).ljust(lay.cells + 1, "0")
+    data = int("".join(lay.perm_rows(src)), 2)
+    data_t = int("".join(lay.perm_cols(src)), 2)
+    f0, f0t = lay.func[0], lay.func_t
+    best = min(range(8), key=lambda k: (_symbol_penalty(
+        f0 | (data ^ lay.masks[k]), f0t | (data_t ^ lay.masks_t[k]), lay), k))
+    return lay.n, lay.func[best] | (data ^ lay.masks[best])
+
+
+def _qr_rows(payload: str) -> list[str]:
+    """The payload's QR modules as one '0'/'1' string per row ('1' = dark)."""
+    n, sym = _qr_symbol(payload)
+    s = format(sym, f"0{n * n}b")[::-1]
+    return [s[i:i + n] for i in range(0, n * n, n)]
+
+
+def qr_matrix(payload: str) -> list[list[bool]]:
+    """The QR modules (True = dark) at error correction M, the mask chosen by penalty."""
+    return [[ch == "1" for ch in row] for row in _qr_rows(payload)]
 
 
 def qr_image(payload: str, box_size: int = 6, border: int = 4):
