@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpdf import FPDF
+from fpdf.enums import TextMode
 
 from kiosk import settings
 from kiosk.errors import UserError
@@ -184,11 +185,48 @@ class KioskPDF(FPDF):
         self.has_real_bold = bold is not face
         self._wrap_cache: dict[tuple, list[str]] = {}
         self._qr_coords: dict[tuple, tuple] = {}
+        self._widths: dict[tuple, float] = {}
+        self._encoded: dict[tuple, str] = {}
         self.alias_nb_pages("{total_pages}")  # room for a 4-digit count (1,000 slips)
         self.set_title(doc_title or self.bureau)
         self.set_author(self.bureau)
         self.set_creator("双随机 kiosk")
         self.set_font(CJK, size=10)
+
+    # ------------------------------------------------------------ fast paths
+    #
+    # A 1,000-slip print measures and writes the same labels tens of thousands of times;
+    # fpdf2 re-parses each string into styled fragments every time. These two overrides
+    # give the same results and the same bytes, from a cache, in the plain cases (no
+    # markdown, shaping, underline or text-mode effects) and defer to fpdf2 otherwise.
+
+    def get_string_width(self, s: str, normalized: bool = False,
+                         markdown: bool = False) -> float:
+        if markdown or self.text_shaping or self.current_font is None:
+            return super().get_string_width(s, normalized, markdown)
+        key = (self.current_font.fontkey, self.font_size_pt, self.char_spacing,
+               self.font_stretching, self.underline, self.strikethrough, normalized, s)
+        w = self._widths.get(key)
+        if w is None:
+            w = self._widths[key] = super().get_string_width(s, normalized, markdown)
+        return w
+
+    def text(self, x: float, y: float, text: str = "") -> None:
+        font = self.current_font
+        if (font is None or not self.page or self.underline or self.strikethrough
+                or self._record_text_quad_points or self.text_mode != TextMode.FILL):
+            return super().text(x, y, text)
+        if not self.current_font_is_set_on_page:
+            self._out(self._set_font_for_page(font, self.font_size_pt))
+        key = (font.fontkey, text)
+        enc = self._encoded.get(key)
+        if enc is None:
+            # encode_text also records the glyphs in the font's subset: first time only
+            enc = self._encoded[key] = font.encode_text(self.normalize_text(text))
+        op = f"BT {x * self.k:.2f} {(self.h - y) * self.k:.2f} Td {enc} ET"
+        if self.fill_color != self.text_color:
+            op = f"q {self.text_color.serialize().lower()} {op} Q"
+        self._out(op)
 
     # ------------------------------------------------------------ page furniture
 
