@@ -187,6 +187,7 @@ class KioskPDF(FPDF):
         self._qr_coords: dict[tuple, tuple] = {}
         self._widths: dict[tuple, float] = {}
         self._encoded: dict[tuple, str] = {}
+        self._fixed_cells: dict[tuple, tuple[bytes, float]] = {}
         self.alias_nb_pages("{total_pages}")  # room for a 4-digit count (1,000 slips)
         self.set_title(doc_title or self.bureau)
         self.set_author(self.bureau)
@@ -228,14 +229,47 @@ class KioskPDF(FPDF):
             op = f"q {self.text_color.serialize().lower()} {op} Q"
         self._out(op)
 
+    def rect(self, x: float, y: float, w: float, h: float, style=None,
+             round_corners=False, corner_radius: float = 0) -> None:
+        op = _RECT_OPS.get(style) if isinstance(style, (str, type(None))) else None
+        if op is None or round_corners is not False or not self.page:
+            return super().rect(x, y, w, h, style, round_corners, corner_radius)
+        k = self.k
+        self._out(f"{x * k:.2f} {(self.h - y) * k:.2f} {w * k:.2f} {-h * k:.2f} re {op}")
+
+    def _fixed_cell(self, w: float, h: float, text: str, align: str) -> None:
+        """cell(w, h, text, align=align) for a line repeated on every page: fpdf2 lays it out
+        once, later pages get the same bytes (the font is still selected on each page)."""
+        font = self.current_font
+        key = (font.fontkey if font else None, self.font_size_pt, self.text_color,
+               self.fill_color, self.x, self.y, w, h, align, text, self.c_margin,
+               self.char_spacing, self.font_stretching, self.text_mode, self.underline,
+               self.strikethrough, self.k, self.h)
+        hit = self._fixed_cells.get(key)
+        if hit is None and (font is None or self._record_text_quad_points
+                            or (self.str_alias_nb_pages or "\0") in text):
+            self.cell(w, h, text, align=align)
+            return
+        if not self.current_font_is_set_on_page:
+            self._out(self._set_font_for_page(font, self.font_size_pt))
+        if hit is not None:
+            self._out(hit[0])
+            self.x = hit[1]
+            return
+        page, contents = self.page, self.pages[self.page].contents
+        start = len(contents)
+        self.cell(w, h, text, align=align)
+        if self.page == page and self.current_font_is_set_on_page:
+            self._fixed_cells[key] = (bytes(contents[start:-1]), self.x)
+
     # ------------------------------------------------------------ page furniture
 
     def header(self) -> None:
         self.set_font(CJK, size=8.5)
         self.set_text_color(60)
         self.set_y(self.t_margin - 8)
-        self.cell(self.epw / 2, 5, self.bureau, align="L")
-        self.cell(self.epw / 2, 5, self.doc_title, align="R")
+        self._fixed_cell(self.epw / 2, 5, self.bureau, align="L")
+        self._fixed_cell(self.epw / 2, 5, self.doc_title, align="R")
         self.set_draw_color(120)
         self.set_line_width(0.3)
         y = self.t_margin - 2.5
@@ -421,6 +455,7 @@ class KioskPDF(FPDF):
 
 
 _DARK_RUN = re.compile("1+")
+_RECT_OPS = {None: "S", "": "S", "D": "S", "F": "f", "DF": "B", "FD": "B"}
 
 
 # ---------------------------------------------------------------- QR symbols
