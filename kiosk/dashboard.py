@@ -30,7 +30,9 @@ def summary(today: dt.date | None = None) -> dict:
     for state, n in rows:
         plan[state] = plan.get(state, 0) + int(n)
 
-    pending = (Report.state != "final") & Report.due_date.is_null(False)
+    # What inspectors still owe, as the Deadlines screen counts it: a submitted report waits
+    # on its reviewer, not on its inspector.
+    pending = (Report.state == "draft") & Report.due_date.is_null(False)
     overdue = int(Report.select(fn.COUNT(Report.id))
                   .where(pending & (Report.due_date < today)).scalar() or 0)
     due_soon = int(Report.select(fn.COUNT(Report.id))
