@@ -63,7 +63,8 @@ def cmd_export(args) -> int:
     from kiosk import registry
 
     _connect(args)
-    n = registry.export_file(args.kind, Path(args.file), _actor(args))
+    n = registry.export_file(args.kind, Path(args.file), _actor(args),
+                             public=getattr(args, "public", False))
     print(f"已导出 {n} 行到 {args.file}。")
     return 0
 
@@ -199,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, parents=[common], help=help_)
         s.add_argument("kind", choices=kinds)
         s.add_argument("file")
+        if name == "export":
+            s.add_argument("--public", action="store_true",
+                           help="公开名录（第四、五条）：不含执法人员联系电话")
         s.set_defaults(func=func)
 
     s = sub.add_parser("tasks", parents=[common], help="列出计划任务")

@@ -71,7 +71,7 @@ KINDS: dict[str, Kind] = {
                doc="多个检查要点用竖线 | 分隔（文件中不能换行）"),
         Column("method", "检查方式", "choice", choices=METHODS, doc="现场检查 或 书面检查"),
         Column("category", "检查对象类别", required=True, max_len=64,
-               doc="从哪一类检查对象中抽取，与检查对象名录的“类别”一致"),
+               doc="从哪一类检查对象中抽取，与检查对象名录的“类别”一致；“用人单位”也包括“用人单位-制造业”等细类"),
         Column("ratio_bp", "抽查比例", "percent", doc="百分数，如 1% 或 0.5%；默认 1%"),
         Column("frequency", "抽查频次", "int", minimum=1, doc="每年抽查次数，默认 3"),
         Column("lead_office", "责任股室", required=True, max_len=64),
