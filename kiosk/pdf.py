@@ -201,6 +201,15 @@ class KioskPDF(FPDF):
     # give the same results and the same bytes, from a cache, in the plain cases (no
     # markdown, shaping, underline or text-mode effects) and defer to fpdf2 otherwise.
 
+    def set_font(self, family: str | None = None, style: str = "", size: float = 0) -> None:
+        font = self.current_font
+        if (font is not None and style == self.font_style and family is not None
+                and (not size or size == self.font_size_pt) and not self.underline
+                and not self.strikethrough and family.lower() == self.font_family
+                and font.fontkey == self.font_family + style):
+            return  # already selected: what fpdf2 would conclude after normalising
+        super().set_font(family, style, size)
+
     def get_string_width(self, s: str, normalized: bool = False,
                          markdown: bool = False) -> float:
         if markdown or self.text_shaping or self.current_font is None:
