@@ -1,25 +1,26 @@
 # Two commands on a fresh clone: `make demo` opens the kiosk on a demo store, `make test` runs the suite.
-VENV   ?= .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
 DEMO_DB ?= demo.sqlite3
 
-.PHONY: demo test bench setup clean
+.PHONY: demo test bench clean
 
-$(STAMP): pyproject.toml scripts/bootstrap.sh
+# Each stamp records that bootstrap ran for that use; editing the project's files reruns it.
+$(VENV)/.demo: pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(VENV)
-	touch $(STAMP)
+	touch $@
 
-setup: $(STAMP)
+$(VENV)/.test: pyproject.toml scripts/bootstrap.sh
+	bash scripts/bootstrap.sh $(VENV) --test
+	touch $@ $(VENV)/.demo
 
-demo: $(STAMP)
+demo: $(VENV)/.demo
 	$(VENV)/bin/kiosk demo --db $(DEMO_DB)
 
-test: $(STAMP)
-	bash scripts/bootstrap.sh $(VENV) --test
+test: $(VENV)/.test
 	. scripts/pg-env.sh && $(PY) -m pytest -q $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(VENV)/.test
 	$(PY) bench/run.py $(BENCH)
 
 clean:

@@ -7,10 +7,8 @@ task and kept. A crash resumes at the persisted step; a second terminal is refus
 from __future__ import annotations
 
 import collections
-import contextlib
 import datetime as dt
 import functools
-import gc
 import gzip
 import json
 import os
@@ -68,18 +66,6 @@ TERMINAL_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 # ---------------------------------------------------------------- pool building
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """A million pool rows make each cyclic-GC pass slow, and building a pool makes no cycles."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def may_run(role: str) -> bool:
@@ -179,7 +165,7 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
     where_params = [*categories, True]
     recent = {u for (u,) in db.execute_sql(
         f"SELECT uscc FROM {t} WHERE id IN ({recent_sql})", (since, since))}
-    with _gc_paused():
+    with lottery.gc_paused():
         rows = db.execute_sql(f"SELECT uscc, {case} FROM {t} WHERE {where}",
                               (*case_params, *where_params)).fetchall()
         eligible = len(rows)
@@ -360,6 +346,12 @@ def prepare(task_code: str | int, operator: str, *, terminal: str = TERMINAL_ID,
     return draw
 
 
+def _one_line(what: str, *texts: str | None) -> None:
+    """Listings and the seed are line- and TAB-separated: such characters never get in."""
+    if any(t and ("\t" in t or "\n" in t or "\r" in t) for t in texts):
+        raise UserError(f"{what}不能包含制表符或换行。")
+
+
 def quorum() -> int:
     return max(1, settings.get_int("witness_quorum"))
 
@@ -369,8 +361,7 @@ def sign_in_witness(draw_id: int, name: str, organisation: str, actor: str, *,
     name, organisation = name.strip(), organisation.strip()
     if not name:
         raise UserError("请输入见证人姓名。")
-    if "\t" in name + organisation or "\n" in name + organisation:
-        raise UserError("姓名和单位不能包含制表符或换行。")
+    _one_line("姓名和单位", name, organisation)
     with write_tx():
         draw = _load(draw_id, terminal)
         if draw.state not in ("prepared", "witnesses"):
@@ -403,8 +394,7 @@ def enter_entropy(draw_id: int, position: int, text: str, actor: str, *,
                   terminal: str = TERMINAL_ID) -> None:
     if not lottery.normalise_entropy(text):
         raise UserError("请输入随机数（掷骰结果、数字或一句话）。")
-    if "\t" in text or "\n" in text:
-        raise UserError("随机数不能包含制表符或换行。")
+    _one_line("随机数", text)
     with write_tx():
         draw = _load(draw_id, terminal)
         if draw.state != "committed":
@@ -426,8 +416,7 @@ def enter_entropy(draw_id: int, position: int, text: str, actor: str, *,
 def set_beacon(draw_id: int, beacon: str | None, actor: str, *,
                terminal: str = TERMINAL_ID) -> None:
     beacon = beacon if beacon else None
-    if beacon and ("\t" in beacon or "\n" in beacon):
-        raise UserError("公开信标不能包含制表符或换行。")
+    _one_line("公开信标", beacon)
     with write_tx():
         draw = _load(draw_id, terminal)
         if draw.state != "entropy":
@@ -518,8 +507,7 @@ def amend(draw_id: int, target: str, inspector: str, reason: str, actor: str, *,
     reason = reason.strip()
     if not reason:
         raise UserError("请说明回避理由。")
-    if "\t" in reason or "\n" in reason:
-        raise UserError("回避理由不能包含制表符或换行。")
+    _one_line("回避理由", reason)
     with write_tx():
         draw = _load(draw_id, terminal)
         if draw.state != "matched":

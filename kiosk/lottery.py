@@ -474,7 +474,7 @@ def pool_index(pool) -> tuple[bytes, dict[str, list[str]]]:
 
 
 @contextmanager
-def _gc_paused():
+def gc_paused():
     """A million live pool rows make every cyclic-GC pass slow, and a draw makes no cycles."""
     was = gc.isenabled()
     gc.disable()
@@ -487,7 +487,7 @@ def _gc_paused():
 
 def prepare(inputs: dict) -> tuple[dict[str, str], dict[str, list[str]], str]:
     """Validated inputs' digests, sorted ids per stratum and seed, sorting the pool once."""
-    with _gc_paused():
+    with gc_paused():
         ids, col = _validate(inputs)
         dg = {"pool": sha_hex(_pool_data(ids, col)),
               "inspectors": sha_hex(inspectors_listing(inputs["inspectors"])),
@@ -500,7 +500,7 @@ def prepare(inputs: dict) -> tuple[dict[str, str], dict[str, list[str]], str]:
 
 def run(inputs: dict) -> dict:
     """The whole draw from its published inputs: digests, commitment, seed, selection, teams."""
-    with _gc_paused():
+    with gc_paused():
         dg, by, seed = prepare(inputs)
         selected = select_from(by, inputs["strata"], seed)
         m = Matching(selected, inputs["inspectors"], inputs["conflicts"], inputs["team_size"],
