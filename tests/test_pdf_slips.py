@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import types
 
 import pytest
+from fpdf import FPDF
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from db.models import (
     Assignment,
@@ -256,3 +262,115 @@ def test_print_or_save(db, tmp_path, monkeypatch):
     msg = pdf.print_or_save(f)
     assert "office_laser-7" in msg and str(f.resolve()) in msg
     assert (tmp_path / "args").read_text().split() == ["-d", "office_laser", str(f.resolve())]
+
+
+# ---------------------------------------------------------------- QR symbols and fast paths
+
+def _reference_symbol(payload: str) -> list[list[bool]]:
+    """The symbol the slips have always carried, built by qrcode module by module: EC level
+    M, and the mask with the lowest ISO 18004 penalty (N1–N4, ties to the lower number),
+    each candidate scored with mask 0's format information in place."""
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+    from qrcode.main import copy_2d_array, precomputed_qr_blanks
+
+    q = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
+    q.add_data(payload)
+    q.best_fit()
+    candidates = []
+    for k in range(8):
+        q.makeImpl(False, k)
+        candidates.append(copy_2d_array(q.modules))
+    n = q.modules_count
+    q.modules = copy_2d_array(precomputed_qr_blanks[q.version])
+    q.setup_type_info(True, 0)
+    if q.version >= 7:
+        q.setup_type_number(True)
+    data = [[v is None for v in row] for row in q.modules]
+
+    def penalty(m: list[list[bool]]) -> int:
+        rows = ["".join("1" if v else "0" for v in row) for row in m]
+        lines = rows + ["".join(col) for col in zip(*rows)]
+        p = 0
+        for line in lines:
+            p += sum(len(run) - 2 for run in re.findall(r"0{5,}|1{5,}", line))
+            p += 40 * (line.count("10111010000") + line.count("00001011101"))
+        p += 3 * sum(1 for r in range(n - 1) for c in range(n - 1)
+                     if m[r][c] == m[r][c + 1] == m[r + 1][c] == m[r + 1][c + 1])
+        dark = sum(map(sum, m))
+        return p + 10 * (abs(dark * 100 // (n * n) - 50) // 5)
+
+    scored = []
+    for k, cand in enumerate(candidates):
+        judged = [[cand[r][c] if data[r][c] else candidates[0][r][c] for c in range(n)]
+                  for r in range(n)]
+        scored.append((penalty(judged), k))
+    return [[bool(v) for v in row] for row in candidates[min(scored)[1]]]
+
+
+SLIP_PAYLOADS = [f"https://kiosk.local/r/2026-07-{i:04d}?k={t}" for i, t in
+                 ((1, "MFRGGZDFMZTWQ2LKNNWG"), (137, "GEZDGNBVGY3TQOJQGEZD"),
+                  (9999, "ABCDEFGHIJKLMNOPQRST"))]
+
+
+@pytest.mark.parametrize("payload", SLIP_PAYLOADS + [
+    "", "0", "12345678901234567890123", "HELLO WORLD 1234567890 $%*+-./:",
+    "检查单 2026-07-0001", "x" * 150, "https://a.example/" + "7" * 60 + "/Z" * 40,
+    "任务" * 120,  # version >= 7: version information blocks
+])
+def test_qr_matrix_is_the_reference_symbol(payload):
+    assert pdf.qr_matrix(payload) == _reference_symbol(payload)
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+                                        "abcdefxyz?=&#~_中文单检"), max_size=220))
+def test_qr_matrix_matches_reference_on_any_text(payload):
+    assert pdf.qr_matrix(payload) == _reference_symbol(payload)
+
+
+@pytest.mark.parametrize("payload", SLIP_PAYLOADS + ["任务单" * 60, "HTTP://X/" + "1" * 90])
+def test_qr_image_scans_back(payload):
+    codes = zxingcpp.read_barcodes(pdf.qr_image(payload).convert("L"))
+    assert [c.text for c in codes] == [payload]
+
+
+def _plain_fpdf(doc: pdf.KioskPDF) -> pdf.KioskPDF:
+    """The same document with KioskPDF's fast paths replaced by fpdf2's own methods."""
+    for name in ("text", "rect", "set_font", "get_string_width"):
+        setattr(doc, name, types.MethodType(getattr(FPDF, name), doc))
+    doc._fixed_cell = lambda w, h, text, align: FPDF.cell(doc, w, h, text, align=align)
+    return doc
+
+
+def _draw_sample(doc: pdf.KioskPDF) -> bytes:
+    doc.set_auto_page_break(False, margin=doc.footer_height)
+    for i in range(3):
+        doc.add_page()
+        doc.footer_note = f"2026-07-000{i} · 第 1 版"
+        doc.qr(SLIP_PAYLOADS[i], doc.w - doc.r_margin - 40, doc.get_y(), 40)
+        doc.font(20, bold=True)
+        doc.text_lines(["双随机抽查任务单"], doc.l_margin, doc.get_y(), 10)
+        doc.set_font("Courier", "B", size=21)
+        doc.text_lines([f"2026-07-000{i}"], doc.l_margin, doc.get_y() + 10, 8.5)
+        doc.set_xy(doc.l_margin, 70)
+        doc.kv("检查对象", f"商水县第{i}号纺织服装有限责任公司" * (i + 1), label_w=24,
+               size=10.5, max_lines=2)
+        doc.kv("摇号种子", "5eed0123456789ab...", label_w=24, size=9.5, mono=True)
+        doc.set_text_color(70)
+        doc.text_lines(doc.wrap("检查结束后，凭本单在终端扫码录入检查报告。" * 3, 100),
+                       doc.l_margin, doc.get_y() + 2, 3.9, width=100, align="C")
+        doc.set_text_color(0)
+        doc.rect(doc.l_margin, 150, 30, 10, style="DF")
+        doc.signature_lines(["领取人", "发放人"], size=9)
+    raw = b"\n".join(bytes(doc.pages[n].contents) for n in range(1, doc.page + 1))
+    return re.sub(rb"::placeholder:[0-9a-f-]+::", b"::placeholder::", raw)  # page-count alias
+
+
+def test_fast_paths_write_what_fpdf2_writes():
+    fast = pdf.KioskPDF("A5", doc_title="双随机抽查任务单", bureau="商水县人力资源和社会保障局")
+    plain = _plain_fpdf(pdf.KioskPDF("A5", doc_title="双随机抽查任务单",
+                                     bureau="商水县人力资源和社会保障局"))
+    ours, theirs = _draw_sample(fast), _draw_sample(plain)
+    assert ours == theirs
+    assert ours.count(b" re f 0 g") == 3 and b"Tj" in ours
