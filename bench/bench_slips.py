@@ -19,8 +19,15 @@ N_SCAN = int(os.environ.get("BENCH_SCAN", "100"))
 def build_store(tmp: Path, n: int) -> int:
     """A store with one sealed draw of n assignments (teams of 2); returns the draw id."""
     from db import connect
-    from db.models import (Assignment, AssignmentMember, Draw, Inspector, Item, PlanTask,
-                           Target)
+    from db.models import (
+        Assignment,
+        AssignmentMember,
+        Draw,
+        Inspector,
+        Item,
+        PlanTask,
+        Target,
+    )
     from kiosk.store import write_tx
 
     connect(tmp / "bench.sqlite3")

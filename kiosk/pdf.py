@@ -197,9 +197,10 @@ class KioskPDF(FPDF):
     # ------------------------------------------------------------ fast paths
     #
     # A 1,000-slip print measures and writes the same labels tens of thousands of times;
-    # fpdf2 re-parses each string into styled fragments every time. These two overrides
-    # give the same results and the same bytes, from a cache, in the plain cases (no
-    # markdown, shaping, underline or text-mode effects) and defer to fpdf2 otherwise.
+    # fpdf2 re-parses each string into styled fragments every time. The overrides below
+    # give the same results and write the same bytes (tests/test_pdf_slips.py compares
+    # them) in the plain cases (no markdown, shaping, underline or text-mode effects) and
+    # defer to fpdf2 otherwise.
 
     def set_font(self, family: str | None = None, style: str = "", size: float = 0) -> None:
         font = self.current_font
