@@ -26,6 +26,8 @@ def head() -> tuple[int, str]:
 def record(actor: str, action: str, entity: str = "", entity_id: object = "",
            **detail: object) -> AuditEvent:
     """Append one event in the caller's transaction (opened here when there is none)."""
+    # What a user typed (a user name, a scanned text) may be longer than its column.
+    actor, entity_id = actor[:32], str(entity_id)[:64]
     with write_tx():
         seq, prev = head()
         seq += 1

@@ -45,6 +45,8 @@ def create_user(username: str, password: str, role: str, display_name: str = "",
 
 def login(username: str, password: str) -> User:
     """The user, or UserError with one sentence; every attempt is in the audit log."""
+    if len(username) > 32:
+        raise UserError("用户名或密码不正确。")
     user = User.get_or_none((User.username == username) & (User.active == True))  # noqa: E712
     ok = False
     if user is not None:

@@ -68,6 +68,9 @@ TERMINAL_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 # ---------------------------------------------------------------- pool building
 
 
+MAY_NOT_RUN = "只有抽签操作员或管理员可以主持摇号。"
+
+
 def may_run(role: str) -> bool:
     return role in DRAW_ROLES
 
@@ -216,19 +219,24 @@ def _parse(data: bytes) -> list[list[str]]:
     return [line.split("\t") for line in data.decode().splitlines()]
 
 
-_frozen_cache: dict[int, Frozen] = {}
+# Keyed by store and draw: one process may open more than one store (tests, demo).
+_frozen_cache: dict[tuple[int, int], Frozen] = {}
+
+
+def _cache_key(draw_id: int) -> tuple[int, int]:
+    return (id(database.obj), draw_id)
 
 
 def frozen_of(draw: Draw) -> Frozen:
     """The draw's frozen inputs, read back from its listings (what the digests cover)."""
-    if draw.id in _frozen_cache:
-        return _frozen_cache[draw.id]
+    if _cache_key(draw.id) in _frozen_cache:
+        return _frozen_cache[_cache_key(draw.id)]
     fr = Frozen(pool=_parse(listing_bytes(draw, "pool")),
                 inspectors=[r[0] for r in _parse(listing_bytes(draw, "inspectors"))],
                 conflicts=_parse(listing_bytes(draw, "conflicts")),
                 strata=json.loads(draw.strata_json), team_size=draw.team_size)
     _frozen_cache.clear()
-    _frozen_cache[draw.id] = fr
+    _frozen_cache[_cache_key(draw.id)] = fr
     return fr
 
 
@@ -291,8 +299,13 @@ def open_attempt(task: PlanTask) -> Draw | None:
 
 
 def prepare(task_code: str | int, operator: str, *, terminal: str = TERMINAL_ID,
-            draw_date: dt.date | None = None) -> Draw:
-    """Freeze the pool and open a numbered attempt, or resume the open one (after a crash)."""
+            draw_date: dt.date | None = None, role: str | None = None) -> Draw:
+    """Freeze the pool and open a numbered attempt, or resume the open one (after a crash).
+
+    role: the logged-in user's role at the terminal (None from the shell, whose user the
+    operating system has already authenticated)."""
+    if role is not None and not may_run(role):
+        raise UserError(MAY_NOT_RUN)
     task = get_task(task_code)
     draw_date = draw_date or dt.date.today()
     with write_tx():
@@ -324,6 +337,8 @@ def prepare(task_code: str | int, operator: str, *, terminal: str = TERMINAL_ID,
     digests = {k: lottery.sha_hex(v) for k, v in listings.items()}
     with write_tx():
         task = PlanTask.get_by_id(task.id)
+        if task.state in ("drawn", "cancelled"):  # sealed elsewhere while the pool was built
+            raise UserError(f"任务 {task.code} 已摇号封存或已取消，不得重复摇号。")
         if open_attempt(task) is not None:
             raise UserError(f"任务 {task.code} 正在另一终端摇号，同一任务不能同时在两处摇号。")
         last = Draw.select(peewee.fn.MAX(Draw.attempt_no)).where(Draw.task == task).scalar() or 0
@@ -342,7 +357,7 @@ def prepare(task_code: str | int, operator: str, *, terminal: str = TERMINAL_ID,
                      inspector_count=len(frozen.inspectors),
                      conflict_count=len(frozen.conflicts),
                      excluded_recent=frozen.excluded_recent, digests=digests)
-    _frozen_cache[draw.id] = frozen
+    _frozen_cache[_cache_key(draw.id)] = frozen
     return draw
 
 
@@ -561,9 +576,10 @@ def selected_strata(fr: Frozen, n_selected: int) -> list[str]:
 
 
 def _next_codes(prefix: str, n: int) -> list[str]:
-    last = (Assignment.select(peewee.fn.MAX(Assignment.task_code))
-            .where(Assignment.task_code.startswith(prefix)).scalar())
-    start = int(last.rsplit("-", 1)[1]) if last else 0
+    # The number part, compared as a number: "…-10000" sorts below "…-9999" as text.
+    number = peewee.fn.SUBSTR(Assignment.task_code, len(prefix) + 1).cast("INTEGER")
+    start = (Assignment.select(peewee.fn.MAX(number))
+             .where(Assignment.task_code.startswith(prefix)).scalar()) or 0
     return [f"{prefix}{start + i + 1:04d}" for i in range(n)]
 
 

@@ -37,6 +37,8 @@ def cmd_demo(args) -> int:
     from kiosk import demo
 
     db = _connect(args)
+    if args.reset and not demo.is_empty() and not demo.is_demo():
+        raise UserError("该数据库不是演示数据库，--reset 会清空全部数据和审计日志，已拒绝。")
     if args.reset or demo.is_empty():
         print(demo.build(fresh=True))
     else:
@@ -92,11 +94,19 @@ def _parse_witness(text: str) -> tuple[str, str]:
 def cmd_draw(args) -> int:
     from kiosk import ceremony
 
-    _connect(args)
     witnesses = [_parse_witness(w) for w in args.witness]
+    out = Path(args.out)
+    # The record must be writable before the draw is sealed: a sealed task is never re-drawn.
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        raise UserError(f"无法写入记录文件“{out}”：{e.strerror or e}。") from None
+    _connect(args)
     actor = _actor(args)
     draw = ceremony.prepare(args.task, actor)
-    if draw.state != "prepared":
+    if draw.state != "prepared" or draw.witnesses.count():
         raise UserError(f"任务 {args.task} 已有进行中的摇号（第 {draw.attempt_no} 次，"
                         f"{ceremony.STEP_LABELS[draw.state]}）；请在终端上继续或先中止。")
     try:
@@ -115,8 +125,6 @@ def cmd_draw(args) -> int:
     except UserError as e:
         ceremony.abort(draw.id, f"命令行摇号未完成：{e}", actor)
         raise
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
     from db.models import Draw
 
@@ -138,7 +146,7 @@ def cmd_slips(args) -> int:
     from kiosk import pdf, slips
 
     _connect(args)
-    path = slips.render_slips(int(args.draw_id), Path(args.out), _actor(args))
+    path = slips.render_slips(args.draw_id, Path(args.out), _actor(args))
     print(pdf.print_or_save(path))
     return 0
 
@@ -186,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--db", default=argparse.SUPPRESS,
                         help="SQLite 文件路径或 postgresql:// URL（默认：KIOSK_DB 或用户数据目录）")
     p = _Parser(prog="kiosk", description="双随机、一公开 抽查终端", parents=[common])
-    p.set_defaults(func=cmd_ui, db=None)
+    p.set_defaults(func=cmd_ui)
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     s = sub.add_parser("demo", parents=[common], help="生成演示数据库并打开终端")
@@ -223,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_verify)
 
     s = sub.add_parser("slips", parents=[common], help="打印任务单")
-    s.add_argument("draw_id")
+    s.add_argument("draw_id", type=int)
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_slips)
 
@@ -245,11 +253,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # --db may stand before or after the subcommand; absent, the default store.
+    args.db = getattr(args, "db", None)
     try:
         code = args.func(args)
     except UserError as e:
         print(str(e), file=sys.stderr)
         code = e.exit_code
+    except OSError as e:
+        name = f"“{e.filename}”" if getattr(e, "filename", None) else ""
+        print(f"无法读写文件{name}：{e.strerror or e}。", file=sys.stderr)
+        code = 1
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         code = 130

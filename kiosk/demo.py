@@ -114,6 +114,11 @@ def is_empty() -> bool:
     return not Item.select().exists()
 
 
+def is_demo() -> bool:
+    """Only a store the demo built may be wiped by `kiosk demo --reset`."""
+    return settings.get("demo", "0") == "1"
+
+
 def clear_store() -> None:
     """Empty every table, children first (works on SQLite and PostgreSQL)."""
     with write_tx():
@@ -129,7 +134,7 @@ def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,
     today = today or dt.date.today()
     rng = random.Random(int(REGION))
     with write_tx():
-        for key, value in (("bureau_name", BUREAU), ("region_code", REGION)):
+        for key, value in (("bureau_name", BUREAU), ("region_code", REGION), ("demo", "1")):
             settings.put(key, value, actor="demo")
         settings.secret("slip_hmac")
 

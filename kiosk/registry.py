@@ -678,9 +678,17 @@ def _with_defaults(kind: str, rec: dict) -> dict:
     return out
 
 
-def import_file(kind: str, path, actor: str) -> ImportResult:
+IMPORT_ROLES = {"admin"}
+
+
+def import_file(kind: str, path, actor: str, *, role: str | None = None) -> ImportResult:
     """Validate every row of a CSV/XLSX file, then upsert all of it by key in one transaction
-    with one audit event; any bad row raises ImportRejected and nothing is written."""
+    with one audit event; any bad row raises ImportRejected and nothing is written.
+
+    role: the logged-in user's role at the terminal (None from the shell). The lists decide
+    who can be drawn, so only the registry clerk changes them."""
+    if role is not None and role not in IMPORT_ROLES:
+        raise UserError("只有登记管理员可以导入名录。")
     k = _kind(kind)
     path = Path(path)
     if not path.is_file():

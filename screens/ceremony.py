@@ -17,9 +17,6 @@ from kiosk.errors import UserError
 from screens.dialogs import ConfirmModal
 from screens.widgets.ceremony_modals import ReasonModal, RecusalModal
 
-# Who may open a draw from the picker. The domain has no role check of its own yet, so the
-# screen refuses here; it decides nothing else.
-DRAW_ROLES = {"operator", "admin"}
 HEARTBEAT_SECONDS = 30
 LEAVE_QUESTION = "离开将暂停本次摇号（可稍后继续），确定离开？"
 DIGEST_LABELS = {"pool": "对象名录", "inspectors": "人员名录", "conflicts": "回避名录"}
@@ -119,15 +116,15 @@ class TaskPickerScreen(Screen):
             return
         code = self.codes[table.cursor_row]
         username, role = _user(self.app)
-        if role not in DRAW_ROLES:
-            self._say("只有抽签操作员或管理员可以主持摇号。", error=True)
+        if not ceremony.may_run(role):
+            self._say(ceremony.MAY_NOT_RUN, error=True)
             return
         self._say(f"正在冻结任务 {code} 的抽取范围……")
-        self.call_after_refresh(self._open, code, username)
+        self.call_after_refresh(self._open, code, username, role)
 
-    def _open(self, code: str, username: str) -> None:
+    def _open(self, code: str, username: str, role: str) -> None:
         try:
-            draw = ceremony.prepare(code, username)
+            draw = ceremony.prepare(code, username, role=role)
         except UserError as e:
             self._say(str(e), error=True)
             return

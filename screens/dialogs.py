@@ -149,7 +149,8 @@ class ImportModal(_FileModal):
         from kiosk import registry
 
         try:
-            res = registry.import_file(self.kind, path, self.actor)
+            role = getattr(self.app.user, "role", "")
+            res = registry.import_file(self.kind, path, self.actor, role=role)
         except registry.ImportRejected as e:
             problems = list(getattr(e, "problems", []) or [])
             self.app.call_from_thread(self._rejected, str(e), problems)

@@ -310,3 +310,43 @@ def test_sealed_record_passes_verify_and_any_change_fails(db, field):
     assert tampered != record
     code, message = verify_record(tampered)
     assert code == 1 and message
+
+
+def test_task_codes_count_past_9999(db):
+    item, targets, inspectors, tasks = make_world()
+    assert ceremony._next_codes("2026-11-", 2) == ["2026-11-0001", "2026-11-0002"]
+    d = ceremony.prepare(tasks[0].code, "operator", draw_date=TODAY)
+    Assignment.create(draw=d, position=0, task_code="2026-11-9999", target=targets[0])
+    Assignment.create(draw=d, position=1, task_code="2026-11-10000", target=targets[1])
+    assert ceremony._next_codes("2026-11-", 2) == ["2026-11-10001", "2026-11-10002"]
+
+
+def test_task_sealed_while_the_pool_was_built_is_not_drawn_again(db, monkeypatch):
+    item, targets, inspectors, tasks = make_world()
+    real = ceremony.build_pool
+
+    def sealed_elsewhere_meanwhile(task, date):
+        fr = real(task, date)
+        PlanTask.update(state="drawn").where(PlanTask.id == task.id).execute()
+        return fr
+
+    monkeypatch.setattr(ceremony, "build_pool", sealed_elsewhere_meanwhile)
+    with pytest.raises(UserError, match="不得重复摇号"):
+        ceremony.prepare(tasks[0].code, "operator", draw_date=TODAY)
+    assert Draw.select().count() == 0
+
+
+def test_only_operators_run_draws_and_only_clerks_import(db, tmp_path):
+    from kiosk import registry
+
+    item, targets, inspectors, tasks = make_world()
+    with pytest.raises(UserError, match="抽签操作员"):
+        ceremony.prepare(tasks[0].code, "someone", draw_date=TODAY, role="witness")
+    f = tmp_path / "targets.csv"
+    f.write_text("统一社会信用代码,单位名称,类别\n" + f"{targets[0].uscc},改名,劳务派遣单位\n",
+                 encoding="utf-8")
+    with pytest.raises(UserError, match="登记管理员"):
+        registry.import_file("targets", f, "insp01", role="inspector")
+    assert Target.get_by_id(targets[0].id).name != "改名"
+    registry.import_file("targets", f, "admin", role="admin")
+    assert Target.get_by_id(targets[0].id).name == "改名"

@@ -129,3 +129,37 @@ def test_slips_then_open_check(demo_db, tmp_path):
     forged = payload[:-3] + ("AAA" if not payload.endswith("AAA") else "BBB")
     p = kiosk("open", forged, "--check", "--db", demo_db, check=1)
     assert p.stderr.strip() and "Traceback" not in p.stderr
+
+
+def test_db_before_the_subcommand_is_honoured(tmp_path):
+    from kiosk.cli import build_parser
+
+    args = build_parser().parse_args(["--db", str(tmp_path / "a.sqlite3"), "tasks"])
+    assert getattr(args, "db", None) == str(tmp_path / "a.sqlite3")
+    path = tmp_path / "front.sqlite3"
+    p = kiosk("--db", path, "tasks", "--json", check=0)
+    assert json.loads(p.stdout) == [] and path.exists()
+
+
+def test_demo_reset_refuses_a_real_store(tmp_path):
+    path = tmp_path / "real.sqlite3"
+    bad = tmp_path / "items.csv"
+    bad.write_text("事项编码,事项名称,检查依据,检查内容,检查对象类别,责任股室\n"
+                   "RS-09,测试事项,《劳动保障监察条例》,工资,用人单位,劳动关系股\n", encoding="utf-8")
+    kiosk("import", "items", bad, "--db", path, check=0)
+    p = kiosk("demo", "--no-ui", "--reset", "--db", path, check=1)
+    assert "不是演示数据库" in p.stderr
+
+
+def test_file_errors_are_plain_sentences(demo_db, tmp_path):
+    p = kiosk("export", "targets", "/proc/nope/x.csv", "--db", demo_db, check=1)
+    assert "无法" in p.stderr and "Traceback" not in p.stderr
+    p = kiosk("slips", "abc", "--out", tmp_path / "s.pdf", "--db", demo_db, check=2)
+    assert "Traceback" not in p.stderr
+    tasks = json.loads(kiosk("tasks", "--json", "--db", demo_db, check=0).stdout)
+    task = next(t for t in tasks if t["state"] == "planned")
+    p = kiosk("draw", task["code"], "--witness", "a=1", "--witness", "b=2",
+              "--out", "/proc/nope/r.json", "--db", demo_db, check=1)
+    assert "无法写入记录文件" in p.stderr
+    again = json.loads(kiosk("tasks", "--json", "--db", demo_db, check=0).stdout)
+    assert next(t for t in again if t["code"] == task["code"])["state"] == "planned"

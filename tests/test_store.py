@@ -64,3 +64,15 @@ def test_postgresql_store_migrates_and_chains(pg_db):
     ok, msg = audit.verify()
     assert ok, msg
     assert AuditEvent.select().count() == 2
+
+
+@pytest.mark.postgres
+def test_overlong_user_input_is_refused_not_crashed_on_postgresql(pg_db):
+    from kiosk import auth
+    from kiosk.errors import UserError
+
+    with pytest.raises(UserError):
+        auth.login("x" * 40, "whatever")
+    audit.record("y" * 40, "slips.refused", "slip", "9" * 90, reason="bad_shape")
+    ok, msg = audit.verify()
+    assert ok, msg
