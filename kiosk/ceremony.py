@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import functools
+import operator
 import gzip
 import json
 import os
@@ -112,11 +113,24 @@ class Frozen:
 
     @functools.cached_property
     def counts(self) -> dict[str, int]:
-        return dict(collections.Counter(s for _, s in self.pool))
+        return dict(collections.Counter(map(operator.itemgetter(1), self.pool)))
+
+    @functools.cached_property
+    def by_stratum(self) -> dict[str, list[str]]:
+        """Each stratum's ids, sorted: what the protocol samples from."""
+        return self._index()[1]
+
+    def _index(self) -> tuple[bytes, dict[str, list[str]]]:
+        pool_listing, by_stratum = lottery.pool_index(self.pool)
+        # One sort of the pool gives the listing, the strata to sample and their counts.
+        self.__dict__["by_stratum"] = by_stratum
+        self.__dict__["counts"] = {s: len(ids) for s, ids in by_stratum.items()}
+        return pool_listing, by_stratum
 
     def listings(self) -> dict[str, bytes]:
+        pool_listing, _ = self._index()
         return {
-            "pool": lottery.pool_index(self.pool)[0],
+            "pool": pool_listing,
             "inspectors": lottery.listing([[i] for i in self.inspectors]),
             "conflicts": lottery.listing(self.conflicts),
         }
@@ -471,7 +485,7 @@ def reveal(draw_id: int, actor: str, *, terminal: str = TERMINAL_ID) -> list[str
         draw.seed = lottery.compute_seed(
             draw.pool_digest, draw.inspectors_digest, draw.conflicts_digest, inp["strata"],
             draw.team_size, draw.system_entropy, inp["witness_entropy"], draw.beacon)
-        selected = lottery.select_targets(inp["pool"], inp["strata"], draw.seed)
+        selected = lottery.select_from(frozen_of(draw).by_stratum, inp["strata"], draw.seed)
         draw.results_json = json.dumps({"selected": selected}, ensure_ascii=False)
         draw.reveal_index = 0
         _save(draw, "revealed")
