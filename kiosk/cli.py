@@ -174,6 +174,29 @@ def cmd_audit(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_summary(args) -> int:
+    from dataclasses import asdict
+
+    from kiosk import plans, reports
+
+    _connect(args)
+    year = args.year or plans.this_year()
+    rows, totals = reports.leadership_summary(year)
+    if args.json:
+        print(json.dumps({"year": year, "rows": [asdict(r) for r in rows], "totals": totals},
+                         ensure_ascii=False, indent=1))
+        return 0
+    print(f"{year}年度“双随机、一公开”抽查结果汇总（上报局党组）")
+    head = "  ".join(reports.FINDINGS)
+    print(f"事项      最终报告  {head}  整改未结")
+    for r in rows:
+        counts = "  ".join(f"{r.findings[f]:>{len(f) * 2}}" for f in reports.FINDINGS)
+        print(f"{r.item_code:<8}  {r.final:>8}  {counts}  {r.open_rectifications:>8}  {r.item_name}")
+    counts = "  ".join(f"{totals[f]:>{len(f) * 2}}" for f in reports.FINDINGS)
+    print(f"{'合计':<6}  {totals['final']:>8}  {counts}  {totals['open_rectifications']:>8}")
+    return 0
+
+
 def cmd_holidays(args) -> int:
     from kiosk import workdays
 
@@ -243,6 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("audit", parents=[common], help="审计日志")
     s.add_argument("action", choices=["verify"])
     s.set_defaults(func=cmd_audit)
+
+    s = sub.add_parser("summary", parents=[common], help="年度抽查结果汇总（上报局党组）")
+    s.add_argument("--year", type=int)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_summary)
 
     s = sub.add_parser("holidays", parents=[common], help="导入本局节假日安排")
     s.add_argument("action", choices=["import"])

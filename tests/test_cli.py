@@ -163,3 +163,20 @@ def test_file_errors_are_plain_sentences(demo_db, tmp_path):
     assert "无法写入记录文件" in p.stderr
     again = json.loads(kiosk("tasks", "--json", "--db", demo_db, check=0).stdout)
     assert next(t for t in again if t["code"] == task["code"])["state"] == "planned"
+
+
+def test_summary_counts_final_reports(demo_db):
+    from db import connect
+    from db.models import Assignment, Report
+
+    db = connect(demo_db)
+    a = Assignment.select().order_by(Assignment.id).first()
+    Report.create(assignment=a, state="final", finding="责令整改")
+    year = a.draw.task.year
+    db.close()
+    p = kiosk("summary", "--year", year, "--json", "--db", demo_db, check=0)
+    data = json.loads(p.stdout)
+    assert data["totals"]["final"] == 1 and data["totals"]["责令整改"] == 1
+    assert data["rows"][0]["item_code"] == a.draw.task.item.code
+    text = kiosk("summary", "--year", year, "--db", demo_db, check=0).stdout
+    assert "上报局党组" in text and "合计" in text
