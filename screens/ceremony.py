@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -70,6 +70,7 @@ class TaskPickerScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.codes: list[str] = []
+        self.opening = False
 
     def compose(self) -> ComposeResult:
         yield Static("摇号：选择计划内的抽查任务", id="picker-title")
@@ -119,17 +120,29 @@ class TaskPickerScreen(Screen):
         if not ceremony.may_run(role):
             self._say(ceremony.MAY_NOT_RUN, error=True)
             return
+        if self.opening:
+            return
+        self.opening = True
         self._say(f"正在冻结任务 {code} 的抽取范围……")
-        self.call_after_refresh(self._open, code, username, role)
+        self._open(code, username, role)
 
+    @work(thread=True, exclusive=True, group="prepare")
     def _open(self, code: str, username: str, role: str) -> None:
+        # Freezing a province-sized pool takes seconds: off the UI thread, so the screen lives.
         try:
             draw = ceremony.prepare(code, username, role=role)
         except UserError as e:
-            self._say(str(e), error=True)
+            self.app.call_from_thread(self._opened, None, str(e))
+        else:
+            self.app.call_from_thread(self._opened, draw.id, "")
+
+    def _opened(self, draw_id: int | None, error: str) -> None:
+        self.opening = False
+        if draw_id is None:
+            self._say(error, error=True)
             return
         self._say("")
-        self.app.push_screen(CeremonyScreen(draw.id))
+        self.app.push_screen(CeremonyScreen(draw_id))
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
