@@ -133,30 +133,24 @@ class ReviewScreen(Screen[None]):
         self._say(ok_text)
 
     def action_approve(self) -> None:
-        report = self._selected()
-        if report is None:
-            return
-
-        def done(note: str | None) -> None:
-            if note is None:
-                return
-            self._act(lambda: reports.review(report, self.user, note, True),
-                      f"{report.assignment.task_code} 审核通过，可按 f 定稿。")
-
-        self.app.push_screen(PromptModal("审核意见（可不填，回车通过）"), done)
+        self._review(approve=True)
 
     def action_reject(self) -> None:
+        self._review(approve=False)
+
+    def _review(self, approve: bool) -> None:
         report = self._selected()
         if report is None:
             return
+        code = report.assignment.task_code
+        prompt, ok_text = (("审核意见（可不填，回车通过）", f"{code} 审核通过，可按 f 定稿。") if approve
+                           else ("退回理由（必填）", f"{code} 已退回检查组修改。"))
 
         def done(note: str | None) -> None:
-            if note is None:
-                return
-            self._act(lambda: reports.review(report, self.user, note, False),
-                      f"{report.assignment.task_code} 已退回检查组修改。")
+            if note is not None:
+                self._act(lambda: reports.review(report, self.user, note, approve), ok_text)
 
-        self.app.push_screen(PromptModal("退回理由（必填）"), done)
+        self.app.push_screen(PromptModal(prompt), done)
 
     def action_finalise(self) -> None:
         report = self._selected()
