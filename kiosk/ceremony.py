@@ -6,9 +6,9 @@ task and kept. A crash resumes at the persisted step; a second terminal is refus
 """
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import functools
+import itertools
 import operator
 import gzip
 import json
@@ -102,60 +102,100 @@ def window_start(draw_date: dt.date, months: int) -> dt.date:
 
 @dataclass
 class Frozen:
-    """The draw's inputs as published before entropy: pool, inspectors, conflicts, strata."""
+    """The draw's inputs as published before entropy: pool, inspectors, conflicts, strata.
 
-    pool: list[list[str]]
+    The pool is kept as two aligned columns, ids sorted by code point and each id's stratum,
+    which is the listing's order: a million-row pool is then listed, grouped and counted
+    without another sort."""
+
+    ids: list[str]
+    col: list[str]
     inspectors: list[str]
     conflicts: list[list[str]]
     strata: dict[str, dict[str, int]]
     team_size: int
     excluded_recent: int = 0
 
+    @classmethod
+    def from_rows(cls, rows: list, **kw) -> "Frozen":
+        """From (uscc, stratum) rows in any order (ids are unique)."""
+        ids = list(map(operator.itemgetter(0), rows))
+        col = list(map(operator.itemgetter(1), rows))
+        return cls(*_sorted_pair(ids, col), **kw)
+
     @functools.cached_property
-    def counts(self) -> dict[str, int]:
-        return dict(collections.Counter(map(operator.itemgetter(1), self.pool)))
+    def pool(self) -> list[tuple[str, str]]:
+        return list(zip(self.ids, self.col))
 
     @functools.cached_property
     def by_stratum(self) -> dict[str, list[str]]:
         """Each stratum's ids, sorted: what the protocol samples from."""
-        return self._index()[1]
+        return {s: list(itertools.compress(self.ids, map(s.__eq__, self.col)))
+                for s in set(self.col)}
 
-    def _index(self) -> tuple[bytes, dict[str, list[str]]]:
-        pool_listing, by_stratum = lottery.pool_index(self.pool)
-        # One sort of the pool gives the listing, the strata to sample and their counts.
-        self.__dict__["by_stratum"] = by_stratum
-        self.__dict__["counts"] = {s: len(ids) for s, ids in by_stratum.items()}
-        return pool_listing, by_stratum
+    @functools.cached_property
+    def counts(self) -> dict[str, int]:
+        return {s: len(ids) for s, ids in self.by_stratum.items()}
 
     def listings(self) -> dict[str, bytes]:
-        pool_listing, _ = self._index()
+        tails = {s: "\t" + s + "\n" for s in set(self.col)}
         return {
-            "pool": pool_listing,
+            "pool": "".join(map(operator.add, self.ids, map(tails.__getitem__, self.col))).encode(),
             "inspectors": lottery.listing([[i] for i in self.inspectors]),
             "conflicts": lottery.listing(self.conflicts),
         }
 
 
-def _stratum_case(rules: list[tuple[str, str]], p: str) -> tuple[str, list]:
-    """The item's stratum rules (first match wins) as one SQL CASE, so that a million
-    targets are stratified by the database rather than row by row in Python."""
-    whens, params = [], []
-    for name, criterion in rules:
+def _sorted_pair(ids: list[str], col: list[str]) -> tuple[list[str], list[str]]:
+    """ids in code-point order with their strata alongside; a no-op check when the database
+    already returned them in that order."""
+    if any(map(operator.gt, ids, itertools.islice(ids, 1, None))):
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        ids = list(map(ids.__getitem__, order))
+        col = list(map(col.__getitem__, order))
+    return ids, col
+
+
+# One character per stratum in the pool query's output: up to 36 strata an item.
+STRATUM_KEYS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _stratum_case(rules: list[tuple[str, str]], p: str) -> tuple[str, list, dict[str, str]]:
+    """The item's stratum rules (first match wins) as one SQL CASE giving each target its
+    stratum's key character, so a million targets are stratified by the database."""
+    if len(rules) > len(STRATUM_KEYS):
+        raise UserError(f"一个事项最多设 {len(STRATUM_KEYS)} 个分层。")
+    whens, params, names = [], [], {}
+    for (name, criterion), key in zip(rules, STRATUM_KEYS):
+        names[key] = name
         if criterion == "special":
             whens.append(f"WHEN serious_violation = {p} OR complaint_count >= 3 "
                          f"OR credit_risk = {p} THEN {p}")
-            params += [True, "高", name]
+            params += [True, "高", key]
         elif criterion == "small_micro":
             whens.append(f"WHEN size_class IN ({p}, {p}) THEN {p}")
-            params += ["小型", "微型", name]
+            params += ["小型", "微型", key]
         elif criterion.startswith("risk:"):
             whens.append(f"WHEN credit_risk = {p} THEN {p}")
-            params += [criterion[5:], name]
+            params += [criterion[5:], key]
         elif criterion == "default":
             whens.append(f"WHEN 1 = 1 THEN {p}")
-            params.append(name)
+            params.append(key)
             break
-    return "CASE " + " ".join(whens) + " END", params
+    return "CASE " + " ".join(whens) + " END", params, names
+
+
+def _categories(db: peewee.Database) -> list[str]:
+    """The distinct target categories by skipping along the category index: a handful of
+    seeks, where SELECT DISTINCT would read a million index entries."""
+    t, p = Target._meta.table_name, db.param
+    found: list[str] = []
+    row = db.execute_sql(f"SELECT MIN(category) FROM {t}").fetchone()
+    while row and row[0] is not None:
+        found.append(row[0])
+        row = db.execute_sql(f"SELECT MIN(category) FROM {t} WHERE category > {p}",
+                             (row[0],)).fetchone()
+    return found
 
 
 def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
@@ -173,22 +213,35 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
         f"SELECT target_id FROM {ir} WHERE date >= {p} "
         f"UNION SELECT {a}.target_id FROM {a} JOIN {d} ON {d}.id = {a}.draw_id "
         f"WHERE {d}.state = 'sealed' AND {d}.draw_date >= {p}")
-    case, case_params = _stratum_case(rules, p)
+    case, case_params, names = _stratum_case(rules, p)
     # An item for 用人单位 covers every 用人单位-<industry> category too. Naming them in an IN
     # list keeps the pool query on the covering index (a LIKE would not use it).
-    categories = [c for (c,) in db.execute_sql(f"SELECT DISTINCT category FROM {t}")
+    categories = [c for c in _categories(db)
                   if c == item.category or c.startswith(item.category + "-")] or [item.category]
     where = f"{t}.category IN ({', '.join([p] * len(categories))}) AND {t}.active = {p}"
     where_params = [*categories, True]
     recent = {u for (u,) in db.execute_sql(
         f"SELECT uscc FROM {t} WHERE id IN ({recent_sql})", (since, since))}
+    # The database joins the ids into one string, and each stratum's index into another:
+    # far cheaper than a million Python row tuples. Fields never hold a newline (import
+    # rejects them), and _sorted_pair re-checks the order whatever the collation.
+    if isinstance(db, peewee.PostgresqlDatabase):
+        agg = (f"SELECT string_agg(uscc, chr(10) ORDER BY uscc), "
+               f"string_agg(k, '' ORDER BY uscc) FROM (SELECT uscc, {case} AS k FROM {t} "
+               f"WHERE {where}) AS pool")
+    else:
+        agg = (f"SELECT group_concat(uscc, char(10)), group_concat(k, '') FROM "
+               f"(SELECT uscc, {case} AS k FROM {t} WHERE {where} ORDER BY uscc)")
     with lottery.gc_paused():
-        rows = db.execute_sql(f"SELECT uscc, {case} FROM {t} WHERE {where}",
-                              (*case_params, *where_params)).fetchall()
-        eligible = len(rows)
-        # Recent inspections are few: filtering them here is cheaper than NOT IN per row.
-        pool = [r for r in rows if r[0] not in recent] if recent else rows
-    excluded = eligible - len(pool)
+        joined, keys = db.execute_sql(agg, (*case_params, *where_params)).fetchone()
+        ids = joined.split("\n") if joined else []
+        col = list(map(names.__getitem__, keys or ""))
+        eligible = len(ids)
+        if recent:  # recent inspections are few: dropping them here beats NOT IN per row
+            keep = [u not in recent for u in ids]
+            ids, col = list(itertools.compress(ids, keep)), list(itertools.compress(col, keep))
+        ids, col = _sorted_pair(ids, col)
+    excluded = eligible - len(ids)
 
     q = Inspector.select(Inspector.cert_no).where(
         (Inspector.active == True)  # noqa: E712
@@ -203,13 +256,16 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
 
     insp_set = set(inspectors)
     c, i = Conflict._meta.table_name, Inspector._meta.table_name
+    # Conflicts are few: read them all and filter here, so the query is driven by them and
+    # not by a scan of the targets.
+    cats = set(categories)
     conflicts = [
-        [cert, uscc] for cert, uscc in db.execute_sql(
-            f"SELECT {i}.cert_no, {t}.uscc FROM {c} JOIN {i} ON {i}.id = {c}.inspector_id "
-            f"JOIN {t} ON {t}.id = {c}.target_id WHERE {where}", where_params)
-        if cert in insp_set and uscc not in recent]
-    return Frozen(pool=pool, inspectors=inspectors, conflicts=sorted(conflicts), strata=strata,
-                  team_size=item.team_size, excluded_recent=excluded)
+        [cert, uscc] for cert, uscc, category, active in db.execute_sql(
+            f"SELECT {i}.cert_no, {t}.uscc, {t}.category, {t}.active FROM {c} "
+            f"JOIN {i} ON {i}.id = {c}.inspector_id JOIN {t} ON {t}.id = {c}.target_id")
+        if active and category in cats and cert in insp_set and uscc not in recent]
+    return Frozen(ids=ids, col=col, inspectors=inspectors, conflicts=sorted(conflicts),
+                  strata=strata, team_size=item.team_size, excluded_recent=excluded)
 
 
 # ---------------------------------------------------------------- frozen inputs on file
@@ -217,7 +273,7 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
 
 def _store_listings(draw: Draw, frozen: Frozen, listings: dict[str, bytes],
                     digests: dict[str, str]) -> None:
-    rows = {"pool": len(frozen.pool), "inspectors": len(frozen.inspectors),
+    rows = {"pool": len(frozen.ids), "inspectors": len(frozen.inspectors),
             "conflicts": len(frozen.conflicts)}
     for kind, data in listings.items():
         DrawListing.create(draw=draw, kind=kind, digest=digests[kind], rows=rows[kind],
@@ -245,7 +301,7 @@ def frozen_of(draw: Draw) -> Frozen:
     """The draw's frozen inputs, read back from its listings (what the digests cover)."""
     if _cache_key(draw.id) in _frozen_cache:
         return _frozen_cache[_cache_key(draw.id)]
-    fr = Frozen(pool=_parse(listing_bytes(draw, "pool")),
+    fr = Frozen.from_rows(_parse(listing_bytes(draw, "pool")),
                 inspectors=[r[0] for r in _parse(listing_bytes(draw, "inspectors"))],
                 conflicts=_parse(listing_bytes(draw, "conflicts")),
                 strata=json.loads(draw.strata_json), team_size=draw.team_size)
@@ -336,12 +392,12 @@ def prepare(task_code: str | int, operator: str, *, terminal: str = TERMINAL_ID,
                          attempt=existing.attempt_no, state=existing.state)
             return existing
     frozen = build_pool(task, draw_date)
-    if not frozen.pool:
+    if not frozen.ids:
         raise UserError(f"任务 {task.code} 的抽取范围为空：没有符合条件的检查对象。")
     if len(frozen.inspectors) < frozen.team_size:
         raise UserError(f"符合条件的执法检查人员只有 {len(frozen.inspectors)} 名，"
                         f"少于每组 {frozen.team_size} 名。")
-    short = lottery.feasibility(frozen.pool, frozen.inspectors, frozen.conflicts,
+    short = lottery.feasibility(zip(frozen.ids, frozen.col), frozen.inspectors, frozen.conflicts,
                                 frozen.team_size)
     if short:
         names = ", ".join(short[:5])
@@ -361,13 +417,13 @@ def prepare(task_code: str | int, operator: str, *, terminal: str = TERMINAL_ID,
             draw_date=draw_date, pool_digest=digests["pool"],
             inspectors_digest=digests["inspectors"], conflicts_digest=digests["conflicts"],
             strata_json=json.dumps(frozen.strata, ensure_ascii=False, sort_keys=True),
-            team_size=frozen.team_size, pool_size=len(frozen.pool), lock_owner=terminal,
+            team_size=frozen.team_size, pool_size=len(frozen.ids), lock_owner=terminal,
             lock_at=now())
         _store_listings(draw, frozen, listings, digests)
         task.state = "drawing"
         task.save()
         audit.record(operator, "draw.prepare", "draw", draw.id, task=task.code,
-                     attempt=draw.attempt_no, pool_size=len(frozen.pool),
+                     attempt=draw.attempt_no, pool_size=len(frozen.ids),
                      inspector_count=len(frozen.inspectors),
                      conflict_count=len(frozen.conflicts),
                      excluded_recent=frozen.excluded_recent, digests=digests)
@@ -603,26 +659,29 @@ def seal(draw_id: int, actor: str, *, terminal: str = TERMINAL_ID) -> dict:
         draw = _load(draw_id, terminal)
         if draw.state != "confirmed":
             raise UserError("见证人尚未全部确认，不能封存。")
-        res = _compute_teams(draw)
-        if res != _results(draw):
-            raise UserError("重算结果与屏幕所示不一致，已拒绝封存。")
+        # The teams on file are what the witnesses saw and confirmed: match() and amend()
+        # computed them by the protocol; `kiosk verify` recomputes everything from the record.
+        res = _results(draw)
         fr = frozen_of(draw)
         sealed_at = now()
         codes = _next_codes(f"{sealed_at:%Y-%m}-", len(res["teams"]))
         selected = res["selected"]
+        db = database.obj
+        p, t = db.param, Target._meta.table_name
         uscc_ids = {}
         for i in range(0, len(selected), 500):
             chunk = selected[i:i + 500]
-            uscc_ids.update(Target.select(Target.uscc, Target.id)
-                            .where(Target.uscc.in_(chunk)).tuples())
+            uscc_ids.update(db.execute_sql(
+                f"SELECT uscc, id FROM {t} WHERE uscc IN ({', '.join([p] * len(chunk))})", chunk))
         insp_ids = dict(Inspector.select(Inspector.cert_no, Inspector.id).tuples())
         strata_of = selected_strata(fr, len(selected))
         bulk_insert(Assignment, ["draw", "position", "task_code", "target", "stratum",
                                  "slip_version", "state"],
                     [(draw.id, n, codes[n], uscc_ids[uscc], strata_of[n], 0, "assigned")
                      for n, uscc in enumerate(selected)])
-        a_ids = dict(Assignment.select(Assignment.position, Assignment.id)
-                     .where(Assignment.draw == draw).tuples())
+        a_ids = dict(db.execute_sql(
+            f"SELECT position, id FROM {Assignment._meta.table_name} WHERE draw_id = {p}",
+            (draw.id,)))
         bulk_insert(AssignmentMember, ["assignment", "inspector", "position"],
                     [(a_ids[n], insp_ids[cert], k)
                      for n, (_, team) in enumerate(res["teams"]) for k, cert in enumerate(team)])
@@ -766,7 +825,7 @@ def view(draw_id: int, role: str = "witness") -> View:
         state_label=STEP_LABELS[draw.state],
         digests={"pool": draw.pool_digest, "inspectors": draw.inspectors_digest,
                  "conflicts": draw.conflicts_digest},
-        strata=strata, pool_size=len(fr.pool), inspector_count=len(fr.inspectors),
+        strata=strata, pool_size=len(fr.ids), inspector_count=len(fr.inspectors),
         conflict_count=len(fr.conflicts), team_size=draw.team_size, quorum=quorum(),
         commitment=draw.commitment,
         system_entropy=draw.system_entropy if draw.state in STEPS[4:] else "",

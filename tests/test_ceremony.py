@@ -350,3 +350,11 @@ def test_only_operators_run_draws_and_only_clerks_import(db, tmp_path):
     assert Target.get_by_id(targets[0].id).name != "改名"
     registry.import_file("targets", f, "admin", role="admin")
     assert Target.get_by_id(targets[0].id).name == "改名"
+
+
+def test_pool_columns_are_put_in_code_point_order_whatever_the_database_returned():
+    ids, col = ceremony._sorted_pair(["b", "B", "a", "Z"], ["2", "1", "3", "4"])
+    assert (ids, col) == (["B", "Z", "a", "b"], ["1", "4", "3", "2"])
+    fr = ceremony.Frozen(ids=ids, col=col, inspectors=[], conflicts=[], strata={}, team_size=2)
+    assert fr.listings()["pool"] == lottery.listing([[i, s] for i, s in zip(ids, col)])
+    assert fr.by_stratum == {"1": ["B"], "2": ["b"], "3": ["a"], "4": ["Z"]}
