@@ -6,6 +6,7 @@ task and kept. A crash resumes at the persisted step; a second terminal is refus
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import itertools
@@ -353,6 +354,17 @@ def _load(draw_id: int, terminal: str) -> Draw:
     return draw
 
 
+@contextlib.contextmanager
+def _step(draw_id: int, terminal: str, *states: str, refusal: str):
+    """One ceremony step: a write transaction on the draw this terminal holds, refused
+    plainly unless the draw is at one of the steps where this action belongs."""
+    with write_tx():
+        draw = _load(draw_id, terminal)
+        if draw.state not in states:
+            raise UserError(refusal)
+        yield draw
+
+
 def _save(draw: Draw, state: str | None = None) -> None:
     if state:
         draw.state = state
@@ -447,10 +459,8 @@ def sign_in_witness(draw_id: int, name: str, organisation: str, actor: str, *,
     if not name:
         raise UserError("请输入见证人姓名。")
     _one_line("姓名和单位", name, organisation)
-    with write_tx():
-        draw = _load(draw_id, terminal)
-        if draw.state not in ("prepared", "witnesses"):
-            raise UserError("系统随机数已承诺，不能再增加见证人。")
+    with _step(draw_id, terminal, "prepared", "witnesses",
+               refusal="系统随机数已承诺，不能再增加见证人。") as draw:
         existing = list(draw.witnesses.order_by(DrawWitness.position))
         if any(w.name == name for w in existing):
             raise UserError(f"见证人“{name}”已签到。")
@@ -463,10 +473,8 @@ def sign_in_witness(draw_id: int, name: str, organisation: str, actor: str, *,
 
 def commit(draw_id: int, actor: str, *, terminal: str = TERMINAL_ID) -> str:
     """Draw the kiosk's 32 secret bytes and show only their hash, before any witness entropy."""
-    with write_tx():
-        draw = _load(draw_id, terminal)
-        if draw.state != "witnesses":
-            raise UserError(f"见证人不足 {quorum()} 名，不能开始摇号。")
+    with _step(draw_id, terminal, "witnesses",
+               refusal=f"见证人不足 {quorum()} 名，不能开始摇号。") as draw:
         entropy = secrets.token_bytes(32)
         draw.system_entropy = entropy.hex()
         draw.commitment = lottery.commitment(entropy.hex())
@@ -480,10 +488,8 @@ def enter_entropy(draw_id: int, position: int, text: str, actor: str, *,
     if not lottery.normalise_entropy(text):
         raise UserError("请输入随机数（掷骰结果、数字或一句话）。")
     _one_line("随机数", text)
-    with write_tx():
-        draw = _load(draw_id, terminal)
-        if draw.state != "committed":
-            raise UserError("现在不是录入见证人随机数的步骤。")
+    with _step(draw_id, terminal, "committed",
+               refusal="现在不是录入见证人随机数的步骤。") as draw:
         ws = list(draw.witnesses.order_by(DrawWitness.position))
         pending = [w for w in ws if w.entropy is None]
         if not pending or pending[0].position != position:
@@ -502,10 +508,8 @@ def set_beacon(draw_id: int, beacon: str | None, actor: str, *,
                terminal: str = TERMINAL_ID) -> None:
     beacon = beacon if beacon else None
     _one_line("公开信标", beacon)
-    with write_tx():
-        draw = _load(draw_id, terminal)
-        if draw.state != "entropy":
-            raise UserError("只能在见证人随机数录入后、揭晓前填写公开信标。")
+    with _step(draw_id, terminal, "entropy",
+               refusal="只能在见证人随机数录入后、揭晓前填写公开信标。") as draw:
         draw.beacon = beacon
         _save(draw)
         audit.record(actor, "draw.beacon", "draw", draw.id, beacon=beacon)
@@ -533,10 +537,8 @@ def inputs(draw: Draw) -> dict:
 
 def reveal(draw_id: int, actor: str, *, terminal: str = TERMINAL_ID) -> list[str]:
     """Reveal the system entropy and compute the seed and the selected targets."""
-    with write_tx():
-        draw = _load(draw_id, terminal)
-        if draw.state != "entropy":
-            raise UserError("见证人随机数尚未全部录入。")
+    with _step(draw_id, terminal, "entropy",
+               refusal="见证人随机数尚未全部录入。") as draw:
         inp = inputs(draw)
         draw.seed = lottery.compute_seed(
             draw.pool_digest, draw.inspectors_digest, draw.conflicts_digest, inp["strata"],
@@ -575,10 +577,8 @@ def _compute_teams(draw: Draw) -> dict:
 
 
 def match(draw_id: int, actor: str, *, terminal: str = TERMINAL_ID) -> list:
-    with write_tx():
-        draw = _load(draw_id, terminal)
-        if draw.state != "revealed":
-            raise UserError("检查对象尚未揭晓。")
+    with _step(draw_id, terminal, "revealed",
+               refusal="检查对象尚未揭晓。") as draw:
         res = _compute_teams(draw)
         draw.results_json = json.dumps(res, ensure_ascii=False)
         _save(draw, "matched")
@@ -593,10 +593,8 @@ def amend(draw_id: int, target: str, inspector: str, reason: str, actor: str, *,
     if not reason:
         raise UserError("请说明回避理由。")
     _one_line("回避理由", reason)
-    with write_tx():
-        draw = _load(draw_id, terminal)
-        if draw.state != "matched":
-            raise UserError("只能在检查组匹配后、见证人确认前申报回避。")
+    with _step(draw_id, terminal, "matched",
+               refusal="只能在检查组匹配后、见证人确认前申报回避。") as draw:
         teams = dict((t, m) for t, m in _results(draw)["teams"])
         if target not in teams:
             raise UserError(f"{target} 不是本次抽中的检查对象。")
@@ -621,10 +619,8 @@ def amend(draw_id: int, target: str, inspector: str, reason: str, actor: str, *,
 
 def confirm(draw_id: int, position: int, actor: str, *, terminal: str = TERMINAL_ID) -> bool:
     """A witness confirms what they saw; True when every witness has confirmed."""
-    with write_tx():
-        draw = _load(draw_id, terminal)
-        if draw.state != "matched":
-            raise UserError("检查组尚未匹配完成，不能确认。")
+    with _step(draw_id, terminal, "matched",
+               refusal="检查组尚未匹配完成，不能确认。") as draw:
         w = DrawWitness.get((DrawWitness.draw == draw) & (DrawWitness.position == position))
         if w.confirmed_at is None:
             w.confirmed_at = now()
@@ -655,10 +651,8 @@ def _next_codes(prefix: str, n: int) -> list[str]:
 
 def seal(draw_id: int, actor: str, *, terminal: str = TERMINAL_ID) -> dict:
     """Write the draw, every assignment and their audit events in one transaction."""
-    with write_tx():
-        draw = _load(draw_id, terminal)
-        if draw.state != "confirmed":
-            raise UserError("见证人尚未全部确认，不能封存。")
+    with _step(draw_id, terminal, "confirmed",
+               refusal="见证人尚未全部确认，不能封存。") as draw:
         # The teams on file are what the witnesses saw and confirmed: match() and amend()
         # computed them by the protocol; `kiosk verify` recomputes everything from the record.
         res = _results(draw)
