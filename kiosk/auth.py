@@ -33,6 +33,8 @@ def create_user(username: str, password: str, role: str, display_name: str = "",
         raise UserError(f"未知角色“{role}”。")
     if len(password) < 6:
         raise UserError("密码至少 6 位。")
+    if not username or len(username) > 32 or len(display_name) > 64:
+        raise UserError("用户名须为 1 至 32 个字符，姓名不超过 64 字。")
     with write_tx():
         if User.get_or_none(User.username == username):
             raise UserError(f"用户名“{username}”已存在。")

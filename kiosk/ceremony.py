@@ -458,6 +458,8 @@ def sign_in_witness(draw_id: int, name: str, organisation: str, actor: str, *,
     name, organisation = name.strip(), organisation.strip()
     if not name:
         raise UserError("请输入见证人姓名。")
+    if len(name) > 64 or len(organisation) > 128:
+        raise UserError("见证人姓名不超过 64 字，单位不超过 128 字。")
     _one_line("姓名和单位", name, organisation)
     with _step(draw_id, terminal, "prepared", "witnesses",
                refusal="系统随机数已承诺，不能再增加见证人。") as draw:

@@ -358,3 +358,12 @@ def test_pool_columns_are_put_in_code_point_order_whatever_the_database_returned
     fr = ceremony.Frozen(ids=ids, col=col, inspectors=[], conflicts=[], strata={}, team_size=2)
     assert fr.listings()["pool"] == lottery.listing([[i, s] for i, s in zip(ids, col)])
     assert fr.by_stratum == {"1": ["B"], "2": ["b"], "3": ["a"], "4": ["Z"]}
+
+
+@pytest.mark.postgres
+def test_overlong_witness_name_is_a_sentence_on_postgresql(pg_db):
+    item, targets, inspectors, tasks = make_world()
+    d = ceremony.prepare(tasks[0].code, "operator", draw_date=TODAY)
+    with pytest.raises(UserError, match="64"):
+        ceremony.sign_in_witness(d.id, "王" * 65, "", "operator")
+    ceremony.sign_in_witness(d.id, "王" * 64, "纪" * 128, "operator")
