@@ -383,9 +383,29 @@ class KioskPDF(FPDF):
         lines = self.cut(self.wrap(value, value_w - 2 * pad), value_w - 2 * pad, max_lines)
         self.font(size)
         llines = self.wrap(label, label_w - 2)
-        h = max(1, len(lines), len(llines)) * line_h + 2 * pad * 0.6
-        if self.auto_page_break and self.will_page_break(h):
+        # A long value (an on-site record, say) continues on the next page rather than
+        # running off this one; the label repeats there with （续）.
+        while True:
+            rows = max(1, len(lines), len(llines))
+            h = rows * line_h + 2 * pad * 0.6
+            if not (self.auto_page_break and self.will_page_break(h)):
+                self._kv_row(llines, lines, h, label_w, value_w, pad, line_h, size, mono)
+                return
+            room = int((self.page_break_trigger - self.get_y() - 2 * pad * 0.6) // line_h)
+            if room < max(3, len(llines)) or len(lines) <= room:
+                self.add_page()  # too little room to be worth a split, or it fits a page
+                if self.will_page_break(h) and len(lines) > 3:
+                    continue
+                self._kv_row(llines, lines, h, label_w, value_w, pad, line_h, size, mono)
+                return
+            part_h = room * line_h + 2 * pad * 0.6
+            self._kv_row(llines, lines[:room], part_h, label_w, value_w, pad, line_h, size, mono)
+            lines = lines[room:]
+            llines = self.wrap(label + "（续）", label_w - 2)
             self.add_page()
+
+    def _kv_row(self, llines: list[str], lines: list[str], h: float, label_w: float,
+                value_w: float, pad: float, line_h: float, size: float, mono: bool) -> None:
         x, y = self.l_margin, self.get_y()
         self.set_fill_color(243)
         self.rect(x, y, label_w, h, style="DF")

@@ -236,7 +236,10 @@ def _render_pages(ctx: dict, rows: list[SlipData], out: Path, key: bytes, base: 
 def _print(assignments: list[Assignment], draw: Draw, out_path: os.PathLike | str,
            actor: str, entity: str, entity_id: object) -> Path:
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"无法创建目录“{out.parent}”：{e.strerror or e}。") from None
     if not assignments:
         raise UserError("该次摇号没有任务，无可打印的任务单。")
     ids = [a.id for a in assignments]
@@ -246,7 +249,10 @@ def _print(assignments: list[Assignment], draw: Draw, out_path: os.PathLike | st
                       .where(Assignment.id.in_(ids[i:i + 500])).tuples())
     rows = _slip_rows(assignments, before)
     # Render first, then bump: a failed print (no font, full disk) leaves valid slips valid.
-    tmp = _render(_draw_context(draw), rows, out, _secret(), base_url(), audit.head())
+    try:
+        tmp = _render(_draw_context(draw), rows, out, _secret(), base_url(), audit.head())
+    except OSError as e:
+        raise UserError(f"无法写入任务单文件“{out}”：{e.strerror or e}。") from None
     try:
         with write_tx():
             now_v: dict[int, int] = {}
@@ -261,7 +267,12 @@ def _print(assignments: list[Assignment], draw: Draw, out_path: os.PathLike | st
             audit.record(actor, "slips.print", entity, entity_id, draw=draw.id,
                          count=len(rows), first=rows[0].task_code, last=rows[-1].task_code,
                          versions=sorted({r.version for r in rows}), file=out.name)
-        os.replace(tmp, out)
+            # Inside the transaction: if the file cannot take its place, the versions are
+            # not bumped and the slips already handed out stay valid.
+            try:
+                os.replace(tmp, out)
+            except OSError as e:
+                raise UserError(f"无法写入任务单文件“{out}”：{e.strerror or e}。") from None
     finally:
         if tmp.exists():
             tmp.unlink()

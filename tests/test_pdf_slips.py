@@ -374,3 +374,19 @@ def test_fast_paths_write_what_fpdf2_writes():
     ours, theirs = _draw_sample(fast), _draw_sample(plain)
     assert ours == theirs
     assert ours.count(b" re f 0 g") == 3 and b"Tj" in ours
+
+
+def test_a_print_to_a_bad_path_leaves_the_slips_in_hand_valid(db, tmp_path):
+    from kiosk.errors import UserError as _UserError
+
+    draw = make_sealed_draw(n=1)
+    first = slips.render_slips(draw.id, tmp_path / "a.pdf", "operator")
+    a = Assignment.get(Assignment.draw == draw)
+    payload = slips.payload(a)
+    (tmp_path / "dir.pdf").mkdir()
+    with pytest.raises(_UserError, match="无法写入"):
+        slips.render_slips(draw.id, tmp_path / "dir.pdf", "operator")
+    with pytest.raises(_UserError):
+        slips.render_slips(draw.id, tmp_path / "a.pdf" / "x.pdf", "operator")  # under a file
+    assert slips.resolve(payload).id == a.id
+    assert Assignment.get_by_id(a.id).slip_version == 1 and first.exists()

@@ -105,3 +105,23 @@ def test_protocol_many_targets_spans_pages(db, tmp_path):
     text = text_of(out)
     assert "91411623MA0000119X" in text and "第119分厂" in text
     assert f"共 {pages} 页" in text
+
+
+def test_a_long_value_continues_on_the_next_page_inside_the_page_box(db, tmp_path):
+    import pypdfium2 as pdfium
+
+    from kiosk.pdf import KioskPDF
+
+    pdf = KioskPDF(format="A4", doc_title="检查报告")
+    pdf.add_page()
+    pdf.kv("单位", "商水县测试有限公司")
+    pdf.kv("现场检查笔录", "\n".join(f"笔录第{i:03d}行" for i in range(150)))
+    pdf.kv("处理意见", "责令整改")
+    out = tmp_path / "long.pdf"
+    pdf.output(str(out))
+    doc = pdfium.PdfDocument(str(out))
+    assert len(doc) >= 3
+    seen = "".join(page.get_textpage().get_text_bounded() for page in doc)
+    missing = [i for i in range(150) if f"笔录第{i:03d}行" not in seen]
+    assert missing == []
+    assert "续）" in seen and "责令整改" in seen
