@@ -185,7 +185,10 @@ def _render_pages(ctx: dict, rows: list[SlipData], out: Path, key: bytes, base: 
         # QR at the top right, with its text under it for a person to read or type.
         qx = pdf.w - pdf.r_margin - qr_size
         pdf.qr(text, qx, top, qr_size)
-        pdf.set_font("Courier", size=5.4)
+        if text.isascii():
+            pdf.set_font("Courier", size=5.4)
+        else:  # an internationalised base URL: Courier has no such glyphs
+            pdf.font(5.4)
         cap_w = qr_size + 10
         cap = pdf.wrap(text.replace("?k=", "\n?k=", 1), cap_w)
         cap_bottom = pdf.text_lines(cap, pdf.w - pdf.r_margin - cap_w, top + qr_size, 2.4,

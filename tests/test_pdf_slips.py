@@ -390,3 +390,15 @@ def test_a_print_to_a_bad_path_leaves_the_slips_in_hand_valid(db, tmp_path):
         slips.render_slips(draw.id, tmp_path / "a.pdf" / "x.pdf", "operator")  # under a file
     assert slips.resolve(payload).id == a.id
     assert Assignment.get_by_id(a.id).slip_version == 1 and first.exists()
+
+
+def test_a_chinese_base_url_prints_and_scans(db, tmp_path):
+    from kiosk import settings
+
+    settings.put("base_url", "https://商水人社.中国/kiosk")
+    draw = make_sealed_draw(n=1)
+    out = slips.render_slips(draw.id, tmp_path / "idn.pdf", "operator")
+    a = Assignment.get(Assignment.draw == draw)
+    assert slips.payload(a).startswith("https://商水人社.中国/kiosk/r/")
+    assert slips.resolve(slips.payload(a)).id == a.id
+    assert out.read_bytes().startswith(b"%PDF")
