@@ -37,8 +37,9 @@ def cmd_demo(args) -> int:
     from kiosk import demo
 
     db = _connect(args)
-    if args.reset and not demo.is_empty() and not demo.is_demo():
-        raise UserError("该数据库不是演示数据库，--reset 会清空全部数据和审计日志，已拒绝。")
+    if not demo.is_empty() and not demo.is_demo():
+        raise UserError("该数据库不是演示数据库：演示只能在空库或演示库上运行"
+                        "（--reset 会清空全部数据和审计日志），已拒绝。")
     if args.reset or demo.is_empty():
         print(demo.build(fresh=True))
     else:
