@@ -24,6 +24,7 @@ BATCH = 1000  # rows per INSERT: well under SQLite's 32766 bound variables at 12
 BULK_FTS_ROWS = 5000  # imports of at least this many targets feed the name index in one go
 COUNT_CAP = 1000  # searches count at most this many matches (see count_capped())
 PROBLEMS_IN_MESSAGE = 10
+INT_MAX = 2**31 - 1  # the integer columns are 32-bit on PostgreSQL
 
 
 # ---------------------------------------------------------------- column table
@@ -184,7 +185,7 @@ class _Bad(Exception):
     pass
 
 
-_CTRL = re.compile(r"[\t\n\r]")
+_CTRL = re.compile(r"[\x00-\x1f\x7f]")  # PostgreSQL refuses NUL; the rest break files and slips
 _DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _DT_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
@@ -287,8 +288,10 @@ def _format_strata(strata: list[tuple[str, str, int]]) -> str:
 def _parse_cell(c: Column, raw):
     """The stored value of one cell; raises _Bad with a reason. Empty optional cells give None
     (the caller substitutes the model default)."""
-    if isinstance(raw, str) and ("\t" in raw or "\n" in raw or "\r" in raw):
-        raise _Bad(f"“{c.label}”含有制表符或换行")
+    if isinstance(raw, str) and _CTRL.search(raw):
+        if "\t" in raw or "\n" in raw or "\r" in raw:
+            raise _Bad(f"“{c.label}”含有制表符或换行")
+        raise _Bad(f"“{c.label}”含有控制字符 U+{ord(_CTRL.search(raw)[0]):04X}")
     s = _text(raw).strip()
     if s == "":
         if c.required:
@@ -309,6 +312,8 @@ def _parse_cell(c: Column, raw):
         v = int(s)
         if c.minimum is not None and v < c.minimum:
             raise _Bad(f"“{c.label}”不能小于 {c.minimum}")
+        if v > INT_MAX:
+            raise _Bad(f"“{c.label}”不能大于 {INT_MAX}")
         return v
     if t == "bool":
         low = s.lower()
@@ -361,7 +366,7 @@ def _fast_parser(c: Column):
         def parse_int(raw):
             if raw.isdigit() and raw.isascii():
                 v = int(raw)
-                if v >= lo:
+                if lo <= v <= INT_MAX:
                     return v
             return _MISS
         return parse_int
@@ -416,18 +421,46 @@ class ImportResult:
     rows: int
 
 
-def _read_rows(path: Path):
-    """Yield (line_no, cells) with the header as line 1."""
+class _CellProblem(str):
+    """A spreadsheet cell that has no usable value (an error value, a formula never calculated):
+    the row is bad, whatever column it is in."""
+
+
+class _QuickReaderFailed(Exception):
+    pass
+
+
+def _decode_csv(data: bytes) -> str:
+    """The text of a CSV file: UTF-8 (with or without BOM) or GB18030. A file that is UTF-8 but
+    for a few bad bytes is refused with their lines rather than read as GB18030 mojibake."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    rough = data.decode("utf-8", errors="replace")
+    bad = rough.count("\ufffd")
+    # Characters of three or more UTF-8 bytes (all of CJK) hardly ever arise by chance from
+    # GB18030 bytes; when they outnumber the bad bytes the file was meant to be UTF-8.
+    wide = sum(1 for ch in rough if "\u0800" <= ch and ch != "\ufffd")
+    if data.startswith(b"\xef\xbb\xbf") or wide >= 4 * bad:
+        lines = sorted({n for n, line in enumerate(rough.split("\n"), 1) if "\ufffd" in line})
+        raise ImportRejected([(n, "含有不是 UTF-8 编码的字节，请检查该行或将文件另存为 UTF-8 编码")
+                              for n in lines])
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise UserError("无法识别文件的编码，请另存为 UTF-8 或 GB18030 编码的 CSV。") from None
+
+
+def _read_rows(path: Path, info: dict | None = None, *, quick: bool = True):
+    """Yield (line_no, cells) with the header as line 1. For XLSX, info["date1904"] tells
+    whether serial day numbers count from 1904; the quick reader raises _QuickReaderFailed
+    on a sheet it cannot read, so the caller can start again with quick=False."""
+    info = {} if info is None else info
+    info["date1904"] = False
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        data = path.read_bytes()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("gb18030")
-            except UnicodeDecodeError:
-                raise UserError("无法识别文件的编码，请另存为 UTF-8 或 GB18030 编码的 CSV。") from None
+        text = _decode_csv(path.read_bytes())
         reader = csv.reader(io.StringIO(text, newline=""))
         try:
             for n, row in enumerate(reader, 1):
@@ -435,23 +468,35 @@ def _read_rows(path: Path):
         except csv.Error as e:
             raise UserError(f"CSV 文件格式有误：{e}。") from None
     elif suffix in (".xlsx", ".xlsm"):
-        try:
-            sheet = _XlsxSheet(path)
-        except Exception:
-            sheet = None  # not the layout the quick reader knows: openpyxl reads it below
+        sheet = None
+        if quick:
+            try:
+                sheet = _XlsxSheet(path)
+            except Exception:
+                sheet = None  # not the layout the quick reader knows: openpyxl reads it below
         if sheet is not None:
+            info["date1904"] = sheet.date1904
             yield from sheet.rows()
             return
         import openpyxl
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception:
             raise UserError(f"无法打开 Excel 文件“{path.name}”。") from None
+        info["date1904"] = wb.epoch == CALENDAR_MAC_1904
+        n = 0
         try:
             ws = wb.worksheets[0]
-            for n, row in enumerate(ws.iter_rows(values_only=True), 1):
-                yield n, list(row)
+            for n, row in enumerate(ws.iter_rows(), n + 1):
+                yield n, [_CellProblem(f"单元格为错误值 {c.value}")
+                          if getattr(c, "data_type", None) == "e" else c.value for c in row]
+        except (UserError, GeneratorExit):
+            raise
+        except Exception:
+            raise UserError(f"无法读取 Excel 文件“{path.name}”第{n + 1}行附近的内容，"
+                            "请在 Excel 中检查后另存为 .xlsx 或 CSV。") from None
         finally:
             wb.close()
     elif suffix == ".xls":
@@ -466,8 +511,10 @@ _RNS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 class _XlsxSheet:
     """The first worksheet of an .xlsx read straight from its XML: several times quicker than
-    openpyxl's read-only mode on 100k rows. Cells come as text, int/float or bool; dates stay
-    Excel serial numbers (the date columns convert them). Rows are numbered as Excel shows them."""
+    openpyxl's read-only mode on 100k rows. Cells come as text, int/float, bool or datetime
+    (t="d" cells); other dates stay Excel serial numbers (the date columns convert them, see
+    date1904). Error values and formulas never calculated come as _CellProblem. Rows are
+    numbered as Excel shows them."""
 
     def __init__(self, path: Path):
         import posixpath
@@ -476,6 +523,8 @@ class _XlsxSheet:
 
         self.zip = zipfile.ZipFile(path)
         wb = ET.fromstring(self.zip.read("xl/workbook.xml"))
+        pr = wb.find(f"{_XNS}workbookPr")
+        self.date1904 = pr is not None and (pr.get("date1904") or "").lower() in ("1", "true")
         first = wb.find(f"{_XNS}sheets/{_XNS}sheet")
         rid = first.get(f"{_RNS}id")
         rels = ET.fromstring(self.zip.read("xl/_rels/workbook.xml.rels"))
@@ -497,9 +546,19 @@ class _XlsxSheet:
         self.zip.getinfo(self.sheet)
 
     def rows(self):
+        try:
+            yield from self._rows()
+        except (UserError, GeneratorExit):
+            raise
+        except Exception as e:
+            raise _QuickReaderFailed() from e
+        finally:
+            self.zip.close()
+
+    def _rows(self):
         import xml.etree.ElementTree as ET
 
-        c_tag, v_tag, row_tag = f"{_XNS}c", f"{_XNS}v", f"{_XNS}row"
+        c_tag, v_tag, row_tag, f_tag = f"{_XNS}c", f"{_XNS}v", f"{_XNS}row", f"{_XNS}f"
         is_tag, t_tag = f"{_XNS}is", f"{_XNS}t"
         strings = self.strings
         expected = 1
@@ -522,17 +581,23 @@ class _XlsxSheet:
                     t = c.get("t")
                     v = c.find(v_tag)
                     text = v.text if v is not None else None
-                    if t == "s":
-                        val = strings[int(text)] if text is not None else None
-                    elif t == "inlineStr":
+                    if t == "inlineStr":
                         node = c.find(is_tag)
                         val = "".join(x.text or "" for x in node.iter(t_tag)) if node is not None else None
-                    elif t in ("str", "e"):
+                    elif text is None and c.find(f_tag) is not None:
+                        val = _CellProblem("公式单元格没有计算结果，请在 Excel 中保存后再导入")
+                    elif t == "s":
+                        val = strings[int(text)] if text is not None else None
+                    elif t == "e":
+                        val = _CellProblem(f"单元格为错误值 {text or ''}".rstrip())
+                    elif t == "str":
                         val = text
                     elif t == "b":
                         val = text == "1"
                     elif text is None:
                         val = None
+                    elif t == "d":
+                        val = dt.datetime.fromisoformat(text.strip().rstrip("Zz"))
                     else:
                         num = float(text)
                         val = int(num) if num.is_integer() and "E" not in text.upper() else num
@@ -542,7 +607,6 @@ class _XlsxSheet:
                 el.clear()
                 expected = n + 1
                 yield n, cells
-        self.zip.close()
 
 
 def _header_map(k: Kind, header: list) -> tuple[dict[int, Column], list[tuple[int, str]]]:
@@ -573,7 +637,22 @@ def _header_map(k: Kind, header: list) -> tuple[dict[int, Column], list[tuple[in
 
 def _parse_file(k: Kind, path: Path):
     """Parse and check every row; (present fields, [(line, record)], problems)."""
-    rows = _read_rows(path)
+    try:
+        return _parse_rows(k, path, quick=True)
+    except _QuickReaderFailed:
+        return _parse_rows(k, path, quick=False)
+
+
+def _serial_1904(raw) -> dt.datetime | None:
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 <= raw < 2958466 - 1462:
+        moment = dt.datetime(1904, 1, 1) + dt.timedelta(days=float(raw))
+        return (moment + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
+    return None
+
+
+def _parse_rows(k: Kind, path: Path, *, quick: bool):
+    info: dict = {}
+    rows = _read_rows(path, info, quick=quick)
     first = next(rows, None)
     if first is None:
         raise UserError("文件是空的，没有列名行。")
@@ -581,19 +660,29 @@ def _parse_file(k: Kind, path: Path):
     if problems:
         return [], [], problems
     width = max(colmap) + 1
-    plan = [(i, c, c.field, c.type == "text", c.required, c.max_len or 0, _fast_parser(c))
+    date1904 = info.get("date1904", False)
+    plan = [(i, c, c.field, c.type == "text", c.required, c.max_len or 0, _fast_parser(c),
+             date1904 and c.type in ("date", "datetime"))
             for i, c in sorted(colmap.items())]
     records: list[tuple[int, dict]] = []
     seen_keys: dict[tuple, int] = {}
     key_cols = [k.col(f) for f in k.key]
+    data_rows = 0
     for line, cells in rows:
         n = len(cells)
         if not any(v is not None and str(v).strip() for v in cells):
             continue
+        data_rows += 1
         rec: dict = {}
         bad = False
-        for i, c, f, plain, required, max_len, fast in plan:
+        for i, c, f, plain, required, max_len, fast, serial1904 in plan:
             raw = cells[i] if i < n else None
+            if raw.__class__ is _CellProblem:
+                problems.append((line, f"{raw}（“{c.label}”列）"))
+                bad = True
+                continue
+            if serial1904:
+                raw = _serial_1904(raw) or raw
             if fast is not None and raw.__class__ is str:
                 v = fast(raw)
                 if v is not _MISS:
@@ -629,6 +718,8 @@ def _parse_file(k: Kind, path: Path):
             continue
         seen_keys[key] = line
         records.append((line, rec))
+    if not data_rows:
+        raise UserError("文件没有数据行。")
     return [c.field for c in colmap.values()], records, problems
 
 
@@ -718,6 +809,11 @@ def import_file(kind: str, path, actor: str, *, role: str | None = None) -> Impo
     except peewee.IntegrityError:
         # A referenced inspector or target was deleted at another terminal meanwhile.
         raise UserError("导入时名录被其他终端修改，文件未做任何更改，请重新导入。") from None
+    except peewee.DatabaseError as e:
+        # The rows passed every check here yet the database refused one (a bound this module
+        # does not know of): the transaction is rolled back, so say so in one sentence.
+        detail = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
+        raise UserError(f"数据库拒绝了导入的数据，文件未做任何更改（{detail}）。") from None
     return ImportResult(inserted=inserted, updated=updated, rows=len(records))
 
 
@@ -804,12 +900,14 @@ def _upsert(model, fields: list[str], conflict_target: list, updates: list[str],
             db.execute_sql("DROP TRIGGER target_fts_ai")
     for batch in _chunks(rows, BATCH * 10):
         params = [tuple(_db_value(r[f], sqlite) for f in fields) for r in batch]
-        if sqlite:
-            cursor.executemany(sql, params)
-        else:
-            from psycopg2.extras import execute_batch
+        # The raw cursor bypasses peewee, so map driver errors to peewee's as execute_sql does.
+        with peewee.__exception_wrapper__:
+            if sqlite:
+                cursor.executemany(sql, params)
+            else:
+                from psycopg2.extras import execute_batch
 
-            execute_batch(cursor, sql, params, page_size=BATCH)
+                execute_batch(cursor, sql, params, page_size=BATCH)
     if bulk_fts:
         db.execute_sql("INSERT INTO target_fts(rowid, name) SELECT id, name FROM target "
                        "WHERE id > ?", (last_id,))
@@ -961,12 +1059,24 @@ def export_file(kind: str, path, actor: str, *, public: bool = False) -> int:
             w.writerows(records())
     else:
         import openpyxl
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         wb = openpyxl.Workbook(write_only=True)
         ws = wb.create_sheet(k.label)
-        ws.append(header)
+
+        def as_cell(v):
+            if not isinstance(v, str):
+                return v
+            # XML can't hold most control characters (imports refuse them now; older rows may
+            # have them), and text like "=1+1" must stay text rather than become a formula.
+            cell = WriteOnlyCell(ws, ILLEGAL_CHARACTERS_RE.sub("", v))
+            cell.data_type = "s"
+            return cell
+
+        ws.append([as_cell(h) for h in header])
         for r in records():
-            ws.append(r)
+            ws.append([as_cell(v) for v in r])
         wb.save(tmp)
     tmp.replace(path)
     with write_tx():

@@ -478,3 +478,171 @@ def test_xlsx_rows_are_numbered_as_excel_shows_them(db, tmp_path):
     wb.save(tmp_path / "gap.xlsx")
     err = _rejected("targets", tmp_path / "gap.xlsx")
     assert err.problems == [(5, "“单位名称”含有制表符或换行")]
+
+
+# ---------------------------------------------------------------- review: bounds, bytes, cells
+
+
+def test_integers_beyond_32_bits_are_bad_rows(db, tmp_path):
+    rows = [target_row(1), target_row(2), target_row(3)]
+    rows[0][7] = "3000000000"        # the quick path for plain digits
+    rows[1][7] = "+2147483648"       # the slow path
+    rows[2][7] = "2147483647"        # the largest that fits
+    err = _rejected("targets", write_csv(tmp_path / "big.csv", T_HEAD, rows))
+    assert err.problems == [(2, "“投诉举报次数”不能大于 2147483647"),
+                            (3, "“投诉举报次数”不能大于 2147483647")]
+    row = target_row(4)
+    row[7] = 3000000000
+    err = _rejected("targets", write_xlsx(tmp_path / "big.xlsx", T_HEAD, [row]))
+    assert err.problems == [(2, "“投诉举报次数”不能大于 2147483647")]
+    assert Target.select().count() == 0
+
+
+@pytest.mark.postgres
+def test_database_refusals_on_postgresql_are_plain_sentences_and_write_nothing(
+        pg_db, tmp_path, monkeypatch):
+    row = target_row(1)
+    row[7] = "3000000000"
+    path = write_csv(tmp_path / "big.csv", T_HEAD, [target_row(2), row])
+    err = _rejected("targets", path)
+    assert err.problems == [(3, "“投诉举报次数”不能大于 2147483647")]
+    # Should a value the checks let through still be refused by PostgreSQL, the transaction
+    # rolls back and the clerk reads a sentence, not a traceback.
+    monkeypatch.setattr(registry, "INT_MAX", 2**62, raising=False)
+    with pytest.raises(UserError) as info:
+        registry.import_file("targets", path, "clerk")
+    assert str(info.value).startswith("数据库拒绝了导入的数据，文件未做任何更改（")
+    assert Target.select().count() == 0
+    assert AuditEvent.select().where(AuditEvent.action == "registry.import").count() == 0
+    monkeypatch.undo()
+    assert registry.import_file("targets", write_csv(tmp_path / "ok.csv", T_HEAD, [row[:7]]), "clerk").inserted == 1
+
+
+@pytest.mark.postgres
+def test_nul_is_a_bad_row_on_postgresql(pg_db, tmp_path):
+    err = _rejected("targets", write_csv(tmp_path / "nul.csv", T_HEAD, [target_row(1, "甲\x00公司")]))
+    assert err.problems == [(2, "“单位名称”含有控制字符 U+0000")]
+
+
+def test_every_control_character_is_a_bad_row_naming_its_column(db, tmp_path):
+    rows = [target_row(1, "甲\x00公司"), target_row(2), target_row(3), target_row(4, "丁\x7f公司")]
+    rows[1][4] = "人民路\x0b1号"
+    rows[2][2] = "企业\x1f"
+    err = _rejected("targets", write_csv(tmp_path / "ctrl.csv", T_HEAD, rows))
+    assert err.problems == [(2, "“单位名称”含有控制字符 U+0000"), (3, "“地址”含有控制字符 U+000B"),
+                            (4, "“类别”含有控制字符 U+001F"), (5, "“单位名称”含有控制字符 U+007F")]
+    assert Target.select().count() == 0
+
+
+def test_utf8_file_with_a_stray_byte_is_refused_naming_its_line(db, tmp_path):
+    good = "\n".join([",".join(T_HEAD[:3])] + [",".join(target_row(i)[:3]) for i in (1, 2)])
+    for stray in (b"\xe9A", b"\xe9 ", b"\xff"):
+        raw = good.encode() + b"\n" + f"{code(3)},Caf".encode() + stray + "企业,用人单位\n".encode()
+        (tmp_path / "s.csv").write_bytes(raw)
+        err = _rejected("targets", tmp_path / "s.csv")
+        assert err.problems == [(4, "含有不是 UTF-8 编码的字节，请检查该行或将文件另存为 UTF-8 编码")]
+    # A BOM says UTF-8 even when the bad byte is the only non-ASCII in the file.
+    (tmp_path / "b.csv").write_bytes(b"\xef\xbb\xbfuscc,name,category\n"
+                                     + f"{code(1)},Caf".encode() + b"\xe9A,x\n")
+    assert _rejected("targets", tmp_path / "b.csv").problems[0][0] == 2
+    assert Target.select().count() == 0
+
+
+def test_xlsx_export_keeps_formula_like_text_as_text_and_drops_control_characters(db, tmp_path):
+    import datetime as dt
+    Target.create(uscc=code(1), name="=1+1", category="@用人单位", address="人民路\x0b1号",
+                  township="-黄寨镇", updated_at=dt.datetime(2026, 1, 1))
+    assert registry.export_file("targets", tmp_path / "o.xlsx", "clerk") == 1
+    wb = openpyxl.load_workbook(tmp_path / "o.xlsx")
+    cell = wb.worksheets[0]["B2"]
+    assert (cell.value, cell.data_type) == ("=1+1", "s")
+    Target.delete().execute()
+    registry.import_file("targets", tmp_path / "o.xlsx", "clerk")
+    t = Target.get()
+    assert (t.name, t.category, t.township, t.address) == ("=1+1", "@用人单位", "-黄寨镇", "人民路1号")
+
+
+def _raw_xlsx(path, rows_xml: str, date1904: bool = False):
+    """A minimal workbook written by hand, for cell kinds openpyxl does not write itself."""
+    import zipfile
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    ct = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml",
+                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                   '<Default Extension="xml" ContentType="application/xml"/>'
+                   f'<Override PartName="/xl/workbook.xml" ContentType="{ct}.sheet.main+xml"/>'
+                   f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{ct}.worksheet+xml"/></Types>')
+        z.writestr("_rels/.rels", f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+                   f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        pr = '<workbookPr date1904="1"/>' if date1904 else ""
+        z.writestr("xl/workbook.xml", f'<workbook xmlns="{main}" xmlns:r="{rel}">{pr}<sheets>'
+                   '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+                   f'Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", f'<worksheet xmlns="{main}"><sheetData>{rows_xml}</sheetData></worksheet>')
+    return path
+
+
+def _row(n: int, *cells: str) -> str:
+    out = []
+    for i, c in enumerate(cells):
+        ref = f"{'ABCDEFGHIJ'[i]}{n}"
+        if c.startswith("<c"):
+            out.append(f'<c r="{ref}"' + c[2:])
+        else:
+            out.append(f'<c r="{ref}" t="inlineStr"><is><t>{c}</t></is></c>')
+    return f'<row r="{n}">{"".join(out)}</row>'
+
+
+def test_quick_xlsx_reader_reads_iso_dates_and_1904_serials(db, tmp_path):
+    import datetime as dt
+    Inspector.create(cert_no="C1", name="张伟", office="劳动保障监察大队")
+    head = _row(1, "执法证号", "培训名称", "日期")
+    iso = head + _row(2, "C1", "甲", '<c t="d"><v>2026-03-01T00:00:00</v></c>')
+    registry.import_file("trainings", _raw_xlsx(tmp_path / "iso.xlsx", iso), "clerk")
+    serial = head + _row(2, "C1", "乙", "<c><v>44621</v></c>")
+    registry.import_file("trainings", _raw_xlsx(tmp_path / "mac.xlsx", serial, date1904=True), "clerk")
+    registry.import_file("trainings", _raw_xlsx(tmp_path / "win.xlsx", serial.replace("乙", "丙")), "clerk")
+    got = {t.title: t.date for t in Training.select()}
+    assert got == {"甲": dt.date(2026, 3, 1), "乙": dt.date(2026, 3, 2), "丙": dt.date(2022, 3, 1)}
+
+
+def test_xlsx_error_cells_and_uncalculated_formulas_are_bad_rows(db, tmp_path):
+    rows = (_row(1, "统一社会信用代码", "单位名称", "类别", "地址")
+            + _row(2, code(1), '<c t="e"><v>#REF!</v></c>', "企业")
+            + _row(3, code(2), "乙公司", "企业", '<c t="str"><f>A1&amp;"x"</f></c>')
+            + _row(4, code(3), "丙公司", "企业", '<c t="str"><f>A1</f><v>算好了</v></c>'))
+    err = _rejected("targets", _raw_xlsx(tmp_path / "e.xlsx", rows))
+    assert err.problems == [(2, "单元格为错误值 #REF!（“单位名称”列）"),
+                            (3, "公式单元格没有计算结果，请在 Excel 中保存后再导入（“地址”列）")]
+    # As openpyxl writes a formula: no cached value, which must not empty an existing address.
+    registry.import_file("targets", write_csv(tmp_path / "t.csv", T_HEAD, [target_row(1)]), "clerk")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["统一社会信用代码", "单位名称", "类别", "地址"])
+    ws.append([code(1), target_row(1)[1], target_row(1)[2], "=A1"])
+    wb.save(tmp_path / "f.xlsx")
+    err = _rejected("targets", tmp_path / "f.xlsx")
+    assert err.problems == [(2, "公式单元格没有计算结果，请在 Excel 中保存后再导入（“地址”列）")]
+    assert Target.get().address == target_row(1)[4]
+
+
+def test_a_sheet_the_quick_reader_cannot_read_gives_a_plain_answer(db, tmp_path):
+    rows = (_row(1, "统一社会信用代码", "单位名称", "类别", "投诉举报次数")
+            + _row(2, code(1), "甲公司", "企业", "<c><v>not a number</v></c>"))
+    # The quick reader gives up mid-sheet; openpyxl, asked next, fails on the same row.
+    with pytest.raises(UserError, match="^无法读取 Excel 文件“odd.xlsx”第2行附近的内容"):
+        registry.import_file("targets", _raw_xlsx(tmp_path / "odd.xlsx", rows), "clerk")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_file_with_only_the_header_is_refused(db, tmp_path, suffix):
+    path = tmp_path / f"h{suffix}"
+    (write_csv if suffix == ".csv" else write_xlsx)(path, T_HEAD, [["", "", ""]])
+    with pytest.raises(UserError, match="^文件没有数据行。$"):
+        registry.import_file("targets", path, "clerk")
+    assert AuditEvent.select().count() == 0
