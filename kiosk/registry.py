@@ -314,6 +314,8 @@ def _parse_cell(c: Column, raw):
             raise _Bad(f"“{c.label}”不能小于 {c.minimum}")
         if v > INT_MAX:
             raise _Bad(f"“{c.label}”不能大于 {INT_MAX}")
+        if v < -INT_MAX - 1:
+            raise _Bad(f"“{c.label}”不能小于 {-INT_MAX - 1}")
         return v
     if t == "bool":
         low = s.lower()
@@ -361,7 +363,7 @@ def _fast_parser(c: Column):
         words = {w: True for w in TRUE_WORDS} | {w: False for w in FALSE_WORDS if w}
         return lambda raw: words.get(raw, _MISS)
     if t == "int":
-        lo = c.minimum if c.minimum is not None else -(1 << 62)
+        lo = c.minimum if c.minimum is not None else 0  # negatives take the checked path
 
         def parse_int(raw):
             if raw.isdigit() and raw.isascii():
