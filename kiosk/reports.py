@@ -57,6 +57,9 @@ OVERSIGHT_ROLES = ("reviewer", "leader", "admin")
 _DT_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S",
                "%Y/%m/%d %H:%M", "%Y%m%d %H%M")
 _D_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d")
+# Inspection dates outside this window are typos (and 9999 overflows the deadline arithmetic).
+EARLIEST_INSPECTION = dt.date(2000, 1, 1)
+LATEST_INSPECTION_AHEAD = dt.timedelta(days=366)
 
 
 # ---------------------------------------------------------------- who may do what
@@ -72,19 +75,37 @@ def _members(assignment: Assignment) -> list[Inspector]:
     return list(q)
 
 
+def _current(user: User | None) -> User | None:
+    """The user's row as stored now, None when deactivated: a session logged in before an
+    administrator disabled the account must lose its rights at once."""
+    if user is None or user.id is None:
+        return None
+    return User.get_or_none((User.id == user.id) & (User.active == True))  # noqa: E712
+
+
 def is_member(assignment: Assignment, user: User | None) -> bool:
     if user is None or user.inspector_id is None:
         return False
-    return AssignmentMember.select().where(
-        (AssignmentMember.assignment == assignment)
-        & (AssignmentMember.inspector == user.inspector_id)).exists()
+    # One query that also checks the account is still active (the session's row may be stale).
+    return (AssignmentMember.select()
+            .join(User, on=(User.inspector == AssignmentMember.inspector))
+            .where((AssignmentMember.assignment == assignment)
+                   & (AssignmentMember.inspector == user.inspector_id)
+                   & (User.id == user.id) & (User.active == True))  # noqa: E712
+            .exists())
 
 
 def can_open(assignment: Assignment, user: User | None) -> bool:
-    """A member of the task's team, or someone who oversees reports (Art. 9)."""
-    if user is None or not user.active:
+    """A member of the task's team, a reviewer of the item's lead office, or a leader or
+    administrator (Art. 9, 12: other offices do not see whom this task inspects)."""
+    user = _current(user)
+    if user is None:
         return False
-    return user.role in OVERSIGHT_ROLES or is_member(assignment, user)
+    if user.role in ("leader", "admin"):
+        return True
+    if user.role == "reviewer" and user.office == _item(assignment).lead_office:
+        return True
+    return is_member(assignment, user)
 
 
 def _item(assignment: Assignment) -> Item:
@@ -94,7 +115,8 @@ def _item(assignment: Assignment) -> Item:
 
 def is_lead_reviewer(report: Report, user: User | None) -> bool:
     """Reviews belong to the item's lead office (责任股室, Art. 9)."""
-    if user is None or not user.active or user.role != "reviewer":
+    user = _current(user)
+    if user is None or user.role != "reviewer":
         return False
     return user.office == _item(report.assignment).lead_office
 
@@ -103,7 +125,7 @@ def _require_editor(report: Report, user: User | None) -> None:
     if not is_member(report.assignment, user):
         raise UserError("只有该任务检查组成员可以填写报告。")
     if report.state != "draft":
-        raise UserError(f"报告已{STATES[report.state]}，不能再修改。")
+        raise UserError(f"报告当前为“{STATES[report.state]}”，不能再修改。")
 
 
 def _require_reviewer(report: Report, user: User | None) -> None:
@@ -209,29 +231,61 @@ def _parse_date(value: object, label: str) -> dt.date | None:
     raise UserError(f"{label}格式应为“2026-07-20”。")
 
 
+def _check_inspection_day(value: dt.datetime | None, label: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    latest = dt.date.today() + LATEST_INSPECTION_AHEAD
+    if not EARLIEST_INSPECTION <= value.date() <= latest:
+        raise UserError(f"{label}应在 {EARLIEST_INSPECTION.isoformat()} 至 "
+                        f"{latest.isoformat()} 之间，请检查年份。")
+    return value
+
+
 def _clean_one(name: str, value: object) -> object:
     label = FIELD_LABELS.get(name)
     if label is None:
         raise UserError(f"报告没有“{name}”这一项。")
     if name in DATETIME_FIELDS:
-        return _parse_datetime(value, label)
+        return _check_inspection_day(_parse_datetime(value, label), label)
     if name in DATE_FIELDS:
         return _parse_date(value, label)
-    s = "" if value is None else str(value)
+    # PostgreSQL refuses NUL in text; nobody types one on purpose (it comes with pasted junk).
+    s = "" if value is None else str(value).replace("\x00", "")
     if name == "method" and s not in METHODS:
         raise UserError("检查方式只能是现场检查或书面检查。")
     if name == "finding" and s not in FINDINGS and s != "":
         raise UserError("处理结果只能是无问题、责令整改、行政处罚或移送司法机关。")
+    limit = getattr(Report._meta.fields[name], "max_length", None)
+    if limit is not None and len(s) > limit:
+        raise UserError(f"{label}最多 {limit} 个字，现在是 {len(s)} 个字。")
     return s
 
 
-def _cross_check(values: dict) -> None:
-    start, end = values.get("inspection_start"), values.get("inspection_end")
-    if start and end and end < start:
-        raise UserError("检查结束时间不能早于开始时间。")
-    deadline = values.get("rectify_deadline")
-    if deadline and end and deadline < end.date():
-        raise UserError("整改期限不能早于检查结束日期。")
+# Each rule between two fields, with the field to blame first: the one most likely being typed.
+_CROSS_RULES = (
+    (("inspection_end", "inspection_start"), "检查结束时间不能早于开始时间。",
+     lambda v: v["inspection_start"] and v["inspection_end"]
+     and v["inspection_end"] < v["inspection_start"]),
+    (("rectify_deadline", "inspection_end"), "整改期限不能早于检查结束日期。",
+     lambda v: v["rectify_deadline"] and v["inspection_end"]
+     and v["rectify_deadline"] < v["inspection_end"].date()),
+)
+
+
+def _drop_conflicts(stored: dict, values: dict) -> dict[str, str]:
+    """Remove from `values` the date fields that contradict another date (stored or new) and
+    return why, so one conflicting date never blocks saving the rest of the form."""
+    errors: dict[str, str] = {}
+    for blame, message, broken in _CROSS_RULES:
+        merged = stored | values
+        if not broken(merged):
+            continue
+        culprit = next((n for n in blame if n in values), None)
+        if culprit is None:
+            continue  # both stored already; nothing this save can be blamed for
+        values.pop(culprit)
+        errors[culprit] = message
+    return errors
 
 
 def clean_fields(report: Report, raw: dict) -> tuple[dict, dict[str, str]]:
@@ -244,32 +298,24 @@ def clean_fields(report: Report, raw: dict) -> tuple[dict, dict[str, str]]:
             clean[name] = _clean_one(name, value)
         except UserError as e:
             errors[name] = str(e)
-    merged = {n: getattr(report, n) for n in FIELD_LABELS} | clean
-    try:
-        _cross_check(merged)
-    except UserError as e:
-        # Blame the later of the two values, the one most likely being typed.
-        culprit = "rectify_deadline" if "整改" in str(e) else "inspection_end"
-        if culprit in clean:
-            clean.pop(culprit)
-            errors[culprit] = str(e)
+    stored = {n: getattr(report, n) for n in FIELD_LABELS}
+    errors.update(_drop_conflicts(stored, clean))
     return clean, errors
+
+
+def _display(name: str, value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def form_values(report: Report) -> dict[str, str]:
     """The report's fields as the form shows them (text)."""
-    out: dict[str, str] = {}
-    for name in FIELD_LABELS:
-        v = getattr(report, name)
-        if v is None:
-            out[name] = ""
-        elif isinstance(v, dt.datetime):
-            out[name] = v.strftime("%Y-%m-%d %H:%M")
-        elif isinstance(v, dt.date):
-            out[name] = v.isoformat()
-        else:
-            out[name] = str(v)
-    return out
+    return {name: _display(name, getattr(report, name)) for name in FIELD_LABELS}
 
 
 def _set_due(report: Report) -> None:
@@ -281,28 +327,74 @@ def _set_due(report: Report) -> None:
     report.due_date, report.due_provisional = workdays.report_due(report.inspection_end)
 
 
-def save_draft(report: Report, fields: dict, user: User | None) -> list[str]:
-    """Write the fields that changed (one transaction, one audit event); returns their names."""
-    changed: list[str] = []
+@dataclass
+class SaveResult:
+    """What save_draft did: the fields written, and the fields it left alone with why."""
+
+    changed: list[str]
+    errors: dict[str, str]  # field -> sentence (a date contradicting another date)
+    conflicts: list[str]  # fields a teammate changed since this form loaded them
+
+    @property
+    def message(self) -> str:
+        """One sentence for the form's error line ('' when everything was saved)."""
+        parts = []
+        if self.conflicts:
+            labels = "、".join(FIELD_LABELS[n] for n in self.conflicts)
+            parts.append(f"{labels}已被同组其他成员修改，请刷新后再改。")
+        parts.extend(self.errors.values())
+        return "".join(parts)
+
+
+def _same(name: str, a: object, b: object) -> bool:
+    """Equal as the form shows them (a loaded datetime has no seconds in the form)."""
+    if isinstance(a, str):
+        if a.strip() == _display(name, b):
+            return True
+        try:
+            a = _clean_one(name, a)
+        except UserError:
+            return False
+    return _display(name, a) == _display(name, b)
+
+
+def save_draft(report: Report, fields: dict, user: User | None,
+               base: dict | None = None) -> SaveResult:
+    """Write the fields that changed (one transaction, one audit event).
+
+    `base` holds, per field, the value the form showed when it loaded (or last saved) it.
+    A field whose stored value no longer matches its base was changed meanwhile on another
+    terminal: it is left as stored and named in `conflicts`, so a stale form never overwrites
+    a teammate's text. A date contradicting another date is left out (in `errors`); the
+    other fields are saved. A malformed value raises UserError (use clean_fields first).
+    """
+    result = SaveResult([], {}, [])
     with write_tx():
         fresh = Report.get_by_id(report.id)
         _require_editor(fresh, user)
         values = {n: _clean_one(n, v) for n, v in fields.items()}
-        merged = {n: getattr(fresh, n) for n in FIELD_LABELS} | values
-        _cross_check(merged)
+        for name in list(values):
+            if base is None or name not in base:
+                continue
+            stored = getattr(fresh, name)
+            if not _same(name, base[name], stored) and not _same(name, values[name], stored):
+                values.pop(name)
+                result.conflicts.append(name)
+        stored = {n: getattr(fresh, n) for n in FIELD_LABELS}
+        result.errors.update(_drop_conflicts(stored, values))
         for name, value in values.items():
             if getattr(fresh, name) != value:
                 setattr(fresh, name, value)
-                changed.append(name)
-        if not changed:
-            return changed
-        if "inspection_end" in changed:
-            _set_due(fresh)
-        fresh.updated_at = now()
-        fresh.save()
-        audit.record(_actor(user), "report.save", "report", fresh.id, fields=sorted(changed))
+                result.changed.append(name)
+        if result.changed:
+            if "inspection_end" in result.changed:
+                _set_due(fresh)
+            fresh.updated_at = now()
+            fresh.save()
+            audit.record(_actor(user), "report.save", "report", fresh.id,
+                         fields=sorted(result.changed))
     _refresh(report, fresh)
-    return changed
+    return result
 
 
 def _refresh(report: Report, fresh: Report) -> None:
@@ -352,7 +444,7 @@ def review(report: Report, user: User | None, note: str, approve: bool) -> Repor
         fresh = Report.get_by_id(report.id)
         _require_reviewer(fresh, user)
         if fresh.state != "submitted":
-            raise UserError(f"报告{STATES[fresh.state]}，不在待审核状态。")
+            raise UserError(f"报告当前为“{STATES[fresh.state]}”，不在待审核状态。")
         if not approve and not note:
             raise UserError("退回报告时请写明退回理由。")
         fresh.state = "reviewed" if approve else "draft"
@@ -376,7 +468,7 @@ def finalise(report: Report, user: User | None) -> Report:
         fresh = Report.get_by_id(report.id)
         _require_reviewer(fresh, user)
         if fresh.state != "reviewed":
-            raise UserError(f"报告{STATES[fresh.state]}，审核通过后才能定稿。")
+            raise UserError(f"报告当前为“{STATES[fresh.state]}”，审核通过后才能定稿。")
         fresh.state = "final"
         fresh.finalised_at = now()
         fresh.updated_at = now()
@@ -516,14 +608,27 @@ def attach_evidence(report: Report, path: str | os.PathLike, user: User | None) 
     src = Path(str(path).strip().strip("'\"")).expanduser()
     if not src.is_file():
         raise UserError(f"找不到文件：{src}")
-    sha, size = _sha256_file(src)
+    # Refuse early, before spending a minute hashing a video nobody may attach.
+    _require_editor(Report.get_by_id(report.id), user)
+    # Hash and copy outside the write transaction: a long video must not hold the lock every
+    # terminal's autosave waits on. The store is content-addressed, so an orphan copy (the
+    # row insert below refused) is harmless and a concurrent identical copy is the same file.
+    try:
+        sha, size = _sha256_file(src)
+    except OSError as e:
+        raise UserError(f"无法读取文件：{src}（{e.strerror or e}），请换一个文件或重新拷贝。") from e
+    if Evidence.select().where((Evidence.report == report.id) & (Evidence.sha256 == sha)).exists():
+        raise UserError(f"该文件已附上（{src.name}），无需重复添加。")
+    try:
+        dest = _store(src, sha, src.suffix.lower()[:16])
+    except OSError as e:
+        raise UserError(f"无法把文件存入证据库：{e.strerror or e}，请联系管理员检查磁盘。") from e
+    rel = dest.relative_to(data_dir_for(database.obj))
     with write_tx():
         fresh = Report.get_by_id(report.id)
         _require_editor(fresh, user)
         if Evidence.select().where((Evidence.report == fresh) & (Evidence.sha256 == sha)).exists():
             raise UserError(f"该文件已附上（{src.name}），无需重复添加。")
-        dest = _store(src, sha, src.suffix.lower()[:16])
-        rel = dest.relative_to(data_dir_for(database.obj))
         e = Evidence.create(report=fresh, filename=src.name[:255], sha256=sha, size=size,
                             stored_path=str(rel), added_by=_actor(user))
         audit.record(_actor(user), "report.evidence", "report", fresh.id,

@@ -13,7 +13,7 @@ from pathlib import Path
 import chinese_calendar
 
 from db.connection import database
-from db.models import Holiday
+from db.models import Holiday, Report
 from kiosk import audit
 from kiosk.errors import UserError
 from kiosk.store import write_tx
@@ -184,15 +184,38 @@ def import_holidays(path: str | os.PathLike, actor: str) -> int:
     path = Path(path)
     rows = parse_holidays(_read_text(path))
     years = sorted({d.year for d, _, _ in rows})
-    with write_tx():
-        for y in years:
-            Holiday.delete().where(
-                Holiday.date.between(dt.date(y, 1, 1), dt.date(y, 12, 31))).execute()
-        Holiday.insert_many(
-            [{"date": d, "is_workday": w, "name": name} for d, w, name in rows]).execute()
-        audit.record(actor, "holidays.import", "holiday", ",".join(map(str, years)),
-                     file=path.name, rows=len(rows),
-                     off=sum(1 for _, w, _ in rows if not w),
-                     makeup=sum(1 for _, w, _ in rows if w))
-    invalidate_cache()
+    try:
+        with write_tx():
+            for y in years:
+                Holiday.delete().where(
+                    Holiday.date.between(dt.date(y, 1, 1), dt.date(y, 12, 31))).execute()
+            Holiday.insert_many(
+                [{"date": d, "is_workday": w, "name": name} for d, w, name in rows]).execute()
+            invalidate_cache()  # the recount below must see the rows just written
+            recomputed = _recompute_due_dates(years)
+            audit.record(actor, "holidays.import", "holiday", ",".join(map(str, years)),
+                         file=path.name, rows=len(rows),
+                         off=sum(1 for _, w, _ in rows if not w),
+                         makeup=sum(1 for _, w, _ in rows if w), recomputed=recomputed)
+    finally:
+        invalidate_cache()  # also when rolled back: forget rows that were never committed
     return len(rows)
+
+
+def _recompute_due_dates(years: list[int]) -> int:
+    """Recount the stored deadline of every report not yet final whose five working days may
+    run through an imported year (so the deadlines screen is right at once); returns how many
+    changed. An inspection ending in December counts into the next year."""
+    first = dt.datetime(min(years) - 1, 12, 1)
+    last = dt.datetime(max(years) + 1, 1, 1)
+    changed = 0
+    q = (Report.select(Report.id, Report.inspection_end, Report.due_date, Report.due_provisional)
+         .where((Report.state != "final") & (Report.inspection_end >= first)
+                & (Report.inspection_end < last)))
+    for rep in q:
+        due, provisional = report_due(rep.inspection_end)
+        if (due, provisional) != (rep.due_date, bool(rep.due_provisional)):
+            Report.update(due_date=due, due_provisional=provisional).where(
+                Report.id == rep.id).execute()
+            changed += 1
+    return changed

@@ -123,6 +123,10 @@ class ReportScreen(Screen[None]):
         self.ctx = reports.context(self.report)
         self._loading = True
         self._dirty = False
+        # Per field, the text the form last loaded or saved: only fields the user has changed
+        # since are sent, and with this base the service refuses to overwrite a field a
+        # teammate changed meanwhile on another terminal.
+        self._base: dict[str, str] = reports.form_values(self.report)
         self._timer: Timer | None = None
         self.saved_at: dt.datetime | None = None
 
@@ -148,7 +152,7 @@ class ReportScreen(Screen[None]):
         yield Static(f"检查报告 {c.task_code} · {c.target_name}\n"
                      f"{c.item_code} {c.item_name} · 检查组：{'、'.join(n for n, _ in c.team)}",
                      id="report-info")
-        values = reports.form_values(self.report)
+        values = self._base
         with VerticalScroll(id="report-form"):
             # Labels ride in the border titles (half the widgets), and the fields below the
             # fold mount just after the first frame, so the form shows at once after a scan.
@@ -223,6 +227,10 @@ class ReportScreen(Screen[None]):
             raw.pop("method")  # a blank choice is not a method; keep what is saved
         return raw
 
+    def _edits(self) -> dict[str, str]:
+        """The fields the user changed since they were loaded or last saved."""
+        return {n: v for n, v in self._raw().items() if v != self._base.get(n)}
+
     def _changed(self) -> None:
         if self._loading or not self.editable:
             return
@@ -248,23 +256,33 @@ class ReportScreen(Screen[None]):
             self.save_now()
 
     def save_now(self) -> bool:
-        """Save what changed; field errors are shown, the other fields are saved anyway."""
+        """Save what the user changed; a field with an error (or changed meanwhile by a
+        teammate) is kept on screen and named, the other fields are saved anyway.
+        True when nothing typed is left unsaved."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
         if not self._dirty or not self.editable:
             return True
-        clean, errors = reports.clean_fields(self.report, self._raw())
+        edits = self._edits()
+        clean, errors = reports.clean_fields(self.report, edits)
         try:
-            reports.save_draft(self.report, clean, self.user)
+            result = reports.save_draft(self.report, clean, self.user,
+                                        base={n: self._base[n] for n in clean})
         except UserError as e:
             self._error(str(e))
             return False
-        self._dirty = False
+        left = set(errors) | set(result.errors) | set(result.conflicts)
+        for name in clean:
+            if name not in left:
+                self._base[name] = edits[name]
+        self._dirty = bool(left)
         self.saved_at = dt.datetime.now()
-        self._error(next(iter(errors.values()), ""))
+        message = result.message + "".join(
+            errors[n] for n in errors if n not in result.errors)
+        self._error(message)
         self._show_status()
-        return not errors
+        return not left
 
     # ------------------------------------------------------------ status
 
@@ -361,5 +379,12 @@ class ReportScreen(Screen[None]):
         confirm(self, "提交后报告不能再修改，确定提交给牵头股室审核吗？", done)
 
     def action_back(self) -> None:
-        self.save_now()
-        self.app.pop_screen()
+        if self.save_now():
+            self.app.pop_screen()
+            return
+
+        def done(leave: bool) -> None:
+            if leave:
+                self.app.pop_screen()
+
+        confirm(self, "草稿有未保存的内容，仍要离开吗？", done)

@@ -200,7 +200,7 @@ def test_draft_survives_a_power_cut(world, db_path, workdays):
     rep = reports.open_report(world.assignments[0], world.member)
     changed = reports.save_draft(rep, {"onsite_record": "笔录第一段", "evaluation": "良好",
                                        "inspection_end": "2025-09-26 11:30"}, world.member)
-    assert sorted(changed) == ["evaluation", "inspection_end", "onsite_record"]
+    assert sorted(changed.changed) == ["evaluation", "inspection_end", "onsite_record"]
     report_id = rep.id
     from db.connection import database
 
@@ -218,9 +218,10 @@ def test_draft_survives_a_power_cut(world, db_path, workdays):
 
 def test_save_writes_only_changed_fields(world):
     rep = reports.open_report(world.assignments[0], world.member)
-    assert reports.save_draft(rep, {"evaluation": "良好", "unit": rep.unit}, world.member) == ["evaluation"]
+    assert reports.save_draft(rep, {"evaluation": "良好", "unit": rep.unit},
+                              world.member).changed == ["evaluation"]
     n = AuditEvent.select().count()
-    assert reports.save_draft(rep, {"evaluation": "良好"}, world.member) == []
+    assert reports.save_draft(rep, {"evaluation": "良好"}, world.member).changed == []
     assert AuditEvent.select().count() == n  # nothing changed, nothing logged
     ev = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
     assert ev.action == "report.save" and json.loads(ev.detail)["fields"] == ["evaluation"]
@@ -234,10 +235,13 @@ def test_field_validation(world):
         reports.save_draft(rep, {"finding": "警告"}, world.member)
     with pytest.raises(UserError, match="格式应为"):
         reports.save_draft(rep, {"inspection_start": "明天上午"}, world.member)
-    with pytest.raises(UserError, match="不能早于开始时间"):
-        reports.save_draft(rep, {"inspection_start": "2025-09-26 10:00",
-                                 "inspection_end": "2025-09-26 09:00"}, world.member)
-    assert Report.get_by_id(rep.id).inspection_start is None  # the refused save wrote nothing
+    result = reports.save_draft(rep, {"inspection_start": "2025-09-26 10:00",
+                                      "inspection_end": "2025-09-26 09:00"}, world.member)
+    # The end (the later field, most likely the one being typed) is left out and named.
+    assert result.changed == ["inspection_start"]
+    assert result.errors == {"inspection_end": "检查结束时间不能早于开始时间。"}
+    saved = Report.get_by_id(rep.id)
+    assert (saved.inspection_start, saved.inspection_end) == (dt.datetime(2025, 9, 26, 10), None)
 
 
 def test_clean_fields_keeps_the_good_ones(world):
@@ -510,14 +514,14 @@ def test_report_pdf_has_the_target_and_evidence(world, tmp_path, workdays):
 
 def test_provisional_calendar_is_flagged(world, workdays):
     """A year the holiday package does not know yet: weekdays, and the due date says so."""
-    year = 2031
+    year = 2027  # not past the accepted window (one year after today, from 2026-11)
     assert workdays.is_provisional(year)
     rep = reports.open_report(world.assignments[0], world.member)
-    reports.save_draft(rep, {"inspection_start": f"{year}-12-29 09:00",
-                             "inspection_end": f"{year}-12-29 10:00"}, world.member)
+    reports.save_draft(rep, {"inspection_start": f"{year}-09-27 09:00",
+                             "inspection_end": f"{year}-09-27 10:00"}, world.member)
     assert rep.due_provisional is True
-    assert rep.due_date == workdays.report_due(dt.datetime(year, 12, 29, 10))[0]
-    row = next(r for r in reports.deadlines(today=dt.date(year, 12, 30))
+    assert rep.due_date == workdays.report_due(dt.datetime(year, 9, 27, 10))[0]
+    row = next(r for r in reports.deadlines(today=dt.date(year, 9, 28))
                if r.task_code == world.assignments[0].task_code)
     assert row.provisional and not row.overdue
 
@@ -541,3 +545,136 @@ def test_workflow_and_queries_on_postgres(pg_db, workdays, tmp_path):
     rows, totals = reports.leadership_summary(2025)
     assert (totals["final"], totals["责令整改"], totals["open_rectifications"]) == (1, 1, 1)
     assert audit.verify()[0]
+
+
+# ------------------------------------------------------------------ review fixes
+
+def test_stale_form_never_overwrites_a_teammates_field(world):
+    """Two terminals on one draft: A's form loaded before B typed; A's save leaves B's text."""
+    rep_a = reports.open_report(world.assignments[0], world.member)
+    rep_b = reports.open_report(world.assignments[0], world.member2)
+    base_a = reports.form_values(rep_a)
+    reports.save_draft(rep_b, {"onsite_record": "B 的笔录", "evaluation": "B 的评价"},
+                       world.member2)
+    # A changed evaluation too (a real conflict) and opinion (nobody else touched it).
+    result = reports.save_draft(rep_a, {"evaluation": "A 的评价", "opinion": "A 的意见"},
+                                world.member, base=base_a)
+    assert result.changed == ["opinion"]
+    assert result.conflicts == ["evaluation"]
+    assert result.message == "评价已被同组其他成员修改，请刷新后再改。"
+    fresh = Report.get_by_id(rep_a.id)
+    assert (fresh.onsite_record, fresh.evaluation, fresh.opinion) == (
+        "B 的笔录", "B 的评价", "A 的意见")
+
+
+def test_a_date_conflict_drops_only_that_date(world):
+    """Moving the inspection a day later, start typed first: the rest is saved."""
+    rep = reports.open_report(world.assignments[0], world.member)
+    reports.save_draft(rep, {"inspection_start": "2025-09-26 09:00",
+                             "inspection_end": "2025-09-26 11:30"}, world.member)
+    clean, errors = reports.clean_fields(rep, {"onsite_record": "长笔录",
+                                               "inspection_start": "2025-09-27 09:00"})
+    assert clean == {"onsite_record": "长笔录"}
+    assert errors == {"inspection_start": "检查结束时间不能早于开始时间。"}
+    # The stored end moved on another terminal after the form checked: still only that date.
+    result = reports.save_draft(rep, {"onsite_record": "长笔录", "rectify_deadline": "2025-09-20"},
+                                world.member)
+    assert result.changed == ["onsite_record"]
+    assert result.errors == {"rectify_deadline": "整改期限不能早于检查结束日期。"}
+    assert Report.get_by_id(rep.id).onsite_record == "长笔录"
+
+
+def test_inspection_dates_in_a_sane_window(world):
+    rep = reports.open_report(world.assignments[0], world.member)
+    clean, errors = reports.clean_fields(rep, {"inspection_end": "9999-12-31 10:00",
+                                               "inspection_start": "1999-12-31 10:00",
+                                               "evaluation": "好"})
+    assert clean == {"evaluation": "好"}
+    assert "请检查年份" in errors["inspection_end"] and "请检查年份" in errors["inspection_start"]
+    with pytest.raises(UserError, match="请检查年份"):
+        reports.save_draft(rep, {"inspection_end": "9999-12-31 10:00"}, world.member)
+    assert Report.get_by_id(rep.id).inspection_end is None
+
+
+def test_typed_text_is_checked_against_column_lengths(world):
+    rep = reports.open_report(world.assignments[0], world.member)
+    clean, errors = reports.clean_fields(rep, {"unit": "甲" * 201, "evaluation": "乙" * 5000})
+    assert errors == {"unit": "被检查单位最多 200 个字，现在是 201 个字。"}
+    assert clean == {"evaluation": "乙" * 5000}
+    assert reports.save_draft(rep, {"unit": "甲" * 200}, world.member).changed == ["unit"]
+
+
+@pytest.mark.postgres
+def test_long_unit_is_a_sentence_on_postgres(pg_db):
+    w = build_world()
+    rep = reports.open_report(w.assignments[0], w.member)
+    with pytest.raises(UserError, match="最多 200 个字"):
+        reports.save_draft(rep, {"unit": "甲" * 201}, w.member)
+    assert reports.save_draft(rep, {"unit": "甲" * 200, "opinion": "a\x00b"},
+                              w.member).changed == ["unit", "opinion"]
+    assert Report.get_by_id(rep.id).opinion == "ab"
+
+
+def test_unreadable_evidence_is_a_sentence(world):
+    import os
+
+    if not os.path.exists("/proc/self/mem"):
+        pytest.skip("needs Linux /proc")
+    rep = reports.open_report(world.assignments[0], world.member)
+    with pytest.raises(UserError, match="无法读取文件"):
+        reports.attach_evidence(rep, "/proc/self/mem", world.member)
+    assert Evidence.select().count() == 0
+
+
+def test_evidence_is_hashed_and_copied_outside_the_write_lock(world, tmp_path, monkeypatch):
+    from db.connection import database
+
+    seen = []
+    real_hash, real_store = reports._sha256_file, reports._store
+
+    def spy_hash(path):
+        seen.append(("hash", database.obj.in_transaction()))
+        return real_hash(path)
+
+    def spy_store(*a):
+        seen.append(("store", database.obj.in_transaction()))
+        return real_store(*a)
+
+    monkeypatch.setattr(reports, "_sha256_file", spy_hash)
+    monkeypatch.setattr(reports, "_store", spy_store)
+    rep = reports.open_report(world.assignments[0], world.member)
+    f = tmp_path / "video.mp4"
+    f.write_bytes(b"long video" * 1000)
+    e = reports.attach_evidence(rep, f, world.member)
+    assert ("hash", False) in seen and ("store", False) in seen
+    assert not any(inside for _, inside in seen)
+    assert reports.verify_evidence(e)
+
+
+def test_reviewer_of_another_office_may_not_open_or_print(world, tmp_path):
+    a = world.assignments[1]
+    with pytest.raises(UserError, match="无权打开"):
+        reports.open_report(a, world.other_reviewer)
+    assert reports.can_open(a, world.reviewer) and reports.can_open(a, world.leader)
+    rep = reports.open_report(a, world.reviewer)
+    with pytest.raises(UserError, match="无权打印"):
+        reports.print_report(rep, world.other_reviewer)
+
+
+def test_deactivated_user_still_logged_in_cannot_edit(world):
+    rep = reports.open_report(world.assignments[0], world.member)
+    User.update(active=False).where(User.id == world.member.id).execute()
+    assert world.member.active  # the session's copy is stale
+    assert not reports.is_member(world.assignments[0], world.member)
+    assert not reports.can_open(world.assignments[0], world.member)
+    with pytest.raises(UserError, match="只有该任务检查组成员"):
+        reports.save_draft(rep, {"evaluation": "x"}, world.member)
+    assert Report.get_by_id(rep.id).evaluation == ""
+
+
+def test_wrong_state_message_reads_well(world, workdays):
+    rep = _filled_report(world)
+    reports.submit(rep, world.member)
+    with pytest.raises(UserError) as e:
+        reports.save_draft(rep, {"evaluation": "x"}, world.member)
+    assert str(e.value) == "报告当前为“已提交待审核”，不能再修改。"

@@ -332,8 +332,8 @@ async def test_provisional_calendar_warning_on_the_form(world):
     from kiosk import reports
 
     rep = reports.open_report(world.assignments[0], world.member)
-    reports.save_draft(rep, {"inspection_start": "2031-12-29 09:00",
-                             "inspection_end": "2031-12-29 10:00"}, world.member)
+    reports.save_draft(rep, {"inspection_start": "2027-09-27 09:00",
+                             "inspection_end": "2027-09-27 10:00"}, world.member)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

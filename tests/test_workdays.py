@@ -103,3 +103,30 @@ def test_import_rejects_wrong_header(db, tmp_path):
     f.write_text("date,kind\n2027-01-01,休\n", encoding="utf-8")
     with pytest.raises(UserError, match="日期,类型,名称"):
         workdays.import_holidays(f, "clerk")
+
+
+def test_import_recounts_stored_deadlines_of_open_reports(db, tmp_path):
+    """A holiday file for 2027 moves the deadline of a draft ending then, in the same write."""
+    from db.models import Report
+    from kiosk import reports
+    from tests.test_reports import build_world
+
+    w = build_world(year=2027)
+    draft = reports.open_report(w.assignments[0], w.member)
+    reports.save_draft(draft, {"inspection_start": "2027-09-28 09:00",
+                               "inspection_end": "2027-09-28 11:00"}, w.member)
+    other = reports.open_report(w.assignments[1], w.reviewer)  # no inspection end yet
+    assert (draft.due_date, draft.due_provisional) == (D(2027, 10, 5), True)  # Mon–Fri only
+    f = tmp_path / "h.csv"
+    f.write_text("日期,类型,名称\n" + "".join(f"2027-10-0{d},休,国庆\n" for d in range(1, 8)),
+                 encoding="utf-8")
+    workdays.import_holidays(f, "clerk")
+    fresh = Report.get_by_id(draft.id)
+    # 9-29, 9-30, then 10-1..10-7 off, 10-8 (Fri), 10-11, 10-12
+    assert (fresh.due_date, fresh.due_provisional) == (D(2027, 10, 12), False)
+    assert Report.get_by_id(other.id).due_date is None
+    row = next(r for r in reports.deadlines(D(2027, 10, 4))
+               if r.task_code == w.assignments[0].task_code)
+    assert (row.due_date, row.provisional) == (D(2027, 10, 12), False)
+    ev = AuditEvent.select().where(AuditEvent.action == "holidays.import").get()
+    assert json.loads(ev.detail)["recomputed"] == 1
