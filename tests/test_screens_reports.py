@@ -345,3 +345,64 @@ async def test_provisional_calendar_warning_on_the_form(world):
         assert "日历为临时（该年度节假日安排未公布）" in status
         assert f"报告期限 {rep.due_date.isoformat()}" in status
         assert app.screen.query_one("#report-status").has_class("provisional")
+
+
+async def test_autosave_leaves_a_teammates_fields_alone(world):
+    """Terminal A's form is open; B saves the record; A's autosave of its own edit keeps it,
+    and A's edit of the same field B changed is refused with a sentence."""
+    from kiosk import reports
+
+    rep = reports.open_report(world.assignments[0], world.member)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await login(pilot, "zhangwei")
+        await pilot.press("s")
+        await settle(pilot)
+        await scan(pilot, world.assignments[0].task_code)
+        other = reports.open_report(world.assignments[0], world.member2)
+        reports.save_draft(other, {"onsite_record": "B 的笔录", "opinion": "B 的意见"},
+                           world.member2)
+        await pilot.press("tab", "tab", "tab", "tab", "tab", "tab", "tab")
+        assert app.focused.id == "evaluation"
+        await type_text(pilot, "A")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        saved = Report.get_by_id(rep.id)
+        assert (saved.onsite_record, saved.evaluation, saved.opinion) == ("B 的笔录", "A", "B 的意见")
+        assert text_of(app, "#report-error") == ""
+        await pilot.press("tab", "tab", "tab")
+        assert app.focused.id == "opinion"
+        await type_text(pilot, "A")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert text_of(app, "#report-error") == "处理意见和建议已被同组其他成员修改，请刷新后再改。"
+        assert Report.get_by_id(rep.id).opinion == "B 的意见"
+
+
+async def test_escape_asks_before_dropping_unsaved_text(world):
+    from kiosk import reports
+
+    reports.open_report(world.assignments[0], world.member)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await login(pilot, "zhangwei")
+        await pilot.press("s")
+        await settle(pilot)
+        await scan(pilot, world.assignments[0].task_code)
+        await type_text(pilot, "2025-09")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen_name(app) == "ConfirmModal"
+        assert "草稿有未保存的内容，仍要离开吗？" in str(
+            app.screen.query_one(".dialog-body", Static).render())
+        await pilot.press("n")
+        await settle(pilot)
+        assert screen_name(app) == "ReportScreen"
+        assert app.screen.query_one("#inspection_start", Input).value == "2025-09"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert screen_name(app) not in ("ReportScreen", "ConfirmModal")
