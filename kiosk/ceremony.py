@@ -290,12 +290,20 @@ def _parse(data: bytes) -> list[list[str]]:
     return [line.split("\t") for line in data.decode().splitlines()]
 
 
-# Keyed by store and draw: one process may open more than one store (tests, demo).
-_frozen_cache: dict[tuple[int, int], Frozen] = {}
+# One entry, keyed by the store object itself and the draw: a process may open more than
+# one store (tests, demo), and an id() of a closed store can come back for the next one.
+_frozen_cache: dict[tuple[object, int], Frozen] = {}
 
 
-def _cache_key(draw_id: int) -> tuple[int, int]:
-    return (id(database.obj), draw_id)
+def _cache_key(draw_id: int) -> tuple[object, int]:
+    return (database.obj, draw_id)
+
+
+def _remember(draw_id: int, fr: Frozen) -> Frozen:
+    """Keep only the latest draw's inputs: a province's pool is large."""
+    _frozen_cache.clear()
+    _frozen_cache[_cache_key(draw_id)] = fr
+    return fr
 
 
 def frozen_of(draw: Draw) -> Frozen:
@@ -303,12 +311,10 @@ def frozen_of(draw: Draw) -> Frozen:
     if _cache_key(draw.id) in _frozen_cache:
         return _frozen_cache[_cache_key(draw.id)]
     fr = Frozen.from_rows(_parse(listing_bytes(draw, "pool")),
-                inspectors=[r[0] for r in _parse(listing_bytes(draw, "inspectors"))],
-                conflicts=_parse(listing_bytes(draw, "conflicts")),
-                strata=json.loads(draw.strata_json), team_size=draw.team_size)
-    _frozen_cache.clear()
-    _frozen_cache[_cache_key(draw.id)] = fr
-    return fr
+                          inspectors=[r[0] for r in _parse(listing_bytes(draw, "inspectors"))],
+                          conflicts=_parse(listing_bytes(draw, "conflicts")),
+                          strata=json.loads(draw.strata_json), team_size=draw.team_size)
+    return _remember(draw.id, fr)
 
 
 # ---------------------------------------------------------------- locking
@@ -439,7 +445,7 @@ def prepare(task_code: str | int, operator: str, *, terminal: str = TERMINAL_ID,
                      inspector_count=len(frozen.inspectors),
                      conflict_count=len(frozen.conflicts),
                      excluded_recent=frozen.excluded_recent, digests=digests)
-    _frozen_cache[_cache_key(draw.id)] = frozen
+    _remember(draw.id, frozen)
     return draw
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1090,18 +1091,19 @@ def export_file(kind: str, path, actor: str, *, public: bool = False) -> int:
 # ---------------------------------------------------------------- search and paging
 
 
-_FTS_CACHE: dict[int, bool] = {}
+# Keyed by the database object itself (weakly): an id() can be reused by the next store a
+# process opens, which once sent SQLite's FTS query to PostgreSQL.
+_FTS_CACHE: "weakref.WeakKeyDictionary[peewee.Database, bool]" = weakref.WeakKeyDictionary()
 
 
 def _has_fts(db) -> bool:
-    key = id(db)
-    if key not in _FTS_CACHE:
+    if db not in _FTS_CACHE:
         if isinstance(db, peewee.SqliteDatabase):
-            _FTS_CACHE[key] = bool(db.execute_sql(
+            _FTS_CACHE[db] = bool(db.execute_sql(
                 "SELECT 1 FROM sqlite_master WHERE name = 'target_fts'").fetchone())
         else:
-            _FTS_CACHE[key] = False
-    return _FTS_CACHE[key]
+            _FTS_CACHE[db] = False
+    return _FTS_CACHE[db]
 
 
 _USCC_PREFIX = re.compile(r"^[0-9A-Za-z]+$")
