@@ -107,7 +107,8 @@ def make_app(demo_accounts: DemoAccounts | None = None,
 def run(db_url: str | None, demo_accounts: DemoAccounts | None = None,
         open_payload: str | None = None) -> None:
     """Open the store (SQLite path or postgresql:// URL; None: the default) and run the kiosk."""
-    from db.connection import connect
+    from db.connection import connect, database
 
-    connect(db_url)
+    if database.obj is None or database.obj.is_closed():  # the CLI has usually opened it
+        connect(db_url)
     make_app(demo_accounts, open_payload).run()
