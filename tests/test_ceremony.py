@@ -290,8 +290,9 @@ TAMPERS = {
     "seed": lambda r: r.__setitem__("seed", "0" * 64),
     "selected": lambda r: r["selected"].reverse(),
     "team": lambda r: r["teams"][0][1].reverse(),
+    # the recusal named the other member of the first team (who is still on it)
     "amendment": lambda r: r["amendments"].__setitem__(
-        0, dict(r["amendments"][0], inspector="豫人社监0006")),
+        0, dict(r["amendments"][0], inspector=r["teams"][0][1][0])),
 }
 
 
@@ -304,10 +305,11 @@ def test_sealed_record_passes_verify_and_any_change_fails(db, field):
     ceremony.confirm(draw_id, 0, "王见证")
     ceremony.confirm(draw_id, 1, "李监督")
     record = ceremony.seal(draw_id, "operator")
-    assert verify_record(json.loads(json.dumps(record)))[0] == 0
+    published = json.loads(json.dumps(record))  # as read back from record.json
+    assert verify_record(published)[0] == 0
     tampered = json.loads(json.dumps(record))
     TAMPERS[field](tampered)
-    assert tampered != record
+    assert tampered != published
     code, message = verify_record(tampered)
     assert code == 1 and message
 
