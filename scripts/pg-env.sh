@@ -10,7 +10,9 @@ if [ -z "${KIOSK_TEST_PG_URL:-}" ] && [ -n "$_pg_bin" ] && [ -x "$_pg_bin/initdb
     [ "$(id -u)" = 0 ] && chown postgres "$_pg_dir"
     _pg_run "$_pg_bin/initdb" -D "$_pg_dir" -A trust -U kiosk >/dev/null
   fi
-  if ! _pg_run "$_pg_bin/pg_ctl" -D "$_pg_dir" status >/dev/null 2>&1; then
+  # Ask the server itself: a pid file left by a killed session may name a reused pid.
+  if ! "$_pg_bin/pg_isready" -q -h 127.0.0.1 -p "$_pg_port"; then
+    rm -f "$_pg_dir/postmaster.pid"
     _pg_run "$_pg_bin/pg_ctl" -D "$_pg_dir" -l "$_pg_dir/log" -w \
       -o "-p $_pg_port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
   fi
