@@ -12,9 +12,9 @@ if [ -z "${KIOSK_TEST_PG_URL:-}" ] && [ -n "$_pg_bin" ] && [ -x "$_pg_bin/initdb
   fi
   # Ask the server itself: a pid file left by a killed session may name a reused pid.
   if ! "$_pg_bin/pg_isready" -q -h 127.0.0.1 -p "$_pg_port"; then
-    rm -f "$_pg_dir/postmaster.pid"
+    rm -f "$_pg_dir/postmaster.pid" "$_pg_dir"/.s.PGSQL.*.lock
     _pg_run "$_pg_bin/pg_ctl" -D "$_pg_dir" -l "$_pg_dir/log" -w \
-      -o "-p $_pg_port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+      -o "-p $_pg_port -k $_pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
   fi
   _pg_run "$_pg_bin/psql" -h 127.0.0.1 -p "$_pg_port" -U kiosk -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname='kiosk_test'" | grep -q 1 || \
