@@ -58,6 +58,14 @@ async def scan(pilot, payload: str) -> None:
     await settle(pilot)
 
 
+async def scan_as(pilot, username: str, payload: str) -> None:
+    """Log in, open the Scan screen from home and scan (or type) the payload."""
+    await login(pilot, username)
+    await pilot.press("s")
+    await settle(pilot)
+    await scan(pilot, payload)
+
+
 async def test_scan_fill_submit_review_finalise(world, tmp_path):
     """The inspector's whole path and the reviewer's, keys only."""
     a = world.assignments[0]
@@ -213,10 +221,7 @@ async def test_non_member_scanning_is_refused(world):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await login(pilot, "wangqiang")
-        await pilot.press("s")
-        await settle(pilot)
-        await scan(pilot, slips.payload(a))
+        await scan_as(pilot, "wangqiang", slips.payload(a))
         assert screen_name(app) == "LoginModal"  # not on this team: whoever is, log in
         await login(pilot, "wangqiang")
         assert screen_name(app) == "ScanScreen"
@@ -233,10 +238,7 @@ async def test_member_already_logged_in_goes_straight_to_the_form(world):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await login(pilot, "lina")
-        await pilot.press("s")
-        await settle(pilot)
-        await scan(pilot, a.task_code)  # typed by hand
+        await scan_as(pilot, "lina", a.task_code)  # typed by hand
         assert screen_name(app) == "ReportScreen"
         assert "2025-07-0001" in text_of(app, "#report-info")
 
@@ -248,10 +250,7 @@ async def test_forged_payload_shows_the_refusal(world):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await login(pilot, "zhangwei")
-        await pilot.press("s")
-        await settle(pilot)
-        await scan(pilot, forged)
+        await scan_as(pilot, "zhangwei", forged)
         assert screen_name(app) == "ScanScreen"
         msg = text_of(app, "#scan-message")
         assert "校验失败" in msg and a.task_code in msg
@@ -270,10 +269,7 @@ async def test_half_typed_date_does_not_block_saving(world):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await login(pilot, "zhangwei")
-        await pilot.press("s")
-        await settle(pilot)
-        await scan(pilot, world.assignments[0].task_code)
+        await scan_as(pilot, "zhangwei", world.assignments[0].task_code)
         await type_text(pilot, "2025-09")
         await pilot.press("tab", "tab", "tab", "tab", "tab", "tab", "tab")
         assert app.focused.id == "evaluation"
@@ -337,10 +333,7 @@ async def test_provisional_calendar_warning_on_the_form(world):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await login(pilot, "zhangwei")
-        await pilot.press("s")
-        await settle(pilot)
-        await scan(pilot, world.assignments[0].task_code)
+        await scan_as(pilot, "zhangwei", world.assignments[0].task_code)
         status = text_of(app, "#report-status")
         assert "日历为临时（该年度节假日安排未公布）" in status
         assert f"报告期限 {rep.due_date.isoformat()}" in status
@@ -356,10 +349,7 @@ async def test_autosave_leaves_a_teammates_fields_alone(world):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await login(pilot, "zhangwei")
-        await pilot.press("s")
-        await settle(pilot)
-        await scan(pilot, world.assignments[0].task_code)
+        await scan_as(pilot, "zhangwei", world.assignments[0].task_code)
         other = reports.open_report(world.assignments[0], world.member2)
         reports.save_draft(other, {"onsite_record": "B 的笔录", "opinion": "B 的意见"},
                            world.member2)
@@ -387,10 +377,7 @@ async def test_escape_asks_before_dropping_unsaved_text(world):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await login(pilot, "zhangwei")
-        await pilot.press("s")
-        await settle(pilot)
-        await scan(pilot, world.assignments[0].task_code)
+        await scan_as(pilot, "zhangwei", world.assignments[0].task_code)
         await type_text(pilot, "2025-09")
         await pilot.press("escape")
         await settle(pilot)
