@@ -6,17 +6,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from db.models import Inspector, User
 from kiosk import audit
+from kiosk.access import ROLES
 from kiosk.errors import UserError
 from kiosk.store import write_tx
 
-ROLES = {
-    "admin": "登记管理员",
-    "operator": "抽签操作员",
-    "witness": "监督见证人",
-    "inspector": "执法检查人员",
-    "reviewer": "责任股室审核人",
-    "leader": "局领导/审计",
-}
 
 # Low-cost parameters keep the kiosk's log-in quick on a small terminal; still memory-hard.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)

@@ -29,7 +29,7 @@ ACCOUNTS = [
     ("insp01", "insp123", "执法检查人员"),
     ("insp02", "insp123", "执法检查人员"),
     ("reviewer", "reviewer123", "责任股室审核人"),
-    ("leader", "leader123", "局领导/审计"),
+    ("leader", "leader123", "局领导"),
 ]
 DISPLAY_NAMES = {"admin": "赵文静", "operator": "孙立新", "witness": "钱正平",
                  "reviewer": "周国栋", "leader": "吴建华"}

@@ -1,0 +1,92 @@
+"""Who may do and see what: every role set and every "may X see/do Y" rule (Art. 9, 12, 14, 18).
+
+The services ask this module; the screens and the CLI never keep role lists of their own.
+"""
+from __future__ import annotations
+
+from kiosk.errors import UserError
+
+ROLES = {
+    "admin": "登记管理员",
+    "operator": "抽签操作员",
+    "witness": "监督见证人",
+    "inspector": "执法检查人员",
+    "reviewer": "责任股室审核人",
+    "leader": "局领导",
+    "auditor": "纪检审计",
+}
+
+# Keeps the item list, inspector and target directories, conflicts and trainings (Art. 4-6, 15).
+REGISTRY_ROLES = frozenset({"admin"})
+# Runs a draw at the terminal (Art. 5-7).
+DRAW_ROLES = frozenset({"operator", "admin"})
+# Witness a draw: sign in with their own account, give entropy, confirm (Art. 5, 14).
+WITNESS_ROLES = frozenset({"witness"})
+# May see drawn target names on the shared screen before publication (Art. 12).
+NAME_ROLES = frozenset({"operator", "leader", "admin"})
+# Review reports and handle findings (Art. 9, 10); a reviewer only for their own office.
+REVIEW_ROLES = frozenset({"reviewer", "leader", "admin"})
+# Open any sealed task's report without being on its team or in its lead office.
+OVERSIGHT_ROLES = frozenset({"leader", "admin"})
+# Read the audit trail and every dashboard (Art. 14, 17, 18, 19).
+AUDIT_ROLES = frozenset({"leader", "auditor"})
+# Approve the year's plan and publish results (Art. 13, 18).
+LEADER_ROLES = frozenset({"leader"})
+# Build and change the year's plan (Art. 7).
+PLAN_ROLES = frozenset({"admin", "leader"})
+# See the conflicts registry: who is related to which firm, and why (Art. 5, 12).
+CONFLICT_ROLES = frozenset({"admin", "operator", "auditor"})
+
+MAY_NOT_RUN_DRAW = "只有抽签操作员或管理员可以主持摇号。"
+MAY_NOT_IMPORT = "只有登记管理员可以导入名录。"
+
+
+def role_label(role: str) -> str:
+    return ROLES.get(role, role)
+
+
+def is_role(role: str) -> bool:
+    return role in ROLES
+
+
+def may_run_draw(role: str | None) -> bool:
+    return role in DRAW_ROLES
+
+
+def may_witness(role: str | None) -> bool:
+    return role in WITNESS_ROLES
+
+
+def may_edit_registry(role: str | None) -> bool:
+    return role in REGISTRY_ROLES
+
+
+def may_review(role: str | None) -> bool:
+    return role in REVIEW_ROLES
+
+
+def may_oversee(role: str | None) -> bool:
+    return role in OVERSIGHT_ROLES
+
+
+def may_read_audit(role: str | None) -> bool:
+    return role in AUDIT_ROLES
+
+
+def may_see_conflicts(role: str | None) -> bool:
+    return role in CONFLICT_ROLES
+
+
+def may_see_drawn_names(role: str | None, sealed: bool, published: bool = False) -> bool:
+    """Art. 12: before publication, names of drawn targets show on the shared screen only to
+    the roles that run or oversee the draw, and only while the ceremony is open; once the
+    draw is published they are public."""
+    if published:
+        return True
+    return role in NAME_ROLES and not sealed
+
+
+def require(allowed: bool, sentence: str) -> None:
+    """Refuse with one plain sentence unless `allowed`."""
+    if not allowed:
+        raise UserError(sentence)
