@@ -4,6 +4,7 @@ The services ask this module; the screens and the CLI never keep role lists of t
 """
 from __future__ import annotations
 
+from db.models import Assignment, AssignmentMember, Draw, Item, PlanTask, User
 from kiosk.errors import UserError
 
 ROLES = {
@@ -90,3 +91,79 @@ def require(allowed: bool, sentence: str) -> None:
     """Refuse with one plain sentence unless `allowed`."""
     if not allowed:
         raise UserError(sentence)
+
+
+# ---------------------------------------------------------------- inspection reports (Art. 9, 10, 12)
+
+# Enter the reports of the tasks whose team they are on (Art. 9).
+REPORT_ROLES = frozenset({"inspector"})
+# What review_scope returns for those who see every office's reports.
+ALL_OFFICES = "*"
+
+
+def active_user(user: User | None) -> User | None:
+    """The user's row as stored now, None when deactivated: a session logged in before an
+    administrator disabled the account must lose its rights at once."""
+    if user is None or user.id is None:
+        return None
+    return User.get_or_none((User.id == user.id) & (User.active == True))  # noqa: E712
+
+
+def _assignment_id(assignment: Assignment | int) -> int:
+    return assignment if isinstance(assignment, int) else assignment.id
+
+
+def lead_office(assignment: Assignment | int) -> str:
+    """The lead office (责任股室) of the item a task inspects: it reviews the task's report."""
+    return (Item.select(Item.lead_office).join(PlanTask).join(Draw).join(Assignment)
+            .where(Assignment.id == _assignment_id(assignment)).scalar())
+
+
+def is_team_member(assignment: Assignment | int, user: User | None) -> bool:
+    """On the task's inspection team, with an account that is still active (Art. 9)."""
+    if user is None or user.inspector_id is None:
+        return False
+    # One query that also checks the account is still active (the session's row may be stale).
+    return (AssignmentMember.select()
+            .join(User, on=(User.inspector == AssignmentMember.inspector))
+            .where((AssignmentMember.assignment == _assignment_id(assignment))
+                   & (AssignmentMember.inspector == user.inspector_id)
+                   & (User.id == user.id) & (User.active == True))  # noqa: E712
+            .exists())
+
+
+def may_open_report(assignment: Assignment | int, user: User | None) -> bool:
+    """A member of the task's team, a reviewer of the item's lead office, or a leader or
+    administrator (Art. 9, 12: other offices do not see whom this task inspects)."""
+    user = active_user(user)
+    if user is None:
+        return False
+    if may_oversee(user.role):
+        return True
+    if user.role == "reviewer" and user.office == lead_office(assignment):
+        return True
+    return is_team_member(assignment, user)
+
+
+def is_lead_reviewer(assignment: Assignment | int, user: User | None) -> bool:
+    """Reviews and rectifications belong to the reviewers of the item's lead office (Art. 9, 10)."""
+    user = active_user(user)
+    if user is None or user.role != "reviewer":
+        return False
+    return user.office == lead_office(assignment)
+
+
+def review_scope(user: User | None) -> str | None:
+    """Whose reports a user sees in review queues and deadline lists (Art. 12): ALL_OFFICES
+    for leaders and administrators, their own office for a reviewer, None for anyone else."""
+    if user is None or not user.active:
+        return None
+    if may_oversee(user.role):
+        return ALL_OFFICES
+    if user.role == "reviewer":
+        return user.office
+    return None
+
+
+def may_enter_reports(role: str | None) -> bool:
+    return role in REPORT_ROLES
