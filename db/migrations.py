@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import peewee
-from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate as apply_ops
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
+from playhouse.migrate import migrate as apply_ops
 
+from db import frozen
 from db import models as m
 
 
@@ -19,23 +21,27 @@ def _migrator(db: peewee.Database):
 
 
 def _columns(db: peewee.Database, table: str) -> set[str]:
-    return {c.name for c in db.get_columns(table)}
+    schema = None
+    if isinstance(db, peewee.PostgresqlDatabase):  # peewee would look in "public" only
+        schema = db.execute_sql("SELECT current_schema()").fetchone()[0]
+    return {c.name for c in db.get_columns(table, schema)}
 
 
 def _v1_initial(db: peewee.Database) -> None:
-    """Version 1: the registries, plans, draws, reports and audit log."""
-    db.create_tables(m.ALL_MODELS, safe=True)
+    """Version 1: the registries, plans, draws, reports and audit log, as v1 shipped them
+    (frozen in db/frozen.py: today's models would skip the steps an old store needs)."""
+    with db.bind_ctx(frozen.V1_MODELS):
+        db.create_tables(frozen.V1_MODELS, safe=True)
 
 
 def _v2_addresses_and_recognition(db: peewee.Database) -> None:
     """Version 2: target addresses (printed on slips), other departments' inspections
     (Art. 16) and the bureau's own holiday calendar. A v1 store gains them without loss."""
-    ops = []
-    if "address" not in _columns(db, m.Target._meta.table_name):
-        ops.append(_migrator(db).add_column(m.Target._meta.table_name, "address", m.Target.address))
-    if ops:
-        apply_ops(*ops)
-    db.create_tables([m.InspectionRecord, m.Holiday], safe=True)
+    if "address" not in _columns(db, "target"):
+        apply_ops(_migrator(db).add_column("target", "address",
+                                           peewee.CharField(max_length=255, default="")))
+    with db.bind_ctx(frozen.V2_MODELS):
+        db.create_tables(frozen.V2_MODELS, safe=True)
 
 
 def _v3_target_search(db: peewee.Database) -> None:
@@ -79,11 +85,74 @@ def _v4_pool_index(db: peewee.Database) -> None:
         "size_class, credit_risk, complaint_count, serious_violation)")
 
 
+# The audit table is append-only (Art. 14): the database itself refuses to change or remove
+# an event, whoever asks. Only `kiosk demo --reset` lifts this, on a demo store, for one
+# transaction.
+_SQLITE_AUDIT_TRIGGERS = [
+    "CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
+]
+_PG_AUDIT_TRIGGERS = [
+    "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'audit_event is append-only'; END $$",
+    "DROP TRIGGER IF EXISTS audit_event_no_change ON audit_event",
+    "CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit_event "
+    "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+    "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event",
+    "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()",
+]
+
+
+def create_audit_triggers(db: peewee.Database) -> None:
+    for sql in (_PG_AUDIT_TRIGGERS if isinstance(db, peewee.PostgresqlDatabase)
+                else _SQLITE_AUDIT_TRIGGERS):
+        db.execute_sql(sql)
+
+
+def drop_audit_triggers(db: peewee.Database) -> None:
+    """Inside the caller's transaction only: the demo reset, and tests that play an intruder."""
+    if isinstance(db, peewee.PostgresqlDatabase):
+        db.execute_sql("DROP TRIGGER IF EXISTS audit_event_no_change ON audit_event")
+        db.execute_sql("DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event")
+    else:
+        db.execute_sql("DROP TRIGGER IF EXISTS audit_event_no_update")
+        db.execute_sql("DROP TRIGGER IF EXISTS audit_event_no_delete")
+
+
+def _v5_audit_covers_and_append_only(db: peewee.Database) -> None:
+    """Version 5: each audit event may carry content hashes of the rows it covers (a sealed
+    draw, a final report, a user, a setting, a plan), so `kiosk audit verify` names a row
+    changed behind the kiosk's back; and triggers make the audit table append-only."""
+    if "covers" not in _columns(db, "audit_event"):
+        apply_ops(_migrator(db).add_column("audit_event", "covers", peewee.TextField(default="")))
+    create_audit_triggers(db)
+
+
+def _v6_draw_secrets(db: peewee.Database) -> None:
+    """Version 6 (issue 8): a draw keeps its system entropy encrypted until the reveal, the
+    beacon's declared source, and each witness's own account."""
+    ops = []
+    have = _columns(db, "draw")
+    for name in ("sealed_entropy", "beacon_source"):
+        if name not in have:
+            ops.append(_migrator(db).add_column("draw", name, peewee.TextField(default="")))
+    if "account" not in _columns(db, "draw_witness"):
+        ops.append(_migrator(db).add_column("draw_witness", "account",
+                                            peewee.CharField(max_length=32, default="")))
+    if ops:
+        apply_ops(*ops)
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_addresses_and_recognition),
     (3, _v3_target_search),
     (4, _v4_pool_index),
+    (5, _v5_audit_covers_and_append_only),
+    (6, _v6_draw_secrets),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -187,7 +187,11 @@ class Draw(BaseModel):
     strata_json = TextField()  # {"stratum": {"ratio_bp": n}}
     team_size = IntegerField(default=2)
     pool_size = IntegerField(default=0)
-    system_entropy = CharField(max_length=64, default="")  # kept secret until revealed
+    # Empty until the reveal: before it the store holds only the commitment and, in
+    # sealed_entropy, the entropy encrypted under the kiosk's key file (kiosk/secrets.py).
+    system_entropy = CharField(max_length=64, default="")
+    sealed_entropy = TextField(default="")
+    beacon_source = TextField(default="")  # declared at freeze, printed on the pre-draw sheet
     commitment = CharField(max_length=64, default="")
     beacon = TextField(null=True)
     seed = CharField(max_length=64, default="")
@@ -219,6 +223,7 @@ class DrawWitness(BaseModel):
     position = IntegerField()
     name = CharField(max_length=64)
     organisation = CharField(max_length=128, default="")
+    account = CharField(max_length=32, default="")  # the witness's own kiosk account
     entropy = TextField(null=True)  # as typed
     signed_at = DateTimeField(default=now)
     confirmed_at = DateTimeField(null=True)
@@ -331,6 +336,8 @@ class AuditEvent(BaseModel):
     detail = TextField(default="{}")
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64)
+    # JSON {"kind:id": {"part": sha256}}: content hashes of the rows this event covers.
+    covers = TextField(default="")
 
 
 ALL_MODELS = [

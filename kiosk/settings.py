@@ -42,9 +42,15 @@ def put(key: str, value: str, actor: str = "system") -> None:
 
 def secret(name: str = "slip_hmac") -> bytes:
     """A per-kiosk secret made at first use and never shown; another kiosk has its own."""
+    from kiosk import audit
+
     key = f"secret.{name}"
-    with write_tx():
-        row = Setting.get_or_none(Setting.key == key)
-        if row is None:
-            row = Setting.create(key=key, value=secrets.token_hex(32))
+    row = Setting.get_or_none(Setting.key == key)
+    if row is None:
+        with write_tx():
+            row = Setting.get_or_none(Setting.key == key)
+            if row is None:
+                row = Setting.create(key=key, value=secrets.token_hex(32))
+                # The chain covers the row (a hash, never the secret): a swapped secret shows.
+                audit.record("system", "setting.create", "setting", key, value="***")
     return bytes.fromhex(row.value)

@@ -10,6 +10,9 @@ from db.connection import database
 # Any fixed key: every writer of the audit chain takes this advisory lock on PostgreSQL.
 _PG_WRITE_LOCK = 0x5352_4A44
 
+# Called after each outermost write transaction commits (the audit chain's local anchor).
+AFTER_COMMIT: list = []
+
 
 @contextlib.contextmanager
 def write_tx():
@@ -27,6 +30,8 @@ def write_tx():
         with db.atomic():
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_WRITE_LOCK,))
             yield db
+    for hook in AFTER_COMMIT:
+        hook()
 
 
 def bulk_insert(model: type[peewee.Model], columns: list[str], rows: list[tuple],

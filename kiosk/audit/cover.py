@@ -1,0 +1,312 @@
+"""What the chain covers besides its own events: one content-hash function per kind of row.
+
+An event about a covered subject (a sealed or aborted draw with its assignments, teams,
+witnesses and listings; a final report with its findings and evidence list; a rectification;
+a user and role; a setting; the year's plan) carries the hash of that subject's live rows,
+part by part, taken in the event's own transaction. `kiosk audit verify` hashes the live rows
+again and compares them with the LAST event that covered each subject, so a row changed
+behind the kiosk's back is named, with the part that changed.
+
+Other areas register their own kinds with `register(...)` (publication, penalties, ...).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from db.models import (
+    Assignment,
+    AssignmentMember,
+    Draw,
+    DrawAmendment,
+    DrawListing,
+    DrawWitness,
+    Evidence,
+    Inspector,
+    Item,
+    PlanTask,
+    Rectification,
+    Report,
+    Setting,
+    Target,
+    User,
+)
+
+Parts = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of covered subject.
+
+    hash: the subject's parts hashed, or None when it does not exist or is not (any more) in a
+    covered state; label: how a sentence names the subject; parts: part -> Chinese label;
+    derived: the other subjects an event about this one also covers; every: the ids of all
+    live subjects that must have been covered at least once (None: not checked)."""
+
+    name: str
+    hash: Callable[[str], Parts | None]
+    label: Callable[[str], str]
+    parts: dict[str, str]
+    derived: Callable[[str], Iterable[tuple[str, str]]] = lambda _id: ()
+    every: Callable[[], Iterable[str]] | None = None
+    entities: tuple[str, ...] = field(default=())  # other event entity names for this kind
+    canon: Callable[[str], str | None] = lambda ident: ident  # the id the hash is keyed by
+
+
+COVERED: dict[str, Kind] = {}
+# Event entity -> kind, for entity names that differ from the kind's name.
+_ENTITY_KIND: dict[str, str] = {}
+
+
+def register(kind: Kind) -> None:
+    COVERED[kind.name] = kind
+    for e in (kind.name, *kind.entities):
+        _ENTITY_KIND[e] = kind.name
+
+
+def digest(value: object) -> str:
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+                      default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def key(kind: str, ident: object) -> str:
+    return f"{kind}:{ident}"
+
+
+def split_key(k: str) -> tuple[str, str]:
+    kind, _, ident = k.partition(":")
+    return kind, ident
+
+
+def subjects(entity: str, entity_id: str,
+             extra: Iterable[tuple[str, object]] = ()) -> list[tuple[str, str]]:
+    """The covered subjects an event about (entity, entity_id) concerns, extras included."""
+    out: list[tuple[str, str]] = []
+    for ent, raw in ((entity, entity_id), *extra):
+        name = _ENTITY_KIND.get(ent)
+        if name is None or raw == "":
+            continue
+        kind = COVERED[name]
+        ident = kind.canon(str(raw))
+        if ident is None:
+            continue
+        out.append((name, ident))
+        out.extend((k, str(i)) for k, i in kind.derived(ident))
+    seen: dict[tuple[str, str], None] = {}
+    for s in out:
+        seen.setdefault(s, None)
+    return list(seen)
+
+
+def snapshot(entity: str, entity_id: str, extra: Iterable[tuple[str, object]] = ()) -> str:
+    """The `covers` JSON of an event: the live hashes of every covered subject it concerns."""
+    snap: dict[str, Parts] = {}
+    for kind, ident in subjects(entity, entity_id, extra):
+        parts = live(kind, ident)
+        if parts is not None:
+            snap[key(kind, ident)] = parts
+    if not snap:
+        return ""
+    return json.dumps(snap, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def live(kind: str, ident: str) -> Parts | None:
+    return COVERED[kind].hash(ident)
+
+
+# ---------------------------------------------------------------- draws
+
+
+def _draw(ident: str) -> Draw | None:
+    return Draw.get_or_none(Draw.id == int(ident)) if ident.isdigit() else None
+
+
+def _record_without_head(text: str) -> object:
+    """The sealed record minus its audit_head: the head is the hash of the very event that
+    covers the record, so it is checked against the chain instead of hashed into it."""
+    if not text:
+        return ""
+    try:
+        rec = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(rec, dict):
+        rec.pop("audit_head", None)
+    return rec
+
+
+def hash_draw(ident: str) -> Parts | None:
+    draw = _draw(ident)
+    if draw is None or draw.state not in ("sealed", "aborted"):
+        return None
+    task = PlanTask.get_or_none(PlanTask.id == draw.task_id)
+    record = [task.code if task else None, draw.attempt_no, draw.state, draw.operator,
+              draw.draw_date, draw.pool_digest, draw.inspectors_digest, draw.conflicts_digest,
+              draw.strata_json, draw.team_size, draw.pool_size, draw.commitment,
+              draw.system_entropy, draw.beacon, draw.seed, draw.results_json,
+              draw.abort_reason, draw.sealed_at, _record_without_head(draw.record_json)]
+    witnesses = [[w.position, w.name, w.organisation, getattr(w, "entropy", None)]
+                 for w in DrawWitness.select().where(DrawWitness.draw == draw.id)
+                 .order_by(DrawWitness.position)]
+    amendments = list(DrawAmendment.select(
+        DrawAmendment.seq, DrawAmendment.target_uscc, DrawAmendment.inspector_cert,
+        DrawAmendment.reason, DrawAmendment.replacement_cert)
+        .where(DrawAmendment.draw == draw.id).order_by(DrawAmendment.seq).tuples())
+    targets = list(Assignment.select(Assignment.position, Assignment.task_code, Target.uscc,
+                                     Assignment.stratum)
+                   .join(Target).where(Assignment.draw == draw.id)
+                   .order_by(Assignment.position).tuples())
+    teams = list(AssignmentMember.select(Assignment.position, Inspector.cert_no,
+                                         AssignmentMember.position)
+                 .join(Assignment).switch(AssignmentMember).join(Inspector)
+                 .where(Assignment.draw == draw.id)
+                 .order_by(Assignment.position, AssignmentMember.position).tuples())
+    listings = [[kind, dig, rows, hashlib.sha256(bytes(content)).hexdigest()]
+                for kind, dig, rows, content in DrawListing.select(
+                    DrawListing.kind, DrawListing.digest, DrawListing.rows, DrawListing.content)
+                .where(DrawListing.draw == draw.id).order_by(DrawListing.kind).tuples()]
+    return {"record": digest(record), "witnesses": digest([witnesses, amendments]),
+            "targets": digest(targets), "teams": digest(teams), "listings": digest(listings)}
+
+
+def label_draw(ident: str) -> str:
+    draw = _draw(ident)
+    task = PlanTask.get_or_none(PlanTask.id == draw.task_id) if draw else None
+    if task is None:
+        return f"摇号记录 {ident}"
+    return f"任务 {task.code} 第 {draw.attempt_no} 次摇号"
+
+
+def _draw_plan(ident: str) -> Iterable[tuple[str, str]]:
+    draw = _draw(ident)
+    task = PlanTask.get_or_none(PlanTask.id == draw.task_id) if draw else None
+    return [("plan", str(task.year))] if task else []
+
+
+register(Kind("draw", hash_draw, label_draw,
+              {"record": "封存记录", "witnesses": "见证与更正", "targets": "抽中对象",
+               "teams": "检查组成员", "listings": "冻结名单"}, derived=_draw_plan))
+
+
+# ---------------------------------------------------------------- reports and rectifications
+
+
+def _report(ident: str) -> Report | None:
+    return Report.get_or_none(Report.id == int(ident)) if ident.isdigit() else None
+
+
+_REPORT_BODY = ("inspection_start", "inspection_end", "method", "inspectors_present", "unit",
+                "content_checked", "onsite_record", "evaluation", "submitted_by",
+                "submitted_at", "reviewed_by", "reviewed_at", "review_note", "finalised_at")
+
+
+def hash_report(ident: str) -> Parts | None:
+    """A final report only: drafts change with every autosave and are not yet a record."""
+    r = _report(ident)
+    if r is None or r.state != "final":
+        return None
+    evidence = list(Evidence.select(Evidence.filename, Evidence.sha256, Evidence.size)
+                    .where(Evidence.report == r.id).order_by(Evidence.sha256).tuples())
+    return {"finding": digest([r.assignment_id, r.finding, r.rectify_deadline, r.opinion]),
+            "body": digest([getattr(r, f) for f in _REPORT_BODY]),
+            "evidence": digest(evidence)}
+
+
+def _task_code_of_report(report_id: int) -> str | None:
+    row = (Assignment.select(Assignment.task_code).join(Report)
+           .where(Report.id == report_id).tuples().first())
+    return row[0] if row else None
+
+
+def label_report(ident: str) -> str:
+    code = _task_code_of_report(int(ident)) if ident.isdigit() else None
+    return f"任务 {code}" if code else f"检查报告 {ident}"
+
+
+def _report_rectifications(ident: str) -> Iterable[tuple[str, str]]:
+    if not ident.isdigit():
+        return []
+    return [("rectification", str(i)) for (i,) in Rectification.select(Rectification.id)
+            .where(Rectification.report == int(ident)).tuples()]
+
+
+register(Kind("report", hash_report, label_report,
+              {"finding": "检查结论", "body": "检查报告", "evidence": "证据清单"},
+              derived=_report_rectifications))
+
+
+def hash_rectification(ident: str) -> Parts | None:
+    r = Rectification.get_or_none(Rectification.id == int(ident)) if ident.isdigit() else None
+    if r is None:
+        return None
+    return {"state": digest([r.report_id, r.deadline, r.closed_at, r.closed_by, r.note])}
+
+
+def label_rectification(ident: str) -> str:
+    r = Rectification.get_or_none(Rectification.id == int(ident)) if ident.isdigit() else None
+    code = _task_code_of_report(r.report_id) if r else None
+    return f"任务 {code} 的整改" if code else f"整改记录 {ident}"
+
+
+register(Kind("rectification", hash_rectification, label_rectification,
+              {"state": "期限与销号"}))
+
+
+# ---------------------------------------------------------------- users, settings, plans
+
+
+def hash_user(ident: str) -> Parts | None:
+    u = User.get_or_none(User.username == ident)
+    if u is None:
+        return None
+    cert = (Inspector.select(Inspector.cert_no).where(Inspector.id == u.inspector_id)
+            .tuples().first() if u.inspector_id else None)
+    return {"role": digest([u.role, bool(u.active)]),
+            "account": digest([u.display_name, u.password_hash, u.office,
+                               cert[0] if cert else None])}
+
+
+def _all_users() -> Iterable[str]:
+    return [n for (n,) in User.select(User.username).tuples()]
+
+
+register(Kind("user", hash_user, lambda i: f"用户 {i}", {"role": "角色", "account": "账户"},
+              every=_all_users))
+
+
+def hash_setting(ident: str) -> Parts | None:
+    row = Setting.select(Setting.value).where(Setting.key == ident).tuples().first()
+    return None if row is None else {"value": digest(row[0])}
+
+
+def _all_settings() -> Iterable[str]:
+    return [k for (k,) in Setting.select(Setting.key).tuples()]
+
+
+register(Kind("setting", hash_setting, lambda i: f"设置 {i}", {"value": "取值"},
+              every=_all_settings))
+
+
+def _plan_year(ident: str) -> str | None:
+    if ident.isdigit():
+        return ident
+    row = PlanTask.select(PlanTask.year).where(PlanTask.code == ident).tuples().first()
+    return str(row[0]) if row else None
+
+
+def hash_plan(ident: str) -> Parts | None:
+    year = _plan_year(ident)
+    if year is None:
+        return None
+    tasks = list(PlanTask.select(PlanTask.code, Item.code, PlanTask.round_no,
+                                 PlanTask.planned_month, PlanTask.state)
+                 .join(Item).where(PlanTask.year == int(year)).order_by(PlanTask.code).tuples())
+    return {"tasks": digest(tasks)} if tasks else None
+
+
+register(Kind("plan", hash_plan, lambda i: f"{i} 年度抽查计划", {"tasks": "计划任务及其状态"},
+              entities=("task",), canon=_plan_year))
