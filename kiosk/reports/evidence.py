@@ -1,0 +1,137 @@
+"""Evidence (Art. 9): photos, videos and scans copied into a content-addressed store with
+their SHA-256, and checked against it later."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from db.connection import data_dir_for, database
+from db.models import Evidence, Report, User
+from kiosk import audit
+from kiosk.errors import UserError
+from kiosk.reports.guards import require_editor
+from kiosk.reports.task import ReportRef, actor_of, report_id
+from kiosk.store import write_tx
+
+OCCUPIED = "证据库中已有同名文件但内容不符，已拒绝覆盖，请联系管理员核查。"
+
+
+def evidence_dir() -> Path:
+    return data_dir_for(database.obj) / "evidence"
+
+
+def evidence_path(e: Evidence) -> Path:
+    p = Path(e.stored_path)
+    return p if p.is_absolute() else data_dir_for(database.obj) / p
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def _store(src: Path, sha: str, suffix: str) -> Path:
+    """Copy into the content-addressed store; an existing file is reused, never overwritten."""
+    folder = evidence_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{sha}{suffix}"
+    if dest.exists():
+        if sha256_file(dest)[0] != sha:
+            raise UserError(OCCUPIED)
+        return dest
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".incoming-")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        if sha256_file(Path(tmp))[0] != sha:
+            raise UserError("文件在复制过程中发生变化，请重新添加。")
+        os.chmod(tmp, 0o444)
+        try:
+            os.link(tmp, dest)  # fails if dest appeared meanwhile: no silent replacement
+        except FileExistsError:
+            if sha256_file(dest)[0] != sha:
+                raise UserError(OCCUPIED) from None
+    finally:
+        os.unlink(tmp)
+    return dest
+
+
+def attach_evidence(report: ReportRef, path: str | os.PathLike, user: User | None) -> Evidence:
+    """Copy a photo, video or scan into the data dir with its SHA-256 and size."""
+    rid = report_id(report)
+    src = Path(str(path).strip().strip("'\"")).expanduser()
+    if not src.is_file():
+        raise UserError(f"找不到文件：{src}")
+    # Refuse early, before spending a minute hashing a video nobody may attach.
+    require_editor(Report.get_by_id(rid), user)
+    # Hash and copy outside the write transaction: a long video must not hold the lock every
+    # terminal's autosave waits on. The store is content-addressed, so an orphan copy (the
+    # row insert below refused) is harmless and a concurrent identical copy is the same file.
+    try:
+        sha, size = sha256_file(src)
+    except OSError as e:
+        raise UserError(f"无法读取文件：{src}（{e.strerror or e}），"
+                        "请换一个文件或重新拷贝。") from e
+    if Evidence.select().where((Evidence.report == rid) & (Evidence.sha256 == sha)).exists():
+        raise UserError(f"该文件已附上（{src.name}），无需重复添加。")
+    try:
+        dest = _store(src, sha, src.suffix.lower()[:16])
+    except OSError as e:
+        raise UserError(f"无法把文件存入证据库：{e.strerror or e}，请联系管理员检查磁盘。") from e
+    rel = dest.relative_to(data_dir_for(database.obj))
+    with write_tx():
+        fresh = Report.get_by_id(rid)
+        require_editor(fresh, user)
+        if Evidence.select().where((Evidence.report == fresh) & (Evidence.sha256 == sha)).exists():
+            raise UserError(f"该文件已附上（{src.name}），无需重复添加。")
+        e = Evidence.create(report=fresh, filename=src.name[:255], sha256=sha, size=size,
+                            stored_path=str(rel), added_by=actor_of(user))
+        audit.record(actor_of(user), "report.evidence", "report", fresh.id,
+                     file=src.name, sha256=sha, size=size)
+    return e
+
+
+def verify_evidence(e: Evidence) -> bool:
+    """True when the stored file is still exactly what was attached."""
+    p = evidence_path(e)
+    if not p.is_file():
+        return False
+    sha, size = sha256_file(p)
+    return sha == e.sha256 and size == e.size
+
+def evidence_of(report: ReportRef) -> list[Evidence]:
+    return list(Evidence.select().where(Evidence.report == report_id(report))
+                .order_by(Evidence.id))
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """One attached file as the form lists it."""
+
+    filename: str
+    size: int
+    sha256: str
+
+    @property
+    def line(self) -> str:
+        return f"{self.filename}  {self.size} 字节  SHA-256 {self.sha256[:16]}…"
+
+
+def evidence_items(report: ReportRef) -> tuple[EvidenceItem, ...]:
+    return tuple(EvidenceItem(e.filename, e.size, e.sha256) for e in evidence_of(report))
+
+
+def add_evidence(report: ReportRef, path: str | os.PathLike,
+                 user: User | None) -> tuple[EvidenceItem, tuple[EvidenceItem, ...]]:
+    """attach_evidence for the form: the file added, and the report's list now."""
+    e = attach_evidence(report, path, user)
+    return EvidenceItem(e.filename, e.size, e.sha256), evidence_items(report)

@@ -1,0 +1,87 @@
+"""The report as a printed A4 document: every field, the team, evidence with SHA-256, signatures."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from db.connection import data_dir_for, database
+from db.models import Report, User
+from kiosk import access, audit
+from kiosk.errors import UserError
+from kiosk.reports.evidence import evidence_of
+from kiosk.reports.form import STATES, form_values
+from kiosk.reports.task import ReportRef, actor_of, context, fresh
+from kiosk.store import write_tx
+
+
+def render_report_pdf(report: Report, out_path: str | os.PathLike) -> Path:
+    """The report as an A4 PDF: every field, the team, evidence with SHA-256, signatures."""
+    from kiosk.pdf import KioskPDF
+
+    ctx = context(report)
+    v = form_values(report)
+    pdf = KioskPDF(format="A4", doc_title="双随机抽查检查报告")
+    pdf.footer_note = f"任务编号 {ctx.task_code}"
+    pdf.add_page()
+    # KioskPDF.title() is shadowed by the `title` attribute FPDF.set_title() sets; draw it here.
+    pdf.font(18, bold=True)
+    pdf.cell(pdf.epw, 10, "双随机抽查检查报告", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.font(9.5)
+    pdf.cell(pdf.epw, 5.5, f"任务编号 {ctx.task_code} · {STATES[report.state]}", align="C",
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.section("一、检查任务")
+    pdf.kv("抽查事项", f"{ctx.item_code} {ctx.item_name}")
+    pdf.kv("牵头股室", ctx.lead_office)
+    pdf.kv("被检查单位", v["unit"] or ctx.target_name)
+    pdf.kv("信用代码", ctx.target_uscc, mono=True)
+    pdf.kv("地址", ctx.target_address)
+    pdf.kv("检查组", "；".join(f"{n}（执法证号 {c}）" for n, c in ctx.team))
+    pdf.section("二、检查情况")
+    pdf.kv("检查时间", f"{v['inspection_start']} 至 {v['inspection_end']}")
+    pdf.kv("检查方式", v["method"])
+    pdf.kv("检查人员", v["inspectors_present"])
+    pdf.kv("检查内容", v["content_checked"])
+    pdf.kv("现场检查笔录", v["onsite_record"])
+    pdf.kv("评价", v["evaluation"])
+    pdf.section("三、处理")
+    finding = v["finding"]
+    if finding == "责令整改" and v["rectify_deadline"]:
+        finding += f"（整改期限 {v['rectify_deadline']}）"
+    pdf.kv("处理结果", finding)
+    pdf.kv("处理意见和建议", v["opinion"])
+    if report.due_date:
+        pdf.kv("报告期限", report.due_date.isoformat()
+               + ("（日历为临时，该年度节假日安排未公布）" if report.due_provisional else ""))
+    if report.submitted_at:
+        pdf.kv("提交", f"{report.submitted_by} {report.submitted_at}")
+    if report.reviewed_at:
+        pdf.kv("审核", f"{report.reviewed_by} {report.reviewed_at} {report.review_note}")
+    if report.finalised_at:
+        pdf.kv("定稿", str(report.finalised_at))
+    evidence = evidence_of(report)
+    pdf.section(f"四、证据材料（{len(evidence)} 件）")
+    for i, e in enumerate(evidence, 1):
+        pdf.para(f"{i}. {e.filename}（{e.size} 字节）")
+        pdf.para(f"   SHA-256 {e.sha256}", size=8, mono=True)
+    pdf.section("五、签名")
+    pdf.signature_lines([f"检查人员 {n}" for n, _ in ctx.team] + ["审核人", "负责人"])
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(out))
+    return out
+
+
+def print_report(report: ReportRef, user: User | None) -> str:
+    """Render the report into the data dir and send it to the printer when one is set;
+    returns the sentence to show (the saved path, or that it went to the printer)."""
+    from kiosk.pdf import print_or_save
+
+    row = fresh(report)
+    if not access.may_open_report(row.assignment_id, user):
+        raise UserError("您不是该任务检查组成员，无权打印此报告。")
+    out = data_dir_for(database.obj) / "reports" / f"{row.assignment.task_code}-{row.state}.pdf"
+    render_report_pdf(row, out)
+    with write_tx():
+        audit.record(actor_of(user), "report.print", "report", row.id, path=str(out))
+    return print_or_save(out)

@@ -1,0 +1,94 @@
+"""View models for the report screens: plain dataclasses the screens show as they are."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from db.models import Report, User
+from kiosk import access
+from kiosk.errors import UserError
+from kiosk.reports import due
+from kiosk.reports.evidence import EvidenceItem, evidence_items
+from kiosk.reports.form import STATES, ReportStatus, form_values, status_of
+from kiosk.reports.task import ReportContext, ReportRef, context, fresh
+from kiosk.reports.workflow import rectifications, reports_for_review
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """Everything the report form shows when it opens."""
+
+    report_id: int
+    context: ReportContext
+    values: dict[str, str]  # field -> text as the form shows it
+    editable: bool  # the user is on the team and the report is a draft
+    status: ReportStatus
+    evidence: tuple[EvidenceItem, ...]
+
+
+def report_view(report: ReportRef, user: User | None) -> ReportView:
+    """The form of a report the user may open (UserError otherwise)."""
+    row = report if isinstance(report, Report) else fresh(report)
+    if not access.may_open_report(row.assignment_id, user):
+        raise UserError("您不是该任务检查组成员，无权打开此报告。")
+    return view_of(row, user)
+
+
+def view_of(row: Report, user: User | None) -> ReportView:
+    """The form of a report whose opening was already allowed (and logged) by the caller."""
+    editable = row.state == "draft" and access.is_team_member(row.assignment_id, user)
+    return ReportView(row.id, context(row), form_values(row), editable, status_of(row),
+                      evidence_items(row.id))
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One report waiting for the lead office: to approve, return or finalise."""
+
+    report_id: int
+    task_code: str
+    target_name: str
+    state: str
+    state_label: str
+    finding: str  # '—' when none chosen
+    submitted_by: str
+    submitted_at: str  # 'MM-DD HH:MM', '' when never submitted
+
+    def cells(self) -> tuple[str, ...]:
+        return (self.task_code, self.target_name, self.state_label, self.finding,
+                self.submitted_by, self.submitted_at)
+
+
+def review_queue(user: User | None) -> list[ReviewRow]:
+    """Submitted and reviewed reports the user may act on, oldest submission first."""
+    out = []
+    for r in reports_for_review(user):
+        a = r.assignment
+        out.append(ReviewRow(r.id, a.task_code, a.target.name, r.state, STATES[r.state],
+                             r.finding or "—", r.submitted_by or "",
+                             f"{r.submitted_at:%m-%d %H:%M}" if r.submitted_at else ""))
+    return out
+
+
+@dataclass(frozen=True)
+class RectificationRow:
+    """One rectification order not yet closed (Art. 10)."""
+
+    rect_id: int
+    task_code: str
+    target_name: str
+    deadline: str
+    status: str  # days left, or how long past the deadline
+
+    def cells(self) -> tuple[str, ...]:
+        return (self.task_code, self.target_name, self.deadline, self.status)
+
+
+def open_rectifications(user: User | None) -> list[RectificationRow]:
+    out = []
+    for rect in rectifications(user):
+        a = rect.report.assignment
+        status = due.days_left_text(rect.deadline, late="已超期") if rect.deadline else "未定期限"
+        out.append(RectificationRow(rect.id, a.task_code, a.target.name,
+                                    rect.deadline.isoformat() if rect.deadline else "",
+                                    status))
+    return out
