@@ -31,6 +31,9 @@ class Verdict:
     def __iter__(self):  # `ok, message = verify()` as before
         return iter((self.ok, self.message))
 
+    def __getitem__(self, i):  # `verify()[0]` as before
+        return (self.ok, self.message)[i]
+
 
 class _Broken(Exception):
     pass
