@@ -1,19 +1,30 @@
-"""The kiosk application: starts at the login screen, holds the logged-in user, logs out."""
+"""The kiosk application: starts at the login screen, holds the signed-in user, logs out."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from textual.app import App
 from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
 
 from db.models import User
 
 DemoAccounts = list[tuple[str, str, str]]
 
 
+@runtime_checkable
+class GuardsAppActions(Protocol):
+    """A screen that must not be left by accident (the draw ceremony) vetoes app-level keys."""
+
+    def blocks_app_action(self, action: str) -> bool: ...
+
+
 class KioskApp(App[None], inherit_bindings=False):
-    """One terminal of the bureau's kiosk. `user` is whoever is logged in (None at the login screen)."""
+    """One terminal of the bureau's kiosk. `user` is whoever is signed in (None at the login
+    screen); the header's subtitle follows it."""
 
     CSS_PATH = Path(__file__).with_name("kiosk.tcss")
     ENABLE_COMMAND_PALETTE = False  # a kiosk: no hidden command surface
@@ -22,13 +33,21 @@ class KioskApp(App[None], inherit_bindings=False):
     # No app-wide quit key: a kiosk is left by logging out; only the login screen quits.
     BINDINGS: list[Binding] = []
 
+    # bindings=True: keys that depend on who is signed in are re-checked when that changes.
+    user: reactive[User | None] = reactive(None, init=False, bindings=True)
+
     def __init__(self, demo_accounts: DemoAccounts | None = None,
-                 open_payload: str | None = None) -> None:
+                 open_payload: str | None = None, *, user: User | None = None,
+                 start: Screen | None = None) -> None:
         super().__init__()
         self.demo_accounts: DemoAccounts = list(demo_accounts or [])
         self.open_payload = open_payload
-        self.user: User | None = None
         self.bureau_name = ""
+        self._first_user = user
+        self._start = start
+
+    def watch_user(self, user: User | None) -> None:
+        self.sub_title = user_label(user) if user is not None else ""
 
     def on_mount(self) -> None:
         from kiosk import settings
@@ -36,9 +55,23 @@ class KioskApp(App[None], inherit_bindings=False):
 
         self.bureau_name = settings.get("bureau_name")
         self.title = self.bureau_name or self.TITLE
-        self.push_screen(LoginScreen(self.demo_accounts))
+        if self._first_user is None:
+            self.push_screen(LoginScreen(self.demo_accounts))
+        else:  # already signed in (tests): home takes the login screen's place in the stack
+            from screens.home import HomeScreen
+
+            self.user = self._first_user
+            self.push_screen(HomeScreen())
+        if self._start is not None:
+            self.push_screen(self._start)
         if self.open_payload:
             self._open_scanned(self.open_payload)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if any(isinstance(s, GuardsAppActions) and s.blocks_app_action(action)
+               for s in self.screen_stack):
+            return False
+        return super().check_action(action, parameters)
 
     def _open_scanned(self, payload: str) -> None:
         """`kiosk open PAYLOAD`: the scan screen, as if the slip had just been scanned."""
@@ -58,10 +91,11 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def logged_in(self, user: User) -> None:
         """Called by the login screen: the user is in; show the home dashboard."""
+        # Imported here: home pulls in every screen of the menu, which the login screen (the
+        # cold-start path, ~0.6 s) does not need.
         from screens.home import HomeScreen
 
         self.user = user
-        self.sub_title = user_label(user)
         self.switch_screen(HomeScreen())
 
     def action_logout(self) -> None:
@@ -69,7 +103,6 @@ class KioskApp(App[None], inherit_bindings=False):
         from screens.login import LoginScreen
 
         self.user = None
-        self.sub_title = ""
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(LoginScreen(self.demo_accounts))
@@ -81,12 +114,11 @@ class KioskApp(App[None], inherit_bindings=False):
         The callback gets the User, or None when they pressed Escape. With switch_user the
         app's `user` becomes that person.
         """
-        from screens.login import LoginModal
+        from screens.dialogs import LoginModal
 
         def done(user: User | None) -> None:
             if user is not None and switch_user:
                 self.user = user
-                self.sub_title = user_label(user)
             callback(user)
 
         self.push_screen(LoginModal(prompt=prompt), done)
@@ -98,10 +130,14 @@ def user_label(user: User) -> str:
     return f"{user.display_name}（{ROLES.get(user.role, user.role)}）"
 
 
-def make_app(demo_accounts: DemoAccounts | None = None,
-             open_payload: str | None = None) -> KioskApp:
-    """The app on whatever store the models are already bound to (tests bind it first)."""
-    return KioskApp(demo_accounts, open_payload)
+def make_app(demo_accounts: DemoAccounts | None = None, open_payload: str | None = None, *,
+             user: User | None = None, start: Screen | None = None) -> KioskApp:
+    """The kiosk on whatever store the models are already bound to (tests bind it first).
+
+    demo_accounts: shown on the login screen of a demo store. open_payload: a scanned slip to
+    open at once (`kiosk open`). user: already signed in (tests), so the app starts at home.
+    start: a screen pushed on top at start (tests of one screen, e.g. the task picker)."""
+    return KioskApp(demo_accounts, open_payload, user=user, start=start)
 
 
 def run(db_url: str | None, demo_accounts: DemoAccounts | None = None,

@@ -1,14 +1,14 @@
-"""Login: the kiosk's first screen (with the demo accounts on a demo store) and a login modal."""
+"""Login: the kiosk's first screen, with the demo accounts on a demo store."""
 from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from db.models import User
+from screens.dialogs.login import LoginModal  # noqa: F401 - its old home, still imported
 from screens.widgets.login_form import LoginForm
 
 
@@ -48,31 +48,3 @@ class LoginScreen(Screen[None]):
     @on(LoginForm.LoggedIn)
     def _logged_in(self, event: LoginForm.LoggedIn) -> None:
         self.app.logged_in(event.user)
-
-
-class LoginModal(ModalScreen[User | None]):
-    """Ask someone to log in over the current screen; dismisses the User, or None on Escape."""
-
-    AUTO_FOCUS = "#username"
-    BINDINGS = [
-        Binding("escape", "cancel", "取消", key_display="Esc", id="login_modal.cancel",
-                tooltip="不登录，返回上一画面"),
-    ]
-
-    def __init__(self, prompt: str = "") -> None:
-        super().__init__()
-        self.prompt = prompt
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="login-modal", classes="dialog"):
-            yield Static(self.prompt or "请登录", classes="dialog-title")
-            yield LoginForm()
-        yield Footer()
-
-    @on(LoginForm.LoggedIn)
-    def _logged_in(self, event: LoginForm.LoggedIn) -> None:
-        event.stop()
-        self.dismiss(event.user)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

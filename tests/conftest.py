@@ -27,6 +27,14 @@ def _calendar_published_through_2026(monkeypatch):
     monkeypatch.setattr(workdays, "package_knows", lambda year: year <= 2026 and real(year))
 
 
+@pytest.fixture(autouse=True)
+def _no_blink(monkeypatch):
+    """A blinking cursor makes every frame different (snapshots, timing); no test needs it."""
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "cursor_blink", False, raising=False)
+
+
 @pytest.fixture
 def db_path(tmp_path):
     return tmp_path / "kiosk.sqlite3"
@@ -45,7 +53,8 @@ def pg_url():
     url = os.environ.get("KIOSK_TEST_PG_URL")
     if not url:
         if os.environ.get("KIOSK_REQUIRE_PG") == "1":
-            pytest.fail("KIOSK_REQUIRE_PG=1 but no PostgreSQL server was started (KIOSK_TEST_PG_URL).")
+            pytest.fail("KIOSK_REQUIRE_PG=1 but no PostgreSQL server was started "
+                        "(KIOSK_TEST_PG_URL).")
         pytest.skip("no PostgreSQL server (KIOSK_TEST_PG_URL unset)")
     return url
 

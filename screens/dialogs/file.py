@@ -1,79 +1,18 @@
-"""Modal dialogs, all usable with arrow keys, Enter and Escape: confirm, message, import, export."""
+"""File dialogs: choose a path, and import or export a registry list through one."""
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Static, TextArea
+from textual.widgets import Footer, Input, Static, TextArea
 
 from kiosk.errors import UserError
-
-
-class ConfirmModal(ModalScreen[bool]):
-    """A yes/no question: Left/Right choose, Enter answers, Escape means no."""
-
-    BINDINGS = [
-        Binding("left", "app.focus_previous", "上一项", show=False, id="confirm.left",
-                tooltip="选择左边的按钮"),
-        Binding("right", "app.focus_next", "下一项", show=False, id="confirm.right",
-                tooltip="选择右边的按钮"),
-        Binding("y", "answer(True)", "是", key_display="Y", id="confirm.yes", tooltip="确定"),
-        Binding("n,escape", "answer(False)", "否", key_display="N/Esc", id="confirm.no",
-                tooltip="取消"),
-    ]
-
-    def __init__(self, question: str, yes: str = "确定", no: str = "取消",
-                 default: bool = False) -> None:
-        super().__init__()
-        self.question = question
-        self.yes, self.no, self.default = yes, no, default
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-body")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(self.yes, id="confirm-yes", variant="primary")
-                yield Button(self.no, id="confirm-no")
-        yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#confirm-yes" if self.default else "#confirm-no", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm-yes")
-
-    def action_answer(self, value: bool) -> None:
-        self.dismiss(value)
-
-
-class MessageModal(ModalScreen[None]):
-    """A title and a text that may be long (it scrolls); Enter or Escape closes it."""
-
-    BINDINGS = [
-        Binding("escape,enter", "close", "关闭", key_display="Enter/Esc", id="message.close",
-                tooltip="关闭此消息"),
-    ]
-
-    def __init__(self, title: str, text: str) -> None:
-        super().__init__()
-        self.title_text = title
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog dialog-tall"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield TextArea(self.text, read_only=True, soft_wrap=True, show_cursor=False,
-                           id="message-text")
-        yield Footer(compact=True)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+from screens.workers import store_worker
 
 
 def default_export_path(kind: str, today: dt.date | None = None) -> str:
@@ -81,8 +20,70 @@ def default_export_path(kind: str, today: dt.date | None = None) -> str:
     return f"~/{kind}-{today.isoformat()}.xlsx"
 
 
-class _FileModal(ModalScreen):
-    """Shared body: a path Input, a status line, and a read-only text for the outcome."""
+def check_path(raw: str, *, must_exist: bool, suffixes: tuple[str, ...] = ()) -> Path:
+    """The typed path, with ~ expanded, or a UserError saying in one sentence what is wrong."""
+    raw = raw.strip()
+    if not raw:
+        raise UserError("请输入文件路径。")
+    path = Path(raw).expanduser()
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise UserError(f"文件须为 {' 或 '.join(suffixes)} 格式。")
+    if must_exist and not path.is_file():
+        raise UserError(f"找不到文件：{path}")
+    if not must_exist and not path.parent.is_dir():
+        raise UserError(f"文件夹不存在：{path.parent}")
+    return path
+
+
+class FileModal(ModalScreen[Path | None]):
+    """Ask for a file path: to open (`must_exist`) or to write. Enter gives the Path once it
+    passes the checks (a wrong one is named in one sentence and the dialog stays), Escape
+    gives None. Typed, not browsed: a kiosk reached over SSH has no file manager."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "取消", key_display="Esc", id="file_dialog.cancel",
+                tooltip="不选择文件，返回上一画面"),
+    ]
+
+    def __init__(self, title: str, hint: str = "", *, path: str = "", must_exist: bool = True,
+                 suffixes: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.title_text, self.hint = title, hint
+        self.initial_path = path
+        self.must_exist = must_exist
+        self.suffixes = tuple(s.lower() for s in suffixes)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title")
+            if self.hint:
+                yield Static(self.hint, classes="dialog-hint")
+            yield Input(self.initial_path, placeholder="文件路径", id="file-path", compact=True)
+            yield Static("", id="file-status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#file-path", Input).focus()
+
+    @on(Input.Submitted, "#file-path")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            path = check_path(event.value, must_exist=self.must_exist, suffixes=self.suffixes)
+        except UserError as e:
+            status = self.query_one("#file-status", Static)
+            status.add_class("error")
+            status.update(str(e))
+            return
+        self.dismiss(path)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class _TransferModal(ModalScreen):
+    """Shared body of import and export: a path Input, a status line, and a read-only text
+    for the outcome; the work runs in a store worker so the dialog stays responsive."""
 
     BINDINGS = [
         Binding("escape", "close", "关闭", key_display="Esc", id="file.close",
@@ -138,13 +139,14 @@ class _FileModal(ModalScreen):
         self.dismiss(self.result)
 
 
-class ImportModal(_FileModal):
+class ImportModal(_TransferModal):
     """Import a CSV/XLSX list; a rejected file lists every bad line, nothing left out."""
 
     heading = "导入{label}"
-    hint = "CSV（UTF-8 或 GB18030）或 XLSX 文件，按回车开始导入。\n文件中任何一行有错误，整个文件都不导入。"
+    hint = ("CSV（UTF-8 或 GB18030）或 XLSX 文件，按回车开始导入。\n"
+            "文件中任何一行有错误，整个文件都不导入。")
 
-    @work(thread=True, exclusive=True, group="import")
+    @store_worker(group="import")
     def run_file(self, path: str) -> None:
         from kiosk import registry
 
@@ -177,13 +179,13 @@ class ImportModal(_FileModal):
             area.display = True
 
 
-class ExportModal(_FileModal):
+class ExportModal(_TransferModal):
     """Export a list to CSV or XLSX (by the file's extension)."""
 
     heading = "导出{label}"
     hint = "以 .xlsx 结尾导出 Excel，以 .csv 结尾导出 CSV。\n按回车开始导出。"
 
-    @work(thread=True, exclusive=True, group="export")
+    @store_worker(group="export")
     def run_file(self, path: str) -> None:
         from kiosk import registry
 
