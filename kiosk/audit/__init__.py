@@ -13,6 +13,8 @@ from __future__ import annotations
 from kiosk.audit.chain import GENESIS, entry_hash, head, head_text, parse_head, record
 from kiosk.audit.check import Verdict, verify
 from kiosk.audit.cover import COVERED, Kind, register
+from kiosk.audit.exports import audited_export
 
-__all__ = ["COVERED", "GENESIS", "Kind", "Verdict", "entry_hash", "head", "head_text",
+__all__ = ["COVERED", "GENESIS", "Kind", "Verdict", "audited_export", "entry_hash", "head",
+           "head_text",
            "parse_head", "record", "register", "verify"]

@@ -1,0 +1,57 @@
+"""Exports that leave their trace first: no file appears unless its audit event (who, what,
+file name, SHA-256) committed with it."""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from kiosk.audit.chain import record
+from kiosk.store import write_tx
+
+T = TypeVar("T")
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def audited_export(actor: str, kind: str, path: str | os.PathLike,
+                   write_fn: Callable[[Path], T], *, action: str = "export",
+                   **detail: object) -> T:
+    """Write through `write_fn(temp_path)`, hash the result, then in ONE write transaction
+    record the event and move the file into place. Any failure (the writer, the hash, the
+    audit, the commit) leaves no file at `path`. The file is owner-only (0600): an export
+    is confidential until someone decides to hand it on.
+
+    Call it inside the transaction that decided the export may run, or on its own."""
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                    suffix=path.suffix or ".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    placed = False
+    try:
+        result = write_fn(tmp)
+        sha, size = _sha256(tmp)
+        os.chmod(tmp, 0o600)
+        with write_tx():
+            record(actor, action, kind, path.name, file=path.name, sha256=sha, size=size,
+                   **detail)
+            os.replace(tmp, path)
+            placed = True
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if placed:  # renamed, then the commit failed: the file must not outlive its trace
+            path.unlink(missing_ok=True)
+        raise
+    return result
