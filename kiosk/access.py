@@ -38,8 +38,19 @@ PLAN_ROLES = frozenset({"admin", "leader"})
 # See the conflicts registry: who is related to which firm, and why (Art. 5, 12).
 CONFLICT_ROLES = frozenset({"admin", "operator", "auditor"})
 
+# Export the full (non-public) registries: the clerk who keeps them and those who oversee.
+EXPORT_ROLES = frozenset({"admin", "leader", "auditor"})
+# Read the year's results summary and the dashboards (Art. 17, 19).
+DASHBOARD_ROLES = frozenset({"leader", "auditor", "admin"})
+
 MAY_NOT_RUN_DRAW = "只有抽签操作员或管理员可以主持摇号。"
 MAY_NOT_IMPORT = "只有登记管理员可以导入名录。"
+MAY_NOT_EXPORT_RECORD = "只有抽签操作员、管理员、局领导或纪检审计可以导出摇号核验记录。"
+MAY_NOT_EXPORT = "该账户无权导出此名录。"
+MAY_NOT_READ_AUDIT = "只有局领导和纪检审计人员可以查看审计日志。"
+MAY_NOT_CERTIFY = "只有局领导可以打印审计链头证明。"
+MAY_NOT_READ_DASHBOARD = "只有局领导、纪检审计人员和管理员可以查看汇总。"
+MAY_NOT_PRINT_SLIPS = "只有抽签操作员或管理员可以打印任务单。"
 
 
 def role_label(role: str) -> str:
@@ -56,6 +67,12 @@ def may_run_draw(role: str | None) -> bool:
 
 def may_witness(role: str | None) -> bool:
     return role in WITNESS_ROLES
+
+
+def may_export_record(role: str | None) -> bool:
+    """A sealed draw's record names the drawn targets (Art. 12): those who ran the draw,
+    and those who oversee or audit it."""
+    return role in DRAW_ROLES | LEADER_ROLES | AUDIT_ROLES
 
 
 def may_edit_registry(role: str | None) -> bool:
@@ -78,6 +95,28 @@ def may_see_conflicts(role: str | None) -> bool:
     return role in CONFLICT_ROLES
 
 
+def may_certify_audit_head(role: str | None) -> bool:
+    return role in LEADER_ROLES
+
+
+def may_read_dashboards(role: str | None) -> bool:
+    return role in DASHBOARD_ROLES
+
+
+def may_print_slips(role: str | None) -> bool:
+    return role in DRAW_ROLES
+
+
+def may_export(role: str | None, kind: str, public: bool = False) -> bool:
+    """The conflicts registry only to those who need it (Art. 5, 12); a public list (Art. 4,
+    5) to any account; the full lists to the registry clerk and those who oversee."""
+    if kind == "conflicts":
+        return role in CONFLICT_ROLES
+    if public and kind in ("items", "inspectors"):
+        return role in ROLES
+    return role in EXPORT_ROLES
+
+
 def may_see_drawn_names(role: str | None, sealed: bool, published: bool = False) -> bool:
     """Art. 12: before publication, names of drawn targets show on the shared screen only to
     the roles that run or oversee the draw, and only while the ceremony is open; once the
@@ -93,7 +132,7 @@ def require(allowed: bool, sentence: str) -> None:
         raise UserError(sentence)
 
 
-# ---------------------------------------------------------------- inspection reports (Art. 9, 10, 12)
+# ------------------------------------------------------------ inspection reports (Art. 9, 10, 12)
 
 # Enter the reports of the tasks whose team they are on (Art. 9).
 REPORT_ROLES = frozenset({"inspector"})

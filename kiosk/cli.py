@@ -25,6 +25,38 @@ def _actor(args) -> str:
     return getattr(args, "operator", None) or getpass.getuser() or "cli"
 
 
+NO_ACCOUNT = ("此命令需要以终端账户登录：请设置环境变量 KIOSK_USER 和 KIOSK_PASSWORD，"
+              "或用 --user 指定账户并在终端输入密码。")
+
+
+def _account(args, may=None, refusal: str = "该账户无权执行此操作。"):
+    """The kiosk account this command acts as (one helper for every command).
+
+    KIOSK_USER and KIOSK_PASSWORD, else --user LOGIN with the password asked on the terminal.
+    `may(role)` from kiosk.access decides whether the account may run the command; a refusal
+    is logged under the account's name. Call after _connect."""
+    import os
+
+    from kiosk import audit, auth
+
+    env_user = os.environ.get("KIOSK_USER", "")
+    login = getattr(args, "user", None) or env_user
+    if not login:
+        raise UserError(NO_ACCOUNT)
+    password = os.environ.get("KIOSK_PASSWORD")
+    if password is None or login != env_user:
+        if not sys.stdin.isatty():
+            raise UserError(f"无法在终端输入账户“{login}”的密码：请在终端运行，"
+                            "或设置 KIOSK_USER 和 KIOSK_PASSWORD。")
+        password = getpass.getpass(f"账户 {login} 的密码：")
+    user = auth.login(login, password)
+    if may is not None and not may(user.role):
+        audit.record(user.username, "cli.refused", "command", getattr(args, "command", ""),
+                     role=user.role)
+        raise UserError(refusal)
+    return user
+
+
 def cmd_ui(args) -> int:
     _connect(args)
     from screens.app import run  # the only place the kiosk layer starts Textual
@@ -37,10 +69,16 @@ def cmd_demo(args) -> int:
     from kiosk import demo
 
     db = _connect(args)
-    if not demo.is_empty() and not demo.is_demo():
+    empty = demo.is_empty()
+    if not empty and not demo.is_demo():
         raise UserError("该数据库不是演示数据库：演示只能在空库或演示库上运行"
                         "（--reset 会清空全部数据和审计日志），已拒绝。")
-    if args.reset or demo.is_empty():
+    if args.reset and not empty:
+        foreign = demo.foreign_data()
+        if foreign:
+            raise UserError(f"该数据库不只有演示数据（{foreign}），不能用 --reset 清空，已拒绝。")
+        _confirm_reset(args)
+    if args.reset or empty:
         print(demo.build(fresh=True))
     else:
         print("演示数据库已存在，直接打开（重新生成请加 --reset）。")
@@ -53,20 +91,35 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _confirm_reset(args) -> None:
+    """A reset empties the store and its audit chain: asked once, typed, or --yes."""
+    if getattr(args, "yes", False):
+        return
+    if not sys.stdin.isatty():
+        raise UserError("清空演示数据库需要确认：请在终端运行并输入“是”，或加 --yes。")
+    answer = input("将清空演示数据库的全部数据和审计日志。确认请输入“是”或 yes：").strip()
+    if answer.lower() not in ("是", "yes"):
+        raise UserError("未确认，演示数据库保持不变。")
+
+
 def cmd_import(args) -> int:
-    from kiosk import registry
+    from kiosk import access, registry
 
     _connect(args)
-    res = registry.import_file(args.kind, Path(args.file), _actor(args))
+    user = _account(args, access.may_edit_registry, access.MAY_NOT_IMPORT)
+    res = registry.import_file(args.kind, Path(args.file), user.username, role=user.role)
     print(f"导入完成：{args.kind} 共 {res.rows} 行，新增 {res.inserted}，更新 {res.updated}。")
     return 0
 
 
 def cmd_export(args) -> int:
-    from kiosk import registry
+    from kiosk import access, registry
 
     _connect(args)
-    n = registry.export_file(args.kind, Path(args.file), _actor(args),
+    public = getattr(args, "public", False)
+    user = _account(args, lambda role: access.may_export(role, args.kind, public),
+                    access.MAY_NOT_EXPORT)
+    n = registry.export_file(args.kind, Path(args.file), user.username,
                              public=getattr(args, "public", False))
     print(f"已导出 {n} 行到 {args.file}。")
     return 0
@@ -76,7 +129,7 @@ def cmd_tasks(args) -> int:
     from kiosk import plans
 
     _connect(args)
-    rows = plans.list_tasks(args.year)
+    rows = plans.list_tasks(args.year, attempts=args.json)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
@@ -85,58 +138,67 @@ def cmd_tasks(args) -> int:
     return 0
 
 
-def _parse_witness(text: str) -> tuple[str, str]:
-    name, sep, entropy = text.partition("=")
-    if not sep or not name.strip():
-        raise UserError(f"见证人参数“{text}”格式应为 姓名=随机数。")
-    return name.strip(), entropy
-
-
 def cmd_draw(args) -> int:
-    from kiosk import ceremony
+    from kiosk import access
+    from kiosk.draw import headless
 
-    witnesses = [_parse_witness(w) for w in args.witness]
-    out = Path(args.out)
-    # The record must be writable before the draw is sealed: a sealed task is never re-drawn.
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "a", encoding="utf-8"):
-            pass
-    except OSError as e:
-        raise UserError(f"无法写入记录文件“{out}”：{e.strerror or e}。") from None
+    if args.task == "abort":  # `kiosk draw abort TASK --reason TEXT`
+        return _draw_abort(args)
+    if args.extra:
+        raise UserError(f"多余的参数“{args.extra}”：含空格的随机数请整体加引号，"
+                        "如 --witness 账号=\"今天天气晴朗，掷骰 3 5 6\"。")
+    if not args.out:
+        raise UserError("请用 --out 指定核验记录文件。")
+    witnesses = [headless.parse_witness(w) for w in args.witness or []]
+    passwords = headless.read_passwords(args.witness_passwords)
     _connect(args)
-    actor = _actor(args)
-    draw = ceremony.prepare(args.task, actor)
-    if draw.state != "prepared" or draw.witnesses.count():
-        raise UserError(f"任务 {args.task} 已有进行中的摇号（第 {draw.attempt_no} 次，"
-                        f"{ceremony.STEP_LABELS[draw.state]}）；请在终端上继续或先中止。")
-    try:
-        for name, _ in witnesses:
-            ceremony.sign_in_witness(draw.id, name, "", actor)
-        ceremony.commit(draw.id, actor)
-        for pos, (_, entropy) in enumerate(witnesses):
-            ceremony.enter_entropy(draw.id, pos, entropy, actor)
-        if args.beacon:
-            ceremony.set_beacon(draw.id, args.beacon, actor)
-        ceremony.reveal(draw.id, actor)
-        ceremony.match(draw.id, actor)
-        for pos in range(len(witnesses)):
-            ceremony.confirm(draw.id, pos, actor)
-        record = ceremony.seal(draw.id, actor)
-    except UserError as e:
-        ceremony.abort(draw.id, f"命令行摇号未完成：{e}", actor)
-        raise
-    out.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
-    from db.models import Draw
-
-    ceremony.write_listings(Draw.get_by_id(draw.id), out.parent)
+    operator = _account(args, may=access.may_run_draw, refusal=access.MAY_NOT_RUN_DRAW)
+    record = headless.run(args.task, operator, witnesses, passwords, out=Path(args.out),
+                          beacon=args.beacon, beacon_source=args.beacon_source,
+                          resume=args.resume, progress=lambda s: print(s, file=sys.stderr))
     print(f"摇号已封存：任务 {record['task']} 第 {record['attempt']} 次，"
-          f"抽中 {len(record['selected'])} 个对象，种子 {record['seed'][:16]}…；记录已写入 {out}。")
+          f"抽中 {len(record['selected'])} 个对象，种子 {record['seed'][:16]}…；"
+          f"记录已写入 {args.out}。")
+    return 0
+
+
+def _draw_abort(args) -> int:
+    from kiosk import access
+    from kiosk.draw import headless
+
+    if not args.extra:
+        raise UserError("用法：kiosk draw abort 任务编号 --reason 理由。")
+    if not (args.reason or "").strip():
+        raise UserError("中止摇号必须说明理由（--reason）。")
+    passwords = headless.read_passwords(args.witness_passwords)
+    _connect(args)
+    operator = _account(args, may=access.may_run_draw, refusal=access.MAY_NOT_RUN_DRAW)
+    draw = headless.abort(args.extra, args.reason, operator, passwords)
+    print(f"任务 {args.extra} 第 {draw.attempt_no} 次摇号已中止，记录保留；理由：{args.reason}")
+    return 0
+
+
+def cmd_record(args) -> int:
+    from kiosk import access
+    from kiosk.draw import record
+
+    _connect(args)
+    _account(args, may=access.may_export_record, refusal=access.MAY_NOT_EXPORT_RECORD)
+    path = record.write_record(args.draw_id, Path(args.out) / "record.json")
+    print(f"已写入 {path} 及 pool.tsv、inspectors.tsv、conflicts.tsv。")
+    return 0
+
+
+def cmd_watch(args) -> int:
+    _connect(args)
+    from screens.watch import run_watch  # the kiosk layer starts Textual only lazily
+
+    run_watch(args.db, task=args.task)
     return 0
 
 
 def cmd_verify(args) -> int:
-    from kiosk.verify import verify_file
+    from kiosk.draw.verify import verify_file
 
     code, message = verify_file(Path(args.record))
     print(message, file=sys.stdout if code == 0 else sys.stderr)
@@ -144,10 +206,11 @@ def cmd_verify(args) -> int:
 
 
 def cmd_slips(args) -> int:
-    from kiosk import pdf, slips
+    from kiosk import access, pdf, slips
 
     _connect(args)
-    path = slips.render_slips(args.draw_id, Path(args.out), _actor(args))
+    user = _account(args, access.may_print_slips, access.MAY_NOT_PRINT_SLIPS)
+    path = slips.render_slips(args.draw_id, Path(args.out), user.username)
     print(pdf.print_or_save(path))
     return 0
 
@@ -156,6 +219,7 @@ def cmd_open(args) -> int:
     from kiosk import reports
 
     _connect(args)
+    _account(args)
     assignment = reports.check_payload(args.payload)
     if args.check:
         print(f"任务单有效：{assignment.task_code}。")
@@ -167,20 +231,36 @@ def cmd_open(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from kiosk import audit
+    from kiosk import access, audit
 
     _connect(args)
-    ok, message = audit.verify()
-    print(message, file=sys.stdout if ok else sys.stderr)
-    return 0 if ok else 1
+    if args.action == "certificate":
+        if not args.out:
+            raise UserError("请用 --out 指定证明文件（.pdf）的路径。", exit_code=2)
+        user = _account(args, access.may_certify_audit_head, access.MAY_NOT_CERTIFY)
+        from kiosk.audit.certificate import print_certificate
+
+        print(print_certificate(Path(args.out), user))
+        return 0
+    user = _account(args, access.may_read_audit, access.MAY_NOT_READ_AUDIT)
+    if args.action == "head":
+        print(audit.head_text())
+        return 0
+    head = audit.parse_head(args.head) if args.head else None
+    verdict = audit.verify(head)
+    audit.record(user.username, "audit.verify", "audit", "", ok=verdict.ok,
+                 head=args.head or "", verdict=verdict.message)
+    print(verdict.message, file=sys.stdout if verdict.ok else sys.stderr)
+    return 0 if verdict.ok else 1
 
 
 def cmd_summary(args) -> int:
     from dataclasses import asdict
 
-    from kiosk import plans, reports
+    from kiosk import access, plans, reports
 
     _connect(args)
+    _account(args, access.may_read_dashboards, access.MAY_NOT_READ_DASHBOARD)
     year = args.year or plans.this_year()
     rows, totals = reports.leadership_summary(year)
     if args.json:
@@ -199,10 +279,11 @@ def cmd_summary(args) -> int:
 
 
 def cmd_holidays(args) -> int:
-    from kiosk import workdays
+    from kiosk import access, workdays
 
     _connect(args)
-    n = workdays.import_holidays(Path(args.file), _actor(args))
+    user = _account(args, access.may_edit_registry, "只有登记管理员可以导入节假日安排。")
+    n = workdays.import_holidays(Path(args.file), user.username)
     print(f"已导入 {n} 条节假日安排。")
     return 0
 
@@ -217,13 +298,16 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS,
                         help="SQLite 文件路径或 postgresql:// URL（默认：KIOSK_DB 或用户数据目录）")
+    common.add_argument("--user", default=argparse.SUPPRESS, metavar="LOGIN",
+                        help="以此终端账户执行（密码在终端输入；默认：KIOSK_USER/KIOSK_PASSWORD）")
     p = _Parser(prog="kiosk", description="双随机、一公开 抽查终端", parents=[common])
     p.set_defaults(func=cmd_ui)
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     s = sub.add_parser("demo", parents=[common], help="生成演示数据库并打开终端")
     s.add_argument("--no-ui", action="store_true", help="只生成数据，不打开界面")
-    s.add_argument("--reset", action="store_true", help="清空并重新生成演示数据")
+    s.add_argument("--reset", action="store_true", help="清空并重新生成演示数据（需确认）")
+    s.add_argument("--yes", action="store_true", help="--reset 时不再询问确认")
     s.set_defaults(func=cmd_demo)
 
     kinds = ["items", "inspectors", "targets", "conflicts", "trainings", "inspections"]
@@ -242,13 +326,28 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--year", type=int)
     s.set_defaults(func=cmd_tasks)
 
-    s = sub.add_parser("draw", parents=[common], help="无界面完成一次摇号并封存")
-    s.add_argument("task")
-    s.add_argument("--witness", action="append", required=True, metavar="NAME=ENTROPY")
-    s.add_argument("--beacon")
-    s.add_argument("--out", required=True)
-    s.add_argument("--operator")
+    s = sub.add_parser("draw", parents=[common],
+                       help="无界面完成一次摇号并封存；draw abort 任务 --reason 理由 中止")
+    s.add_argument("task", help="任务编号；或 abort，后接任务编号")
+    s.add_argument("extra", nargs="?", help=argparse.SUPPRESS)
+    s.add_argument("--witness", action="append", metavar="LOGIN=ENTROPY",
+                   help="见证人账号=随机数（含空格请整体加引号），每位见证人一次")
+    s.add_argument("--witness-passwords", metavar="FILE", help="见证人密码文件，每行 账号:密码")
+    s.add_argument("--beacon", help="公开信标的数值")
+    s.add_argument("--beacon-source", help="公开信标的来源（冻结范围时声明）")
+    s.add_argument("--resume", action="store_true", help="继续被中断的摇号")
+    s.add_argument("--reason", help="中止理由（draw abort）")
+    s.add_argument("--out", help="核验记录文件")
     s.set_defaults(func=cmd_draw)
+
+    s = sub.add_parser("record", parents=[common], help="重新导出已封存摇号的核验记录和名录")
+    s.add_argument("draw_id", type=int)
+    s.add_argument("--out", required=True, metavar="DIR")
+    s.set_defaults(func=cmd_record)
+
+    s = sub.add_parser("watch", parents=[common], help="远程见证：只读跟随进行中的摇号")
+    s.add_argument("task", nargs="?", help="任务编号（默认：唯一进行中的摇号）")
+    s.set_defaults(func=cmd_watch)
 
     s = sub.add_parser("verify", parents=[common], help="核验摇号记录（无需数据库）")
     s.add_argument("record")
@@ -265,7 +364,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_open)
 
     s = sub.add_parser("audit", parents=[common], help="审计日志")
-    s.add_argument("action", choices=["verify"])
+    s.add_argument("action", choices=["verify", "head", "certificate"],
+                   help="verify 核验；head 打印链头 SEQ:HASH；certificate 打印审计链头证明")
+    s.add_argument("--head", metavar="SEQ:HASH", help="核验时要求审计链仍含此链头")
+    s.add_argument("--out", help="certificate：证明 PDF 的路径")
     s.set_defaults(func=cmd_audit)
 
     s = sub.add_parser("summary", parents=[common], help="年度抽查结果汇总（上报局党组）")
@@ -284,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # --db may stand before or after the subcommand; absent, the default store.
     args.db = getattr(args, "db", None)
+    args.user = getattr(args, "user", None)
     try:
         code = args.func(args)
     except UserError as e:

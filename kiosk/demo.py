@@ -26,13 +26,21 @@ ACCOUNTS = [
     ("admin", "admin123", "登记管理员"),
     ("operator", "operator123", "抽签操作员"),
     ("witness", "witness123", "监督见证人"),
+    ("witness1", "witness1123", "监督见证人"),
+    ("witness2", "witness2123", "监督见证人"),
+    ("witness3", "witness3123", "监督见证人"),
     ("insp01", "insp123", "执法检查人员"),
     ("insp02", "insp123", "执法检查人员"),
     ("reviewer", "reviewer123", "责任股室审核人"),
     ("leader", "leader123", "局领导"),
+    ("auditor", "auditor123", "纪检审计"),
 ]
 DISPLAY_NAMES = {"admin": "赵文静", "operator": "孙立新", "witness": "钱正平",
-                 "reviewer": "周国栋", "leader": "吴建华"}
+                 "witness1": "钱正平", "witness2": "郑秀兰", "witness3": "冯志远",
+                 "reviewer": "周国栋", "leader": "吴建华", "auditor": "陈明德"}
+# Where each demo witness comes from (printed on the protocol beside their name).
+WITNESS_ORGS = {"witness": "县纪委监委派驻纪检组", "witness1": "县纪委监委派驻纪检组",
+                "witness2": "县人大代表", "witness3": "县政协委员"}
 
 TOWNSHIPS = ["东城街道", "老城街道", "新城街道", "城关乡", "黄寨镇", "练集镇", "魏集镇", "固墙镇",
              "白寺镇", "巴村镇", "谭庄镇", "邓城镇", "胡吉镇", "平店乡", "袁老乡", "化河乡",
@@ -119,11 +127,39 @@ def is_demo() -> bool:
     return settings.get("demo", "0") == "1"
 
 
+def foreign_data() -> str:
+    """What in the store did not come from the demo ("" when nothing): lists imported from
+    files, or accounts the demo does not make. Such a store is never wiped by a reset."""
+    from db.models import AuditEvent, User
+
+    imported = (AuditEvent.select(AuditEvent.action)
+                .where(AuditEvent.action.in_(("registry.import", "holidays.import")))
+                .tuples().first())
+    if imported:
+        return "它导入过名录或节假日文件"
+    names = {n for n, _, _ in ACCOUNTS}
+    other = User.select(User.username).where(User.username.not_in(names)).tuples().first()
+    if other:
+        return f"它有演示以外的账户“{other[0]}”"
+    return ""
+
+
 def clear_store() -> None:
-    """Empty every table, children first (works on SQLite and PostgreSQL)."""
+    """Empty every table, children first (works on SQLite and PostgreSQL).
+
+    The audit table is append-only by trigger: only this reset of a demo store lifts that,
+    inside its one transaction, and it forgets the terminal's anchor of the old chain."""
+    from db.connection import database
+    from db.migrations import create_audit_triggers, drop_audit_triggers
+    from kiosk.audit import anchor
+
+    db = database.obj
     with write_tx():
+        drop_audit_triggers(db)
         for model in reversed(ALL_MODELS):
             model.delete().execute()
+        create_audit_triggers(db)
+    anchor.reset(db)
 
 
 def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,
@@ -207,16 +243,18 @@ def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,
 
 def _first_draw(task_code: str, today: dt.date) -> dict:
     """One draw already witnessed and sealed, so slips and reports can be tried at once."""
-    from kiosk import ceremony
+    from db.models import User
+    from kiosk.draw import steps, witnesses
 
-    draw = ceremony.prepare(task_code, "operator", draw_date=today)
-    for name, org in (("钱正平", "县纪委监委派驻纪检组"), ("郑秀兰", "县人大代表")):
-        ceremony.sign_in_witness(draw.id, name, org, "operator")
-    ceremony.commit(draw.id, "operator")
-    ceremony.enter_entropy(draw.id, 0, "3 6 1 4 2 5", "operator")
-    ceremony.enter_entropy(draw.id, 1, "二〇二六年演示", "operator")
-    ceremony.reveal(draw.id, "operator")
-    ceremony.match(draw.id, "operator")
-    ceremony.confirm(draw.id, 0, "operator")
-    ceremony.confirm(draw.id, 1, "operator")
-    return ceremony.seal(draw.id, "operator")
+    draw = steps.prepare(task_code, "operator", draw_date=today)
+    signed = [User.get(User.username == login) for login in ("witness1", "witness2")]
+    for user in signed:
+        witnesses.sign_in(draw.id, user)
+    steps.commit(draw.id, "operator")
+    witnesses.enter_entropy(draw.id, signed[0], "3 6 1 4 2 5")
+    witnesses.enter_entropy(draw.id, signed[1], "二〇二六年演示")
+    steps.reveal(draw.id, "operator")
+    steps.match(draw.id, "operator")
+    for user in signed:
+        witnesses.confirm(draw.id, user)
+    return steps.seal(draw.id, "operator")

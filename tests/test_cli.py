@@ -13,8 +13,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def kiosk(*args, env_extra=None, check=None):
+def kiosk(*args, env_extra=None, check=None, as_=None):
+    """Run `kiosk`; as_: the demo account (password `<login>123`) the command acts as."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("KIOSK_USER", None)
+    env.pop("KIOSK_PASSWORD", None)
+    if as_:
+        env.update(KIOSK_USER=as_, KIOSK_PASSWORD=f"{as_}123")
     env.update(env_extra or {})
     p = subprocess.run([sys.executable, "-m", "kiosk.cli", *map(str, args)], capture_output=True,
                        text=True, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, timeout=300)
@@ -26,7 +31,8 @@ def kiosk(*args, env_extra=None, check=None):
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
-    p = kiosk("demo", "--no-ui", "--db", path, check=0)
+    p = kiosk("demo", "--no-ui", "--db", path, check=0,
+              env_extra={"KIOSK_DATA_DIR": str(path.parent / "files")})
     assert "演示数据库已生成" in p.stdout
     return path
 
@@ -47,7 +53,9 @@ def test_demo_builds_a_realistic_store(demo_db):
         assert Item.select().count() >= 5
         for item in Item.select():
             assert PlanTask.select().where(PlanTask.item == item).count() >= 3
-        assert {u.username for u in User.select()} >= {"admin", "operator", "insp01", "reviewer"}
+        assert {u.username for u in User.select()} >= {
+            "admin", "operator", "witness1", "witness2", "witness3", "reviewer", "leader",
+            "auditor", "insp01"}
     finally:
         db.close()
 
@@ -65,7 +73,8 @@ def test_headless_draw_writes_a_verifiable_record_and_listings(demo_db, tmp_path
     task = next(t for t in tasks if t["state"] == "planned" and t["item_code"] == "RS-04")
     out = tmp_path / "rec" / "record.json"
     p = kiosk("draw", task["code"], "--witness", "王见证=7 3 1 9", "--witness", "李监督=20261123",
-              "--beacon", "福彩3D 2026321期 517", "--out", out, "--db", demo_db, check=0)
+              "--beacon", "福彩3D 2026321期 517", "--out", out, "--db", demo_db, check=0,
+              as_="operator")
     assert "已封存" in p.stdout
     rec = json.loads(out.read_text(encoding="utf-8"))
     assert rec["task"] == task["code"] and isinstance(rec["draw_id"], int)
@@ -82,20 +91,21 @@ def test_headless_draw_writes_a_verifiable_record_and_listings(demo_db, tmp_path
     assert "种子" in p.stderr and "Traceback" not in p.stderr
     # the same task cannot be drawn twice (no silent re-draws)
     p = kiosk("draw", task["code"], "--witness", "a=1", "--witness", "b=2", "--out",
-              tmp_path / "again.json", "--db", demo_db, check=1)
+              tmp_path / "again.json", "--db", demo_db, check=1, as_="operator")
     assert "已摇号封存" in p.stderr and "Traceback" not in p.stderr
-    assert kiosk("audit", "verify", "--db", demo_db, check=0).stdout.startswith("审计日志完整")
+    assert kiosk("audit", "verify", "--db", demo_db, check=0,
+                 as_="auditor").stdout.startswith("审计日志完整")
 
 
 def test_user_errors_are_one_sentence_without_traceback(demo_db, tmp_path):
     p = kiosk("verify", tmp_path / "missing.json", check=2)
     assert p.stderr.strip() and "Traceback" not in p.stderr
     p = kiosk("draw", "NOT-A-TASK", "--witness", "a=1", "--out", tmp_path / "x.json",
-              "--db", demo_db, check=1)
+              "--db", demo_db, check=1, as_="operator")
     assert "第十八条" in p.stderr and "Traceback" not in p.stderr
     bad = tmp_path / "targets.csv"
     bad.write_text("统一社会信用代码,单位名称,类别\n123,坏,劳务派遣单位\n", encoding="utf-8")
-    p = kiosk("import", "targets", bad, "--db", demo_db)
+    p = kiosk("import", "targets", bad, "--db", demo_db, as_="admin")
     assert p.returncode != 0 and "第2行" in p.stderr and "Traceback" not in p.stderr
     p = kiosk("frobnicate")
     assert p.returncode == 2 and "Traceback" not in p.stderr
@@ -103,9 +113,9 @@ def test_user_errors_are_one_sentence_without_traceback(demo_db, tmp_path):
 
 def test_export_then_import_round_trips(demo_db, tmp_path):
     out = tmp_path / "inspectors.xlsx"
-    p = kiosk("export", "inspectors", out, "--db", demo_db, check=0)
+    p = kiosk("export", "inspectors", out, "--db", demo_db, check=0, as_="admin")
     assert out.stat().st_size > 0 and "已导出" in p.stdout
-    p = kiosk("import", "inspectors", out, "--db", demo_db, check=0)
+    p = kiosk("import", "inspectors", out, "--db", demo_db, check=0, as_="admin")
     assert "新增 0" in p.stdout
 
 
@@ -118,16 +128,18 @@ def test_slips_then_open_check(demo_db, tmp_path):
     draw_id = Draw.get(Draw.state == "sealed").id
     db.close()
     pdf = tmp_path / "slips.pdf"
-    p = kiosk("slips", draw_id, "--out", pdf, "--db", demo_db, check=0)
+    p = kiosk("slips", draw_id, "--out", pdf, "--db", demo_db, check=0, as_="operator")
     assert pdf.read_bytes().startswith(b"%PDF") and str(pdf) in p.stdout
     db = connect(demo_db)
     a = Assignment.select().where(Assignment.draw == draw_id).order_by(Assignment.position).first()
     payload = slips.payload(a)
     db.close()
-    p = kiosk("open", payload, "--check", "--db", demo_db, check=0)
+    p = kiosk("open", payload, "--check", "--db", demo_db, check=0, as_="insp01",
+              env_extra={"KIOSK_PASSWORD": "insp123"})
     assert a.task_code in p.stdout
     forged = payload[:-3] + ("AAA" if not payload.endswith("AAA") else "BBB")
-    p = kiosk("open", forged, "--check", "--db", demo_db, check=1)
+    p = kiosk("open", forged, "--check", "--db", demo_db, check=1, as_="insp01",
+              env_extra={"KIOSK_PASSWORD": "insp123"})
     assert p.stderr.strip() and "Traceback" not in p.stderr
 
 
@@ -141,25 +153,35 @@ def test_db_before_the_subcommand_is_honoured(tmp_path):
     assert json.loads(p.stdout) == [] and path.exists()
 
 
+def _store_with_admin(path):
+    from db import connect
+    from kiosk import auth
+
+    db = connect(path)
+    auth.create_user("admin", "admin123", "admin", "管理员", actor="test")
+    db.close()
+
+
 def test_demo_reset_refuses_a_real_store(tmp_path):
     path = tmp_path / "real.sqlite3"
+    _store_with_admin(path)
     bad = tmp_path / "items.csv"
     bad.write_text("事项编码,事项名称,检查依据,检查内容,检查对象类别,责任股室\n"
                    "RS-09,测试事项,《劳动保障监察条例》,工资,用人单位,劳动关系股\n", encoding="utf-8")
-    kiosk("import", "items", bad, "--db", path, check=0)
+    kiosk("import", "items", bad, "--db", path, check=0, as_="admin")
     p = kiosk("demo", "--no-ui", "--reset", "--db", path, check=1)
     assert "不是演示数据库" in p.stderr
 
 
 def test_file_errors_are_plain_sentences(demo_db, tmp_path):
-    p = kiosk("export", "targets", "/proc/nope/x.csv", "--db", demo_db, check=1)
+    p = kiosk("export", "targets", "/proc/nope/x.csv", "--db", demo_db, check=1, as_="admin")
     assert "无法" in p.stderr and "Traceback" not in p.stderr
     p = kiosk("slips", "abc", "--out", tmp_path / "s.pdf", "--db", demo_db, check=2)
     assert "Traceback" not in p.stderr
     tasks = json.loads(kiosk("tasks", "--json", "--db", demo_db, check=0).stdout)
     task = next(t for t in tasks if t["state"] == "planned")
     p = kiosk("draw", task["code"], "--witness", "a=1", "--witness", "b=2",
-              "--out", "/proc/nope/r.json", "--db", demo_db, check=1)
+              "--out", "/proc/nope/r.json", "--db", demo_db, check=1, as_="operator")
     assert "无法写入记录文件" in p.stderr
     again = json.loads(kiosk("tasks", "--json", "--db", demo_db, check=0).stdout)
     assert next(t for t in again if t["code"] == task["code"])["state"] == "planned"
@@ -174,9 +196,9 @@ def test_summary_counts_final_reports(demo_db):
     Report.create(assignment=a, state="final", finding="责令整改")
     year = a.draw.task.year
     db.close()
-    p = kiosk("summary", "--year", year, "--json", "--db", demo_db, check=0)
+    p = kiosk("summary", "--year", year, "--json", "--db", demo_db, check=0, as_="leader")
     data = json.loads(p.stdout)
     assert data["totals"]["final"] == 1 and data["totals"]["责令整改"] == 1
     assert data["rows"][0]["item_code"] == a.draw.task.item.code
-    text = kiosk("summary", "--year", year, "--db", demo_db, check=0).stdout
+    text = kiosk("summary", "--year", year, "--db", demo_db, check=0, as_="leader").stdout
     assert "上报局党组" in text and "合计" in text
