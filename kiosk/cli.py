@@ -14,11 +14,15 @@ def _connect(args):
     from db import connect
 
     try:
-        return connect(args.db)
+        db = connect(args.db)
     except UserError:
         raise
     except Exception as e:  # a store that cannot be opened is a user-facing condition
         raise UserError(f"无法打开数据库 {args.db or '（默认）'}：{e}") from None
+    from kiosk.audit.chain import ensure_baseline
+
+    ensure_baseline()  # once, on a store older than the covering chain
+    return db
 
 
 def _actor(args) -> str:

@@ -43,6 +43,11 @@ def _walk(heads: dict[int, list[tuple[str, str]]], progress: Progress | None, to
     """The chain in order; returns (count, head, last cover of each subject, archive files)."""
     prev, expected, count = GENESIS, 1, 0
     covered: dict[str, tuple[int, dict]] = {}
+    # Events written before the chain covered rows (stores older than schema v5): a subject
+    # they name counts as recorded. Only those before the first covering event count, so no
+    # later event (say, a failed log-in as a name not yet in the store) can vouch for a row.
+    legacy: set[str] = set()
+    covering = False
     archives: dict[str, tuple[int, str]] = {}
     q = (AuditEvent.select(AuditEvent.seq, AuditEvent.at, AuditEvent.actor, AuditEvent.action,
                            AuditEvent.entity, AuditEvent.entity_id, AuditEvent.detail,
@@ -61,8 +66,11 @@ def _walk(heads: dict[int, list[tuple[str, str]]], progress: Progress | None, to
             if want != h:
                 raise _Broken(f"审计日志第 {seq} 条与{what}不符：该处及之前的记录已被改写。")
         if covers:
+            covering = True
             for k, parts in json.loads(covers).items():
                 covered[k] = (seq, parts)
+        elif not covering and entity in cover.COVERED:
+            legacy.add(cover.key(entity, entity_id))
         if action == "report.archive":
             d = json.loads(detail)
             if d.get("sha256") and d.get("path"):
@@ -76,7 +84,7 @@ def _walk(heads: dict[int, list[tuple[str, str]]], progress: Progress | None, to
         if seq > count:
             raise _Broken(f"审计日志只有 {count} 条，短于{what}（第 {seq} 条）："
                           f"末尾的记录已被删除。")
-    return count, (count, prev), covered, archives
+    return count, (count, prev), covered, legacy, archives
 
 
 def _sentence(label: str, rest: str) -> str:
@@ -84,7 +92,7 @@ def _sentence(label: str, rest: str) -> str:
     return f"{label} {rest}" if label[-1:].isascii() else f"{label}{rest}"
 
 
-def _check_rows(covered: dict[str, tuple[int, dict]]) -> None:
+def _check_rows(covered: dict[str, tuple[int, dict]], legacy: set[str]) -> None:
     for k, (seq, parts) in sorted(covered.items(), key=lambda kv: kv[1][0]):
         kind_name, ident = cover.split_key(k)
         kind = cover.COVERED.get(kind_name)
@@ -103,7 +111,8 @@ def _check_rows(covered: dict[str, tuple[int, dict]]) -> None:
         if kind.every is None:
             continue
         for ident in kind.every():
-            if cover.key(kind.name, ident) not in covered:
+            k = cover.key(kind.name, ident)
+            if k not in covered and k not in legacy:
                 raise _Broken(_sentence(kind.label(ident), "不在审计记录中：它未经终端写入。"))
 
 
@@ -158,8 +167,8 @@ def verify(head: tuple[int, str] | None = None, *, progress: Progress | None = N
     try:
         if head is not None and head[0] == 0 and head[1] != GENESIS:
             raise _Broken("所给链头第 0 条的哈希应为全零。")
-        count, last, covered, archives = _walk(heads, progress, total)
-        _check_rows(covered)
+        count, last, covered, legacy, archives = _walk(heads, progress, total)
+        _check_rows(covered, legacy)
         n_files = _check_files(archives) if files else 0
     except _Broken as e:
         return Verdict(False, str(e))
