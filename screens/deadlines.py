@@ -6,7 +6,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from db.models import User
 from kiosk import reports
 
 VIEWS = ("rows", "inspector", "office")
@@ -40,7 +39,7 @@ class DeadlinesScreen(Screen[None]):
         self.rows: list[reports.DeadlineRow] = []
 
     @property
-    def user(self) -> User | None:
+    def user(self):
         return getattr(self.app, "user", None)
 
     def compose(self) -> ComposeResult:
@@ -71,12 +70,8 @@ class DeadlinesScreen(Screen[None]):
         if self.view == "rows":
             table.add_columns("任务编号", "被检查单位", "检查人员", "股室", "期限", "状态")
             for r in self.rows:
-                due = r.due_date.isoformat() if r.due_date else "未录入"
-                if r.provisional:
-                    due += "*"
-                status = r.status + ("（报告未打开）" if r.state == "none" else "")
                 table.add_row(r.task_code, r.target_name, "、".join(r.inspectors), r.office,
-                              due, status)
+                              r.due_text, r.status_text)
         else:
             name = "检查人员" if self.view == "inspector" else "股室"
             table.add_columns(name, "待完成", "已逾期", "两天内到期", "未录入期限")
@@ -88,10 +83,7 @@ class DeadlinesScreen(Screen[None]):
         if self.user is None:
             note.update("请登录后查看。")
         else:
-            text = f"共 {len(self.rows)} 项待完成，其中已逾期 {overdue} 项。"
-            if any(r.provisional for r in self.rows):
-                text += " *日历为临时（该年度节假日安排未公布）。"
-            note.update(text)
+            note.update(reports.deadlines_note(self.rows))
         note.set_class(overdue > 0, "error")
         table.focus()
 

@@ -8,11 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.lazy import Lazy
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea
 
-from db.models import Report
 from kiosk import reports
 from kiosk.errors import UserError
 
@@ -89,7 +89,15 @@ def confirm(screen: Screen, question: str, callback) -> None:
 
 
 class ReportScreen(Screen[None]):
-    """One assignment's report. Editable by its team while a draft; read-only otherwise."""
+    """One assignment's report (a reports.ReportView). Editable by its team while a draft;
+    read-only otherwise."""
+
+    class Saved(Message):
+        """Posted after each save reached the service (autosave, leaving a field, Ctrl+S)."""
+
+        def __init__(self, complete: bool) -> None:
+            super().__init__()
+            self.complete = complete  # nothing typed is left unsaved
 
     DEFAULT_CSS = """
     ReportScreen #report-info { height: 2; padding: 0 1; background: $boost; }
@@ -116,17 +124,19 @@ class ReportScreen(Screen[None]):
         Binding("escape", "back", "返回", id="report.back", tooltip="保存后返回上一画面"),
     ]
 
-    def __init__(self, report_id: int) -> None:
+    def __init__(self, view: reports.ReportView) -> None:
         super().__init__()
-        self.report_id = report_id
-        self.report: Report = reports.get(report_id)
-        self.ctx = reports.context(self.report)
+        self.report_id = view.report_id
+        self.ctx = view.context
+        self._evidence = view.evidence
+        self._may_edit = view.editable  # on the team (the service decided, for this user)
+        self._status = view.status
         self._loading = True
         self._dirty = False
         # Per field, the text the form last loaded or saved: only fields the user has changed
         # since are sent, and with this base the service refuses to overwrite a field a
         # teammate changed meanwhile on another terminal.
-        self._base: dict[str, str] = reports.form_values(self.report)
+        self._base: dict[str, str] = dict(view.values)
         self._timer: Timer | None = None
         self.saved_at: dt.datetime | None = None
 
@@ -136,13 +146,7 @@ class ReportScreen(Screen[None]):
 
     @property
     def editable(self) -> bool:
-        # Cached per state: asked on every keystroke, and membership does not change meanwhile.
-        key = (self.report.state, getattr(self.user, "id", None))
-        if getattr(self, "_editable_key", None) != key:
-            self._editable_key = key
-            self._editable = (self.report.state == "draft"
-                              and reports.is_member(self.report.assignment, self.user))
-        return self._editable
+        return self._may_edit and self._status.state == "draft"
 
     # ------------------------------------------------------------ layout
 
@@ -265,23 +269,23 @@ class ReportScreen(Screen[None]):
         if not self._dirty or not self.editable:
             return True
         edits = self._edits()
-        clean, errors = reports.clean_fields(self.report, edits)
         try:
-            result = reports.save_draft(self.report, clean, self.user,
-                                        base={n: self._base[n] for n in clean})
+            result = reports.save_form(self.report_id, edits, self.user, base=self._base)
         except UserError as e:
             self._error(str(e))
+            self.post_message(self.Saved(False))
             return False
-        left = set(errors) | set(result.errors) | set(result.conflicts)
-        for name in clean:
+        left = set(result.errors) | set(result.conflicts)
+        for name, value in edits.items():
             if name not in left:
-                self._base[name] = edits[name]
+                self._base[name] = value
         self._dirty = bool(left)
         self.saved_at = dt.datetime.now()
-        message = result.message + "".join(
-            errors[n] for n in errors if n not in result.errors)
-        self._error(message)
+        if result.status is not None:
+            self._status = result.status
+        self._error(result.message)
         self._show_status()
+        self.post_message(self.Saved(not left))
         return not left
 
     # ------------------------------------------------------------ status
@@ -290,29 +294,17 @@ class ReportScreen(Screen[None]):
         self.query_one("#report-error", Static).update(text)
 
     def _show_status(self) -> None:
-        r = self.report
-        parts = [reports.STATES[r.state]]
+        parts = self._status.parts()
         if self.saved_at is not None:
-            parts.append(f"已保存 {self.saved_at:%H:%M:%S}")
-        if r.due_date is not None:
-            days = (r.due_date - dt.date.today()).days
-            when = f"已逾期 {-days} 天" if days < 0 else f"剩 {days} 天"
-            parts.append(f"报告期限 {r.due_date.isoformat()}（{when}）")
-        else:
-            parts.append("报告期限：录入检查结束时间后计算")
+            parts.insert(1, f"已保存 {self.saved_at:%H:%M:%S}")
         status = self.query_one("#report-status", Static)
-        if r.due_provisional:
-            parts.append("日历为临时（该年度节假日安排未公布）")
-        status.set_class(bool(r.due_provisional), "provisional")
-        if r.review_note and r.state == "draft":
-            parts.append(f"退回意见：{r.review_note}")
+        status.set_class(self._status.provisional, "provisional")
         status.update(" · ".join(parts))
 
     def _show_evidence(self) -> None:
-        ev = reports.evidence_of(self.report)
+        ev = self._evidence
         lines = [f"证据材料 {len(ev)} 件（F3 添加）"] + [
-            f"{i}. {e.filename}  {e.size} 字节  SHA-256 {e.sha256[:16]}…"
-            for i, e in enumerate(ev, 1)]
+            f"{i}. {e.line}" for i, e in enumerate(ev, 1)]
         self.query_one("#evidence", Static).update("\n".join(lines))
 
     # ------------------------------------------------------------ actions
@@ -330,7 +322,7 @@ class ReportScreen(Screen[None]):
             if not path or not path.strip():
                 return
             try:
-                e = reports.attach_evidence(self.report, path, self.user)
+                e, self._evidence = reports.add_evidence(self.report_id, path, self.user)
             except UserError as err:
                 self._error(str(err))
                 return
@@ -338,12 +330,13 @@ class ReportScreen(Screen[None]):
             self._show_evidence()
             self.notify(f"已附上 {e.filename}（SHA-256 {e.sha256[:12]}…）")
 
-        self.app.push_screen(PromptModal("添加证据：输入文件路径", "/media/usb/现场照片1.jpg"), done)
+        self.app.push_screen(PromptModal("添加证据：输入文件路径", "/media/usb/现场照片1.jpg"),
+                             done)
 
     def action_print(self) -> None:
         self.save_now()
         try:
-            message = reports.print_report(self.report, self.user)
+            message = reports.print_report(self.report_id, self.user)
         except UserError as e:
             self._error(str(e))
             return
@@ -357,7 +350,7 @@ class ReportScreen(Screen[None]):
             return
         if not self.save_now():
             return
-        missing = reports.missing_fields(self.report)
+        missing = reports.missing_fields(self.report_id)
         if missing:
             self._error(f"还需填写：{'、'.join(missing)}。")
             return
@@ -366,7 +359,7 @@ class ReportScreen(Screen[None]):
             if not ok:
                 return
             try:
-                reports.submit(self.report, self.user)
+                self._status = reports.submit_form(self.report_id, self.user)
             except UserError as e:
                 self._error(str(e))
                 return

@@ -1,4 +1,4 @@
-"""The lead office's review: submitted reports to approve, return or finalise; open rectifications."""
+"""The lead office's review: reports to approve, return or finalise; open rectifications."""
 from __future__ import annotations
 
 from textual import on
@@ -7,12 +7,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from db.models import User
-from kiosk import reports
+from kiosk import access, reports
 from kiosk.errors import UserError
 from screens.report import PromptModal, ReportScreen, confirm
-
-REVIEW_ROLES = ("reviewer", "leader", "admin")
 
 
 class ReviewScreen(Screen[None]):
@@ -38,12 +35,15 @@ class ReviewScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._report_ids: list[int] = []
-        self._rect_ids: list[int] = []
+        self._rows: list[reports.ReviewRow] = []
+        self._rects: list[reports.RectificationRow] = []
 
     @property
-    def user(self) -> User | None:
+    def user(self):
         return getattr(self.app, "user", None)
+
+    def _may_review(self, user) -> bool:
+        return user is not None and access.may_review(user.role)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="")
@@ -59,46 +59,36 @@ class ReviewScreen(Screen[None]):
             "任务编号", "被检查单位", "状态", "处理结果", "提交人", "提交时间")
         self.query_one("#rect-table", DataTable).add_columns(
             "任务编号", "被检查单位", "整改期限", "状态")
-        if self.user is None or self.user.role not in REVIEW_ROLES:
+        if not self._may_review(self.user):
             self.app.require_login(self._logged_in, prompt="审核报告：请审核人登录")
         else:
             self.refresh_tables(say_empty=True)
 
-    def _logged_in(self, user: User | None) -> None:
-        if user is None or user.role not in REVIEW_ROLES:
+    def _logged_in(self, user) -> None:
+        if not self._may_review(user):
             self._say("只有审核人、局领导或管理员可以审核报告。", error=True)
             return
         self.refresh_tables(say_empty=True)
 
     def on_screen_resume(self) -> None:
-        if self.user is not None and self.user.role in REVIEW_ROLES:
+        if self._may_review(self.user):
             self.refresh_tables()
 
     def refresh_tables(self, say_empty: bool = False) -> None:
         table = self.query_one("#review-table", DataTable)
         row = table.cursor_row
         table.clear()
-        self._report_ids = []
-        for r in reports.reports_for_review(self.user):
-            a = r.assignment
-            table.add_row(a.task_code, a.target.name, reports.STATES[r.state], r.finding or "—",
-                          r.submitted_by, f"{r.submitted_at:%m-%d %H:%M}" if r.submitted_at else "")
-            self._report_ids.append(r.id)
-        if self._report_ids:
-            table.move_cursor(row=min(row, len(self._report_ids) - 1))
+        self._rows = reports.review_queue(self.user)
+        for r in self._rows:
+            table.add_row(*r.cells())
+        if self._rows:
+            table.move_cursor(row=min(row, len(self._rows) - 1))
         rt = self.query_one("#rect-table", DataTable)
         rt.clear()
-        self._rect_ids = []
-        import datetime as dt
-
-        today = dt.date.today()
-        for rect in reports.rectifications(self.user):
-            a = rect.report.assignment
-            days = (rect.deadline - today).days
-            state = f"已超期 {-days} 天" if days < 0 else f"剩 {days} 天"
-            rt.add_row(a.task_code, a.target.name, rect.deadline.isoformat(), state)
-            self._rect_ids.append(rect.id)
-        if say_empty and not self._report_ids and not self._rect_ids:
+        self._rects = reports.open_rectifications(self.user)
+        for rect in self._rects:
+            rt.add_row(*rect.cells())
+        if say_empty and not self._rows and not self._rects:
             self._say("暂无待审核的报告。")
         table.focus()
 
@@ -107,21 +97,27 @@ class ReviewScreen(Screen[None]):
         msg.update(text)
         msg.set_class(error, "error")
 
-    def _selected(self):
+    def _selected(self) -> reports.ReviewRow | None:
         table = self.query_one("#review-table", DataTable)
-        if not self._report_ids:
+        if not self._rows:
             self._say("没有可操作的报告。", error=True)
             return None
-        return reports.get(self._report_ids[table.cursor_row])
+        return self._rows[table.cursor_row]
 
     @on(DataTable.RowSelected, "#review-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()
 
     def action_open(self) -> None:
-        report = self._selected()
-        if report is not None:
-            self.app.push_screen(ReportScreen(report.id))
+        row = self._selected()
+        if row is None:
+            return
+        try:
+            view = reports.report_view(row.report_id, self.user)
+        except UserError as e:
+            self._say(str(e), error=True)
+            return
+        self.app.push_screen(ReportScreen(view))
 
     def _act(self, fn, ok_text: str) -> None:
         try:
@@ -139,42 +135,45 @@ class ReviewScreen(Screen[None]):
         self._review(approve=False)
 
     def _review(self, approve: bool) -> None:
-        report = self._selected()
-        if report is None:
+        row = self._selected()
+        if row is None:
             return
-        code = report.assignment.task_code
-        prompt, ok_text = (("审核意见（可不填，回车通过）", f"{code} 审核通过，可按 f 定稿。") if approve
-                           else ("退回理由（必填）", f"{code} 已退回检查组修改。"))
+        code = row.task_code
+        if approve:
+            prompt, ok_text = "审核意见（可不填，回车通过）", f"{code} 审核通过，可按 f 定稿。"
+        else:
+            prompt, ok_text = "退回理由（必填）", f"{code} 已退回检查组修改。"
 
         def done(note: str | None) -> None:
             if note is not None:
-                self._act(lambda: reports.review(report, self.user, note, approve), ok_text)
+                self._act(lambda: reports.review(row.report_id, self.user, note, approve),
+                          ok_text)
 
         self.app.push_screen(PromptModal(prompt), done)
 
     def action_finalise(self) -> None:
-        report = self._selected()
-        if report is None:
+        row = self._selected()
+        if row is None:
             return
 
         def done(ok: bool) -> None:
             if ok:
-                self._act(lambda: reports.finalise(report, self.user),
-                          f"{report.assignment.task_code} 已定稿，纳入上报局党组汇总。")
+                self._act(lambda: reports.finalise(row.report_id, self.user),
+                          f"{row.task_code} 已定稿，纳入上报局党组汇总。")
 
-        confirm(self, f"将 {report.assignment.task_code} 定为最终报告？定稿后不能修改。", done)
+        confirm(self, f"将 {row.task_code} 定为最终报告？定稿后不能修改。", done)
 
     def action_close_rect(self) -> None:
         rt = self.query_one("#rect-table", DataTable)
-        if not self._rect_ids:
+        if not self._rects:
             self._say("没有未销号的整改。", error=True)
             return
-        rect = reports.get_rectification(self._rect_ids[rt.cursor_row])
+        rect_id = self._rects[rt.cursor_row].rect_id
 
         def done(note: str | None) -> None:
             if note is None:
                 return
-            self._act(lambda: reports.close_rectification(rect, self.user, note),
+            self._act(lambda: reports.close_rectification(rect_id, self.user, note),
                       "整改已销号。")
 
         self.app.push_screen(PromptModal("整改落实情况（必填）"), done)

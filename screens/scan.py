@@ -8,9 +8,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
-from db.models import Assignment, User
 from kiosk import reports
-from kiosk.errors import UserError
 
 
 class ScanScreen(Screen[None]):
@@ -48,40 +46,28 @@ class ScanScreen(Screen[None]):
         event.stop()
         text = event.value.strip()
         event.input.value = ""  # ready for the next scan whatever happens
-        if not text:
-            return
-        try:
-            assignment = reports.check_payload(text)
-        except UserError as e:
-            self._say(str(e), error=True)
-            return
-        user = getattr(self.app, "user", None)
-        if user is not None and reports.is_member(assignment, user):
-            self._open(assignment, user)
-            return
-        self._say(f"任务 {assignment.task_code}：请检查组成员登录。")
-        self.app.require_login(
-            lambda u: self._logged_in(assignment, u),
-            prompt=f"任务 {assignment.task_code}：请检查组成员登录")
+        if text:
+            self._show(text, reports.scan_slip(text, getattr(self.app, "user", None)))
 
-    def _logged_in(self, assignment: Assignment, user: User | None) -> None:
+    def _show(self, payload: str, result: reports.ScanResult) -> None:
+        """Do what the scan service said: open the form, ask for a team member, or refuse."""
+        from screens.report import ReportScreen
+
+        self._say(result.message, error=result.refused)
+        if result.report is not None:
+            self.app.push_screen(ReportScreen(result.report))
+        elif result.needs_login:
+            self.app.require_login(lambda u: self._logged_in(payload, u),
+                                   prompt=result.message)
+        else:
+            self.query_one("#payload", Input).focus()
+
+    def _logged_in(self, payload: str, user) -> None:
         if user is None:
             self._say("已取消登录。", error=True)
             self.query_one("#payload", Input).focus()
             return
-        self._open(assignment, user)
-
-    def _open(self, assignment: Assignment, user: User) -> None:
-        from screens.report import ReportScreen
-
-        try:
-            report = reports.open_report(assignment, user)
-        except UserError as e:
-            self._say(str(e), error=True)
-            self.query_one("#payload", Input).focus()
-            return
-        self._say(f"已打开任务 {assignment.task_code} 的检查报告。")
-        self.app.push_screen(ReportScreen(report.id))
+        self._show(payload, reports.scan_slip(payload, user, signed_in=True))
 
     def action_back(self) -> None:
         self.app.pop_screen()

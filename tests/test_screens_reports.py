@@ -2,6 +2,7 @@
 review and finalise it; refusals for outsiders and forged slips; the deadlines screen."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -9,7 +10,9 @@ from textual.widgets import DataTable, Input, Select, Static, TextArea
 
 from db.models import AuditEvent, Evidence, Rectification, Report
 from kiosk import slips
+from kiosk.reports import due
 from screens.app import make_app
+from screens.report import ReportScreen
 from tests.test_reports import PASSWORD, build_world
 
 SIZE = (80, 24)
@@ -23,6 +26,27 @@ def _no_blink(monkeypatch):
 @pytest.fixture
 def world(db):
     return build_world()
+
+
+def pin_today(monkeypatch, day: dt.date) -> None:
+    """Every deadline the domain computes counts from `day`."""
+    monkeypatch.setattr(due, "current_date", lambda: day)
+
+
+class Saves:
+    """The form's Saved messages, seen through the app's message hook: a test waits on the
+    save itself instead of sleeping past the autosave timer."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    def __call__(self, message) -> None:
+        if isinstance(message, ReportScreen.Saved):
+            self.event.set()
+
+    async def next(self, timeout: float = 10.0) -> None:
+        await asyncio.wait_for(self.event.wait(), timeout)
+        self.event.clear()
 
 
 async def settle(pilot) -> None:
@@ -73,7 +97,8 @@ async def test_scan_fill_submit_review_finalise(world, tmp_path):
     photo = tmp_path / "photo1.jpg"
     photo.write_bytes(b"\xff\xd8 a photo of the workshop")
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    saves = Saves()
+    async with app.run_test(size=SIZE, message_hook=saves) as pilot:
         await settle(pilot)
         await login(pilot, "juzhang")  # someone is at the kiosk; the inspector comes by
         assert screen_name(app) == "HomeScreen"
@@ -103,9 +128,10 @@ async def test_scan_fill_submit_review_finalise(world, tmp_path):
         assert app.focused.id == "method"
         await pilot.press("tab", "tab", "tab", "tab")  # inspectors, unit, content (prefilled)
         assert app.focused.id == "onsite_record"
+        saves.event.clear()
         await type_text(pilot, "查阅劳动合同52份")
-        await pilot.pause(AUTOSAVE_WAIT)  # the debounce saves without leaving the field
-        await settle(pilot)
+        await saves.next()  # the debounce saves without leaving the field
+        assert app.focused.id == "onsite_record"
         assert Report.get_by_id(report.id).onsite_record == "查阅劳动合同52份"
         await pilot.press("tab")
         assert app.focused.id == "evaluation"
@@ -168,8 +194,6 @@ async def test_scan_fill_submit_review_finalise(world, tmp_path):
         assert "已定稿" in text_of(app, "#review-message")
         assert Rectification.select().count() == 0
 
-
-AUTOSAVE_WAIT = 1.3  # a little over the form's 1 s debounce
 
 
 async def test_reviewer_returns_and_closes_rectification(world):
@@ -281,13 +305,14 @@ async def test_half_typed_date_does_not_block_saving(world):
         assert saved.evaluation == "良好" and saved.inspection_start is None
 
 
-async def test_deadlines_screen_marks_overdue(world):
+async def test_deadlines_screen_marks_overdue(world, monkeypatch):
     from kiosk import reports
 
     rep = reports.open_report(world.assignments[0], world.member)
     reports.save_draft(rep, {"inspection_start": "2025-09-26 09:00",
                              "inspection_end": "2025-09-26 11:30"}, world.member)
-    overdue_days = (dt.date.today() - dt.date(2025, 10, 10)).days
+    pin_today(monkeypatch, dt.date(2025, 10, 13))
+    overdue_days = (due.current_date() - dt.date(2025, 10, 10)).days
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

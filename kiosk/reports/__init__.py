@@ -57,6 +57,7 @@ from kiosk.reports.view import (
     open_rectifications,
     report_view,
     review_queue,
+    submit_form,
 )
 from kiosk.reports.workflow import (
     archive_final,
@@ -94,5 +95,5 @@ __all__ = [
     "is_member", "leadership_summary", "missing_fields", "open_rectifications", "open_report",
     "print_report", "rectifications", "render_report_pdf", "report_view", "reports_for_review",
     "review", "review_queue", "save_draft", "save_form", "scan_slip", "scan_to_report",
-    "status_of", "submit", "summarise", "verify_evidence", "visible_deadlines",
+    "status_of", "submit", "submit_form", "summarise", "verify_evidence", "visible_deadlines",
 ]

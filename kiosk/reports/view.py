@@ -10,7 +10,7 @@ from kiosk.reports import due
 from kiosk.reports.evidence import EvidenceItem, evidence_items
 from kiosk.reports.form import STATES, ReportStatus, form_values, status_of
 from kiosk.reports.task import ReportContext, ReportRef, context, fresh
-from kiosk.reports.workflow import rectifications, reports_for_review
+from kiosk.reports.workflow import rectifications, reports_for_review, submit
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,11 @@ def view_of(row: Report, user: User | None) -> ReportView:
     editable = row.state == "draft" and access.is_team_member(row.assignment_id, user)
     return ReportView(row.id, context(row), form_values(row), editable, status_of(row),
                       evidence_items(row.id))
+
+
+def submit_form(report: ReportRef, user: User | None) -> ReportStatus:
+    """Submit from the form; the status line it shows next."""
+    return status_of(submit(report, user))
 
 
 @dataclass(frozen=True)
