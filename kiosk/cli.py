@@ -223,10 +223,12 @@ def cmd_open(args) -> int:
     from kiosk import reports
 
     _connect(args)
-    _account(args)
-    assignment = reports.check_payload(args.payload)
+    # The same scan service as the Scan screen; a refused slip is logged under this account.
+    result = reports.scan_slip(args.payload, _account(args), check_only=True)
+    if result.refused:
+        raise UserError(result.message)
     if args.check:
-        print(f"任务单有效：{assignment.task_code}。")
+        print(result.message)
         return 0
     from screens.app import run
 
