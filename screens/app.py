@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from db.models import User
+if TYPE_CHECKING:  # the row kiosk.auth.login returns; screens never query it
+    from db.models import User
+
 
 DemoAccounts = list[tuple[str, str, str]]
 

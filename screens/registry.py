@@ -10,9 +10,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Static
 from textual.worker import get_current_worker
 
-from db.connection import database
 from screens.dialogs import ExportModal, ImportModal, MessageModal, default_export_path
 from screens.widgets.page_table import PageTable
+from screens.workers import store_connection
 
 KIND_LABELS = {
     "items": "事项清单",
@@ -158,7 +158,7 @@ class RegistryScreen(Screen[None]):
 
         worker = get_current_worker()
         # Each worker is its own thread with its own connection: close it when done.
-        with database.connection_context():
+        with store_connection():
             total, capped = self.total, self.capped
             if last:
                 total, capped = count_matches(self.kind, text)

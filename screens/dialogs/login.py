@@ -1,6 +1,8 @@
 """The login dialog: someone signs in over the current screen (an inspector after a scan)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -8,11 +10,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from db.models import User
 from screens.widgets.login_form import LoginForm
 
+if TYPE_CHECKING:  # the row kiosk.auth.login returns; screens never query it
+    from db.models import User  # noqa: F401 - named in the quoted result type below
 
-class LoginModal(ModalScreen[User | None]):
+
+class LoginModal(ModalScreen["User | None"]):
     """Ask someone to log in over the current screen; dismisses the User, or None on Escape."""
 
     AUTO_FOCUS = "#username"

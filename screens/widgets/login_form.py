@@ -1,14 +1,18 @@
 """Username/password form that checks credentials through kiosk.auth and says why it failed."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
-from db.models import User
 from kiosk.errors import UserError
+
+if TYPE_CHECKING:  # the row kiosk.auth.login returns; screens never query it
+    from db.models import User
 
 
 class LoginInput(Input):
