@@ -252,10 +252,9 @@ def cmd_audit(args) -> int:
     if args.action == "head":
         print(audit.head_text())
         return 0
-    head = audit.parse_head(args.head) if args.head else None
-    verdict = audit.verify(head)
-    audit.record(user.username, "audit.verify", "audit", "", ok=verdict.ok,
-                 head=args.head or "", verdict=verdict.message)
+    from kiosk.audit.check import verify_for
+
+    verdict = verify_for(user, audit.parse_head(args.head) if args.head else None)
     print(verdict.message, file=sys.stdout if verdict.ok else sys.stderr)
     return 0 if verdict.ok else 1
 

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from screens.app import user_label
+from screens.audit import AuditScreen
 from screens.ceremony import TaskPickerScreen
 from screens.deadlines import DeadlinesScreen
 from screens.registry import RegistryScreen
@@ -33,6 +34,7 @@ class MenuEntry(NamedTuple):
     short: str  # footer label (the footer has 80 columns for every key)
     id: str
     tooltip: str
+    footer: bool = True  # False: listed in the menu panel only (the footer has 80 columns)
 
 
 MENU: list[MenuEntry] = [
@@ -56,6 +58,8 @@ MENU: list[MenuEntry] = [
               "检查报告的提交期限与逾期情况"),
     MenuEntry("v", ReviewScreen, (), "报告审核", "审核", "home.review",
               "审核检查报告，记录处理意见"),
+    MenuEntry("a", AuditScreen, (), "审计日志", "审计", "home.audit",
+              "查看、筛选、核验审计日志（局领导、纪检审计）", footer=False),
 ]
 ENTRIES = {e.id: e for e in MENU}
 
@@ -64,7 +68,7 @@ class HomeScreen(Screen[None]):
     """Who is signed in, the bureau's figures, and one key per function of MENU."""
 
     BINDINGS = [
-        *[Binding(e.key, f"open('{e.id}')", e.short, id=e.id, tooltip=e.tooltip)
+        *[Binding(e.key, f"open('{e.id}')", e.short, id=e.id, tooltip=e.tooltip, show=e.footer)
           for e in MENU],
         Binding("o", "app.logout", "注销", id="home.logout", tooltip="退出登录，回到登录画面"),
     ]

@@ -177,3 +177,17 @@ def verify(head: tuple[int, str] | None = None, *, progress: Progress | None = N
     checked = f"，所涉 {len(covered)} 项记录" + (f"与 {n_files} 个文件" if n_files else "")
     return Verdict(True, f"审计日志完整：共 {count} 条{checked}均未改动；"
                          f"链头 {last[0]}:{last[1]}。", count, last)
+
+
+def verify_for(user, head: tuple[int, str] | None = None, *,
+               progress: Progress | None = None) -> Verdict:
+    """`verify` as the leader or the auditor asks it (CLI and screen alike), logged."""
+    from kiosk import access
+    from kiosk.audit.chain import head_text, record
+
+    access.require(user is not None and access.may_read_audit(user.role),
+                   access.MAY_NOT_READ_AUDIT)
+    verdict = verify(head, progress=progress)
+    record(user.username, "audit.verify", "audit", "", ok=verdict.ok,
+           head=head_text(head) if head else "", verdict=verdict.message)
+    return verdict

@@ -1,0 +1,125 @@
+"""The audit trail as the Audit screen reads it: filtered, newest first, one page at a time.
+
+Pages are keyed by sequence number (keyset pagination), never by OFFSET: the 5,000th page
+of 100,000 events costs what the first one does."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from db.models import AuditEvent, User
+from kiosk import access
+from kiosk.errors import UserError
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """actor: an account exactly; action: a prefix ("draw." or "draw.seal"); subject:
+    "kind:id" (e.g. "draw:7"), or an id or kind alone; dates inclusive."""
+
+    actor: str = ""
+    action: str = ""
+    subject: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class EventRow:
+    seq: int
+    at: str
+    actor: str
+    action: str
+    subject: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[EventRow]
+    has_newer: bool
+    has_older: bool
+
+
+def parse_date(text: str, label: str) -> dt.date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{label}“{text}”不是日期，请写成 2026-07-14。") from None
+
+
+def _where(f: EventFilter):
+    cond = []
+    if f.actor.strip():
+        cond.append(AuditEvent.actor == f.actor.strip())
+    if f.action.strip():
+        cond.append(AuditEvent.action.startswith(f.action.strip()))
+    subject = f.subject.strip()
+    if subject:
+        kind, sep, ident = subject.partition(":")
+        if sep:
+            cond.append((AuditEvent.entity == kind) & (AuditEvent.entity_id == ident))
+        else:
+            cond.append((AuditEvent.entity_id == subject) | (AuditEvent.entity == subject))
+    if f.since:
+        cond.append(AuditEvent.at >= dt.datetime.combine(f.since, dt.time()))
+    if f.until:
+        cond.append(AuditEvent.at < dt.datetime.combine(f.until + dt.timedelta(days=1),
+                                                        dt.time()))
+    return cond
+
+
+def _detail(text: str) -> str:
+    try:
+        d = json.loads(text or "{}")
+    except ValueError:
+        return text[:200]
+    if not isinstance(d, dict):
+        return str(d)[:200]
+    return "；".join(f"{k}={v}" for k, v in d.items())[:200]
+
+
+def _row(ev: tuple) -> EventRow:
+    seq, at, actor, action, entity, entity_id, detail = ev
+    at_s = at if isinstance(at, str) else at.strftime("%Y-%m-%d %H:%M:%S")
+    subject = f"{entity}:{entity_id}" if entity and entity_id else (entity or entity_id)
+    return EventRow(seq, at_s, actor, action, subject, _detail(detail))
+
+
+def _select(cond, extra, order, limit: int):
+    q = AuditEvent.select(AuditEvent.seq, AuditEvent.at, AuditEvent.actor, AuditEvent.action,
+                          AuditEvent.entity, AuditEvent.entity_id, AuditEvent.detail)
+    for c in [*cond, *extra]:
+        q = q.where(c)
+    return list(q.order_by(order).limit(limit).tuples())
+
+
+def page(user: User | None, f: EventFilter = EventFilter(), *, older_than: int | None = None,
+         newer_than: int | None = None, size: int = 20) -> Page:
+    """One page, newest first. older_than: the next page down; newer_than: the page back up.
+
+    Only the leader and the auditor read the trail (Art. 14, 18)."""
+    access.require(user is not None and access.may_read_audit(user.role),
+                   access.MAY_NOT_READ_AUDIT)
+    cond = _where(f)
+    if newer_than is not None:
+        rows = _select(cond, [AuditEvent.seq > newer_than], AuditEvent.seq.asc(), size + 1)
+        has_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        has_older = bool(rows) and _exists(cond, AuditEvent.seq < rows[-1][0])
+    else:
+        extra = [AuditEvent.seq < older_than] if older_than is not None else []
+        rows = _select(cond, extra, AuditEvent.seq.desc(), size + 1)
+        has_older = len(rows) > size
+        rows = rows[:size]
+        has_newer = (older_than is not None and bool(rows)
+                     and _exists(cond, AuditEvent.seq > rows[0][0]))
+    return Page([_row(r) for r in rows], has_newer, has_older)
+
+
+def _exists(cond, extra) -> bool:
+    return bool(_select(cond, [extra], AuditEvent.seq.asc(), 1))
