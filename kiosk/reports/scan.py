@@ -45,13 +45,14 @@ def scan_slip(payload: str, user: User | None, *, signed_in: bool = False,
     code = assignment.task_code
     if check_only:
         return ScanResult(f"任务单有效：{code}。", code)
-    if not signed_in and not access.is_team_member(assignment, user):
+    member = access.is_team_member(assignment, user)
+    if not signed_in and not member:
         return ScanResult(f"任务 {code}：请检查组成员登录。", code, needs_login=True)
     try:
-        report = open_report(assignment, user)
+        report = open_report(assignment, user, member=member)
     except UserError as e:
         return ScanResult(str(e), code, refused=True)
-    return ScanResult(f"已打开任务 {code} 的检查报告。", code, view_of(report, user))
+    return ScanResult(f"已打开任务 {code} 的检查报告。", code, view_of(report, user, member))
 
 
 def scan_to_report(payload: str, user: User | None) -> Report:

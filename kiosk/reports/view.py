@@ -33,9 +33,12 @@ def report_view(report: ReportRef, user: User | None) -> ReportView:
     return view_of(row, user)
 
 
-def view_of(row: Report, user: User | None) -> ReportView:
-    """The form of a report whose opening was already allowed (and logged) by the caller."""
-    editable = row.state == "draft" and access.is_team_member(row.assignment_id, user)
+def view_of(row: Report, user: User | None, member: bool | None = None) -> ReportView:
+    """The form of a report whose opening was already allowed (and logged) by the caller;
+    `member` when the caller already knows whether the user is on the team."""
+    if member is None:
+        member = access.is_team_member(row.assignment_id, user)
+    editable = row.state == "draft" and member
     return ReportView(row.id, context(row), form_values(row), editable, status_of(row),
                       evidence_items(row.id))
 

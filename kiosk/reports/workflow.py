@@ -53,9 +53,10 @@ def _sync(report: ReportRef, row: Report) -> Report:
 
 # ---------------------------------------------------------------- opening
 
-def open_report(assignment: Assignment, user: User | None) -> Report:
-    """The assignment's report, created as a prefilled draft on first open."""
-    if not access.may_open_report(assignment, user):
+def open_report(assignment: Assignment, user: User | None, *, member: bool = False) -> Report:
+    """The assignment's report, created as a prefilled draft on first open. `member`: the
+    caller has just checked that the user is on the task's team (skips asking again)."""
+    if not member and not access.may_open_report(assignment, user):
         with write_tx():
             audit.record(actor_of(user), "report.refused", "assignment", assignment.task_code)
         raise UserError("您不是该任务检查组成员，无权打开此报告。")
@@ -73,6 +74,7 @@ def open_report(assignment: Assignment, user: User | None) -> Report:
             )
         audit.record(actor_of(user), "report.open", "report", report.id,
                      task=assignment.task_code, created=created)
+    report.assignment = assignment  # the caller's row: the form's context needs no re-read
     return report
 
 
