@@ -1,4 +1,4 @@
-"""The home dashboard's figures as plain data: registry sizes, this year's plan, report deadlines."""
+"""The home dashboard's figures as plain data: registry sizes, the year's plan, report deadlines."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,10 +7,11 @@ from peewee import fn
 
 from db.models import Conflict, Inspector, Item, PlanTask, Report, Target, Training
 from kiosk import audit
+from kiosk.reports import due
 
-# Calendar days ahead that count as "due soon" on the dashboard (a glance, not the legal deadline,
-# which kiosk.reports computes on the working-day calendar).
-DUE_SOON_DAYS = 3
+# Calendar days ahead that count as "due soon": the Deadlines screen's rule (两天内到期), so the
+# home screen and that screen never disagree. The legal deadline itself is on working days.
+DUE_SOON_DAYS = due.DUE_SOON_DAYS
 
 PLAN_STATES = ("planned", "drawing", "drawn", "cancelled")
 
@@ -22,7 +23,7 @@ def _count(model) -> int:
 
 def summary(today: dt.date | None = None) -> dict:
     """Numbers for the home screen. Only COUNT queries: fast on a million targets."""
-    today = today or dt.date.today()
+    today = today or due.current_date()
     year = today.year
     plan = {state: 0 for state in PLAN_STATES}
     rows = (PlanTask.select(PlanTask.state, fn.COUNT(PlanTask.id))

@@ -163,7 +163,8 @@ async def test_scan_fill_submit_review_finalise(world, tmp_path):
         await settle(pilot)
         saved = Report.get_by_id(report.id)
         assert saved.state == "submitted", text_of(app, "#report-error")
-        assert (saved.finding, saved.opinion, saved.evaluation) == ("无问题", "完善合同范本", "基本遵守")
+        assert (saved.finding, saved.opinion, saved.evaluation) == (
+            "无问题", "完善合同范本", "基本遵守")
         assert app.screen.query_one("#opinion", TextArea).read_only
         await pilot.press("escape", "escape")
         await settle(pilot)
@@ -384,7 +385,8 @@ async def test_autosave_leaves_a_teammates_fields_alone(world):
         await pilot.press("ctrl+s")
         await settle(pilot)
         saved = Report.get_by_id(rep.id)
-        assert (saved.onsite_record, saved.evaluation, saved.opinion) == ("B 的笔录", "A", "B 的意见")
+        assert (saved.onsite_record, saved.evaluation, saved.opinion) == (
+            "B 的笔录", "A", "B 的意见")
         assert text_of(app, "#report-error") == ""
         await pilot.press("tab", "tab", "tab")
         assert app.focused.id == "opinion"
