@@ -86,18 +86,19 @@ def resolve(text: str, actor: str = "scanner") -> Assignment:
                       "或输入任务编号（如 2026-07-0013）。", s)
     code, tok = m["code"], m["token"].upper()
     if m["base"].rstrip("/") != base_url():
-        raise _refuse(actor, "wrong_base_url", "该二维码不是本终端的任务单（地址不符），已拒绝并记录。",
-                      s, code)
+        raise _refuse(actor, "wrong_base_url",
+                      "该二维码不是本终端的任务单（地址不符），已拒绝并记录。", s, code)
     a = Assignment.get_or_none(Assignment.task_code == code)
     if a is None:
-        raise _refuse(actor, "unknown_code", f"任务编号 {code} 不存在，该任务单无效，已拒绝并记录。",
-                      s, code)
+        raise _refuse(actor, "unknown_code",
+                      f"任务编号 {code} 不存在，该任务单无效，已拒绝并记录。", s, code)
     key = _secret()
     if a.slip_version > 0 and hmac.compare_digest(_token(key, code, a.slip_version), tok):
         return a
     for v in range(a.slip_version - 1, 0, -1):
         if hmac.compare_digest(_token(key, code, v), tok):
-            raise _refuse(actor, "superseded", f"任务 {code} 的任务单已重新打印（第 {a.slip_version} 版），"
+            raise _refuse(actor, "superseded",
+                          f"任务 {code} 的任务单已重新打印（第 {a.slip_version} 版），"
                           f"此单（第 {v} 版）已作废，请使用最新打印的任务单。", s, code)
     raise _refuse(actor, "bad_token", f"任务单 {code} 校验失败：二维码被改动或不是本终端打印的，"
                   "已拒绝并记录。", s, code)
@@ -160,13 +161,15 @@ def _render(ctx: dict, rows: list[SlipData], out: Path, key: bytes, base: str,
 
 def _render_pages(ctx: dict, rows: list[SlipData], out: Path, key: bytes, base: str,
                   chain_head: tuple[int, str]) -> Path:
-    from kiosk.pdf import KioskPDF
+    from kiosk.printing.base import KioskPDF
 
     item: Item = ctx["item"]
     draw: Draw = ctx["draw"]
-    pdf = KioskPDF(doc_title="双随机抽查任务单")
+    # The title is the only bold CJK text: outlined regular glyphs spare the Bold face.
+    pdf = KioskPDF(doc_title="双随机抽查任务单", real_bold=False)
     # one slip, one page: long fields are cut, never spilled onto a second page
     pdf.set_auto_page_break(False, margin=pdf.footer_height)
+    pdf.page_count = len(rows)
     w = pdf.epw
     small = pdf.w < 160
     qr_size = 38 if small else 48
@@ -195,8 +198,8 @@ def _render_pages(ctx: dict, rows: list[SlipData], out: Path, key: bytes, base: 
                                     width=cap_w, align="C")
         left_w = w - qr_size - 4
         x = pdf.l_margin
-        pdf.font(17 if small else 20, bold=True)
-        y = pdf.text_lines(["双随机抽查任务单"], x, top + 1, 10)
+        pdf.font(17 if small else 20)
+        y = pdf.bold_lines(["双随机抽查任务单"], x, top + 1, 10)
         pdf.font(9)
         y = pdf.text_lines(["任务编号"], x, y + 1, 5)
         pdf.set_font("Courier", "B", size=19 if small else 21)

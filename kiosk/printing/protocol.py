@@ -1,4 +1,4 @@
-"""The ceremony's printed matter: the pre-draw sheet (抽查前公示单) and the draw protocol (摇号记录).
+"""The draw's printed matter: the pre-draw sheet (抽查前公示单) and the protocol (摇号记录).
 
 Both render from a plain dict `info`, so this module knows nothing of the ceremony code:
 
@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 
 from kiosk import settings
-from kiosk.pdf import KioskPDF
+from kiosk.printing.base import KioskPDF
 
 LISTINGS = (("pool", "pool.tsv", "抽查对象名录"), ("inspectors", "inspectors.tsv", "检查人员名录"),
             ("conflicts", "conflicts.tsv", "回避关系"))
@@ -83,7 +83,7 @@ def _table(pdf: KioskPDF, header: list[str], rows: list[list[str]], fractions: l
 
     def draw(cells: list[str], fill: bool) -> None:
         pdf.font(size, bold=fill)
-        wrapped = [pdf.wrap(c, w - 2 * pad) for c, w in zip(cells, widths)]
+        wrapped = [pdf.wrap(c, w - 2 * pad) for c, w in zip(cells, widths, strict=True)]
         h = max(len(x) for x in wrapped) * line_h + 2 * pad * 0.6
         if pdf.will_page_break(h):
             pdf.add_page()
@@ -92,7 +92,7 @@ def _table(pdf: KioskPDF, header: list[str], rows: list[list[str]], fractions: l
                 pdf.font(size)
         x, y = pdf.l_margin, pdf.get_y()
         pdf.set_fill_color(232)
-        for lines, w in zip(wrapped, widths):
+        for lines, w in zip(wrapped, widths, strict=True):
             pdf.rect(x, y, w, h, style="DF" if fill else "D")
             pdf.text_lines(lines, x + pad, y + pad * 0.6, line_h)
             x += w
@@ -119,7 +119,7 @@ def render_predraw_sheet(info: dict, out_path: str | os.PathLike) -> Path:
     _common(pdf, info, "双随机抽查 抽查前公示单")
     pdf.section("四、见证")
     pdf.para("见证人确认：以上名录与摘要已在摇号前公布，摇号尚未开始。", size=9.5)
-    pdf.signature_lines(_witness_labels(info) + ["操作人员"])
+    pdf.signature_lines([*_witness_labels(info), "操作人员"])
     return _save(pdf, out_path)
 
 
@@ -175,7 +175,7 @@ def render_protocol(info: dict, out_path: str | os.PathLike) -> Path:
     pdf.para("   退出码 0 表示重算结果与本记录一致；否则程序指出第一处不一致。", size=9.5)
 
     pdf.section("九、签字")
-    pdf.signature_lines(_witness_labels(info) + ["操作人员"])
+    pdf.signature_lines([*_witness_labels(info), "操作人员"])
     return _save(pdf, out_path)
 
 
