@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static, TextArea
 
 from kiosk.errors import UserError
+from screens.dialogs.input import DialogInput
 from screens.workers import store_worker
 
 
@@ -58,7 +59,8 @@ class FileModal(ModalScreen[Path | None]):
             yield Static(self.title_text, classes="dialog-title")
             if self.hint:
                 yield Static(self.hint, classes="dialog-hint")
-            yield Input(self.initial_path, placeholder="文件路径", id="file-path", compact=True)
+            yield DialogInput(self.initial_path, placeholder="文件路径", id="file-path",
+                              compact=True)
             yield Static("", id="file-status")
         yield Footer(compact=True)
 
@@ -103,7 +105,8 @@ class _TransferModal(ModalScreen):
         with Vertical(classes="dialog dialog-tall"):
             yield Static(self.heading.format(label=self.kind_label), classes="dialog-title")
             yield Static(self.hint, classes="dialog-hint")
-            yield Input(self.initial_path, placeholder="文件路径", id="file-path", compact=True)
+            yield DialogInput(self.initial_path, placeholder="文件路径", id="file-path",
+                              compact=True)
             yield Static("", id="file-status")
             yield TextArea("", read_only=True, soft_wrap=True, id="file-problems")
         yield Footer(compact=True)

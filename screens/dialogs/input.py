@@ -9,6 +9,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Static
 
 
+class DialogInput(Input):
+    """An Input whose Enter is listed in the footer (the stock Input hides it)."""
+
+    BINDINGS = [
+        Binding("enter", "submit", "确定", key_display="Enter", id="dialog_input.submit",
+                tooltip="确定输入的内容"),
+    ]
+
+
 class InputModal(ModalScreen[str | None]):
     """Ask for one line of text. Enter (in the box, or on 确定) gives it, Escape gives None.
 
@@ -44,8 +53,8 @@ class InputModal(ModalScreen[str | None]):
             yield Static(self.title_text, classes="dialog-title")
             if self.prompt:
                 yield Static(self.prompt, classes="dialog-body")
-            yield Input(self.initial, placeholder=self.placeholder, password=self.password,
-                        id="dialog-input", compact=True)
+            yield DialogInput(self.initial, placeholder=self.placeholder,
+                              password=self.password, id="dialog-input", compact=True)
             yield Static("", id="dialog-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.ok, id="dialog-ok", variant="primary", compact=True)
