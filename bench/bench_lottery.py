@@ -9,8 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kiosk import lottery
-from kiosk.verify import verify_record
+from kiosk.draw import lottery
+from kiosk.draw.verify import verify_record
 
 POOL = 1_000_000
 INSPECTORS = 300

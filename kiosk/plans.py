@@ -45,17 +45,25 @@ def get_task(code_or_id: str | int) -> PlanTask:
 STATE_LABELS = {"planned": "待摇号", "drawing": "摇号中", "drawn": "已摇号", "cancelled": "已取消"}
 
 
-def list_tasks(year: int | None = None) -> list[dict]:
+def list_tasks(year: int | None = None, attempts: bool = False) -> list[dict]:
+    """The plan's tasks; with `attempts`, each task's every draw attempt, aborted ones with
+    their reason and witnesses (no silent re-draw)."""
     q = PlanTask.select(PlanTask, Item).join(Item).order_by(PlanTask.year, PlanTask.planned_month,
                                                              Item.code, PlanTask.round_no)
     if year:
         q = q.where(PlanTask.year == year)
-    return [
+    rows = [
         {"id": t.id, "code": t.code, "year": t.year, "round": t.round_no,
          "month": t.planned_month, "item_code": t.item.code, "item": t.item.name,
          "state": t.state, "state_label": STATE_LABELS.get(t.state, t.state)}
         for t in q
     ]
+    if attempts:
+        from kiosk.draw.record import attempts as attempts_of
+
+        for r in rows:
+            r["attempts"] = attempts_of(r["id"])
+    return rows
 
 
 def this_year() -> int:

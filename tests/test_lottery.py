@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk import lottery
-from kiosk.lottery import DrawError, MalformedRecord, Matching
+from kiosk.draw import lottery
+from kiosk.draw.lottery import DrawError, MalformedRecord, Matching
 
 VECTORS = sorted(Path("/work/shared/spec/vectors").glob("public-*.json"))
 ENTROPY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"

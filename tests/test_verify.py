@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import lottery
-from kiosk.verify import verify_file, verify_record
+from kiosk.draw import lottery
+from kiosk.draw.verify import verify_file, verify_record
 
 VECTORS = sorted(Path("/work/shared/spec/vectors").glob("public-*.json"))
 ROOT = Path(__file__).resolve().parent.parent
@@ -280,9 +280,9 @@ def test_record_with_bom_verifies(tmp_path):
 
 
 def test_module_command_line(tmp_path):
-    """`python -m kiosk.verify FILE`: message on stdout for 0, on stderr otherwise; exit code."""
+    """`python -m kiosk.draw.verify FILE`: message on stdout for 0, on stderr otherwise; exit code."""
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "kiosk.verify", *args], cwd=ROOT,
+        return subprocess.run([sys.executable, "-m", "kiosk.draw.verify", *args], cwd=ROOT,
                               capture_output=True, text=True, check=False)
     ok = run(str(VECTORS[1]))
     assert (ok.returncode, ok.stdout.strip(), ok.stderr) == (0, "核验通过：1个抽中对象与1个检查组全部一致。", "")

@@ -1,7 +1,9 @@
-"""Keyboard-only dialogs of the draw ceremony: a required reason, an on-the-spot recusal."""
+"""Keyboard-only dialogs of the draw ceremony: a witness signing in, an on-the-spot recusal."""
 from __future__ import annotations
 
-from textual import on
+import unicodedata
+
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -35,37 +37,73 @@ _MODAL_CSS = """
 """
 
 
-class ReasonModal(ModalScreen[str | None]):
-    """Asks for a required reason (e.g. why a draw is aborted); Escape cancels."""
+class EntropyInput(Input):
+    """An Input that keeps every space a witness types, the full-width one (U+3000) too.
 
-    DEFAULT_CSS = _MODAL_CSS.format(name="ReasonModal")
+    Textual's Input inserts only characters Python calls printable, and U+3000 (what a
+    Chinese input method types for a space) is not: "掷骰　3　5　6" would silently lose its
+    spaces and give another seed than the witness read out."""
+
+    def on_key(self, event: events.Key) -> None:
+        c = event.character
+        if c and len(c) == 1 and c != " " and unicodedata.category(c) == "Zs":
+            event.stop()
+            event.prevent_default()
+            self.insert_text_at_cursor(c)
+
+
+class WitnessModal(ModalScreen[tuple[str, str, str | None] | None]):
+    """A witness, at the terminal, signs in with their own account and password, and gives
+    their entropy when asked (typed masked: nobody reads it before all have given theirs).
+
+    Dismisses (account, password, entropy or None); Escape gives None. Enter moves to the
+    next box and submits from the last. The password is checked by the domain, not here."""
+
+    DEFAULT_CSS = _MODAL_CSS.format(name="WitnessModal") + """
+    WitnessModal Input { width: 1fr; }
+    """
     BINDINGS = [
-        Binding("escape", "cancel", "取消", id="ceremony.reason.cancel", tooltip="不填写，返回"),
+        Binding("escape", "cancel", "取消", id="ceremony.witness_modal.cancel",
+                tooltip="不签到，返回"),
     ]
 
-    def __init__(self, title: str, prompt: str) -> None:
+    def __init__(self, title: str, prompt: str, *, account: str = "",
+                 entropy: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.prompt = prompt
+        self.account = account
+        self.ask_entropy = entropy
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="title")
             yield Label(self.prompt)
-            yield Input(placeholder="理由（必填）", id="reason")
-            yield Label("", classes="error", id="reason-error")
-            yield Label("输入后按 Enter 提交，按 Esc 取消。", classes="hint")
+            yield Input(self.account, placeholder="见证人账号", id="wm-account")
+            yield Input(placeholder="本人密码", password=True, id="wm-password")
+            if self.ask_entropy:
+                # Whole lines are kept as typed: spaces, full-width spaces, punctuation.
+                yield EntropyInput(placeholder="随机数（掷骰结果、数字或一句话）",
+                                   password=True, id="wm-entropy")
+            yield Label("", classes="error", id="wm-error")
+            yield Label("Enter 转到下一栏并在最后一栏提交；Esc 取消。", classes="hint")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#reason", Input).focus()
+        self.query_one("#wm-password" if self.account else "#wm-account", Input).focus()
 
-    @on(Input.Submitted, "#reason")
+    @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
-            self.query_one("#reason-error", Label).update("理由不能为空。")
-            return
-        self.dismiss(event.value)
+        event.stop()
+        order = ["wm-account", "wm-password"] + (["wm-entropy"] if self.ask_entropy else [])
+        values = {i: self.query_one(f"#{i}", Input).value for i in order}
+        for i in order:
+            if not values[i].strip():
+                self.query_one("#wm-error", Label).update("请填写全部栏目。")
+                self.query_one(f"#{i}", Input).focus()
+                return
+        self.dismiss((values["wm-account"].strip(), values["wm-password"],
+                      values.get("wm-entropy")))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -5,8 +5,8 @@ import json
 import sys
 from pathlib import Path
 
-from kiosk import lottery
-from kiosk.lottery import PROTOCOL, DrawError, MalformedRecord
+from kiosk.draw import lottery
+from kiosk.draw.lottery import PROTOCOL, DrawError, MalformedRecord
 
 OK, MISMATCH, MALFORMED = 0, 1, 2
 
@@ -128,7 +128,7 @@ def verify_file(path) -> tuple[int, str]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("用法：python -m kiosk.verify 记录.json", file=sys.stderr)
+        print("用法：python -m kiosk.draw.verify 记录.json", file=sys.stderr)
         return MALFORMED
     code, message = verify_file(args[0])
     print(message, file=sys.stdout if code == OK else sys.stderr)
