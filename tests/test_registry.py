@@ -12,7 +12,7 @@ from db.models import (AuditEvent, Conflict, InspectionRecord, Inspector, Item, 
                        Target, Training)
 from kiosk import registry, uscc
 from kiosk.errors import UserError
-from kiosk.registry import ImportRejected
+from kiosk.registry import ImportRejected, cells, importer
 
 T_HEAD = ["统一社会信用代码", "单位名称", "类别", "乡镇", "地址", "规模", "信用风险等级",
           "投诉举报次数", "严重违法记录", "状态"]
@@ -286,7 +286,7 @@ def test_xlsx_with_numeric_and_date_cells(db, tmp_path):
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
 def test_every_kind_round_trips_unchanged(db, tmp_path, kind, suffix):
     load_all(tmp_path)
-    model = registry._MODELS[kind]
+    model = registry.MODELS[kind]
     n = model.select().count()
     assert n >= 2
     first = tmp_path / f"{kind}-1{suffix}"
@@ -404,13 +404,13 @@ def test_paging_walks_the_whole_result_without_overlap(sixty):
 
 
 def test_bulk_import_keeps_the_name_index_and_its_trigger(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(registry, "BULK_FTS_ROWS", 2)
+    monkeypatch.setattr(importer, "BULK_FTS_ROWS", 2)
     registry.import_file("targets", write_csv(tmp_path / "a.csv", T_HEAD, [
         target_row(1, "商水县甲乙丙丁有限公司"), target_row(2, "商水县戊己庚辛有限公司"),
         target_row(3, "商水县壬癸子丑有限公司")]), "clerk")
     assert [r["uscc"] for r in registry.search("targets", "戊己庚")] == [code(2)]
     assert registry.count("targets", "有限公司") == 3
-    monkeypatch.setattr(registry, "BULK_FTS_ROWS", 100)
+    monkeypatch.setattr(importer, "BULK_FTS_ROWS", 100)
     registry.import_file("targets", write_csv(tmp_path / "b.csv", T_HEAD, [target_row(4, "商水县寅卯辰巳厂")]), "clerk")
     assert [r["uscc"] for r in registry.search("targets", "寅卯辰")] == [code(4)]
     assert db.execute_sql("SELECT COUNT(*) FROM sqlite_master WHERE name = 'target_fts_ai'").fetchone()[0] == 1
@@ -508,7 +508,7 @@ def test_database_refusals_on_postgresql_are_plain_sentences_and_write_nothing(
     assert err.problems == [(3, "“投诉举报次数”不能大于 2147483647")]
     # Should a value the checks let through still be refused by PostgreSQL, the transaction
     # rolls back and the clerk reads a sentence, not a traceback.
-    monkeypatch.setattr(registry, "INT_MAX", 2**62, raising=False)
+    monkeypatch.setattr(cells, "INT_MAX", 2**62)
     with pytest.raises(UserError) as info:
         registry.import_file("targets", path, "clerk")
     assert str(info.value).startswith("数据库拒绝了导入的数据，文件未做任何更改（")

@@ -1,0 +1,77 @@
+"""Registry export: the whole list as CSV (UTF-8 with BOM) or XLSX with Chinese headers, which
+imports back unchanged; the public lists of Art. 4 and 5 leave out private columns."""
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+from kiosk import audit
+from kiosk.errors import UserError
+from kiosk.registry.kinds import MODELS, find_kind
+from kiosk.registry.rows import all_strata, base_query, row_cells
+from kiosk.store import write_tx
+
+
+def export_file(kind: str, path, actor: str, *, public: bool = False) -> int:
+    """Write the whole registry as .csv (UTF-8 with BOM) or .xlsx with Chinese headers; the file
+    imports back unchanged. public=True leaves out non-public columns (Art. 4, 5 lists)."""
+    k = find_kind(kind)
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise UserError(f"不支持的导出格式“{suffix or path.name}”，请使用 .csv 或 .xlsx。")
+    cols = [c for c in k.columns if c.public or not public]
+    strata = all_strata() if kind == "items" else None
+    query = base_query(kind).order_by(MODELS[kind].id).dicts()
+    rows = 0
+
+    def records():
+        nonlocal rows
+        for r in query.iterator():
+            cells = row_cells(k, r, strata)
+            rows += 1
+            yield [cells[c.field] for c in cols]
+
+    header = [c.label for c in cols]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    if suffix == ".csv":
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(records())
+    else:
+        import openpyxl
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        wb = openpyxl.Workbook(write_only=True)
+        ws = wb.create_sheet(k.label)
+
+        def as_cell(v):
+            if not isinstance(v, str):
+                return v
+            # XML can't hold most control characters (imports refuse them now; older rows may
+            # have them), and text like "=1+1" must stay text rather than become a formula.
+            cell = WriteOnlyCell(ws, ILLEGAL_CHARACTERS_RE.sub("", v))
+            cell.data_type = "s"
+            return cell
+
+        ws.append([as_cell(h) for h in header])
+        for r in records():
+            ws.append([as_cell(v) for v in r])
+        wb.save(tmp)
+    tmp.replace(path)
+    with write_tx():
+        audit.record(actor, "registry.export", kind, path.name, rows=rows, file=path.name,
+                     sha256=sha256(path), public=public)
+    return rows
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,425 @@
+"""Registry import: every row of a CSV/XLSX file checked, then all of it upserted by key in one
+transaction with one audit event, or nothing written and every bad row named by its line."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee
+
+from db.connection import database
+from db.models import (
+    Conflict,
+    InspectionRecord,
+    Inspector,
+    Item,
+    ItemStratum,
+    Target,
+    Training,
+    now,
+)
+from kiosk import access, audit
+from kiosk.errors import UserError
+from kiosk.registry.cells import CTRL, MISS, Bad, cell_text, fast_parser, parse_cell, serial_1904
+from kiosk.registry.kinds import DEFAULTS, MODELS, Column, Kind, find_kind, with_defaults
+from kiosk.registry.rows import item_strata
+from kiosk.registry.tabular import CellProblem, ImportRejected, read_rows
+from kiosk.store import write_tx
+
+BATCH = 1000  # rows per INSERT: well under SQLite's 32766 bound variables at 12 columns
+BULK_FTS_ROWS = 5000  # imports of at least this many targets feed the name index in one go
+
+
+@dataclass
+class ImportResult:
+    inserted: int
+    updated: int
+    rows: int
+
+
+def _header_map(k: Kind, header: list) -> tuple[dict[int, Column], list[tuple[int, str]]]:
+    by_name = {}
+    for c in k.columns:
+        by_name[c.label] = c
+        by_name[c.field] = c
+    colmap: dict[int, Column] = {}
+    problems: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for i, cell in enumerate(header):
+        name = cell_text(cell).replace("\ufeff", "").strip().rstrip("*＊").strip()
+        if not name:
+            continue
+        c = by_name.get(name)
+        if c is None:
+            problems.append((1, f"未知的列名“{name}”"))
+        elif c.field in seen:
+            problems.append((1, f"列“{c.label}”重复"))
+        else:
+            seen.add(c.field)
+            colmap[i] = c
+    for c in k.columns:
+        if c.required and c.field not in seen:
+            problems.append((1, f"缺少必需的列“{c.label}”"))
+    return colmap, problems
+
+
+
+def _parse_file(k: Kind, path: Path):
+    """Parse and check every row; (present fields, [(line, record)], problems).
+
+    Column by column first, each with its quickest check; a row where some cell fails it is
+    then read again cell by cell, in column order, to name every problem of that row."""
+    info: dict = {}
+    rows = read_rows(path, info)
+    first = next(rows, None)
+    if first is None:
+        raise UserError("文件是空的，没有列名行。")
+    colmap, problems = _header_map(k, first[1])
+    if problems:
+        return [], [], problems
+    width = max(colmap) + 1
+    lines, table = [], []
+    for line, cells in rows:
+        head = cells[0] if cells else None
+        # Most rows start with a text cell; only the others need every cell looked at.
+        if (head.__class__ is str and head.strip()) or any(
+                v is not None and str(v).strip() for v in cells):
+            lines.append(line)
+            table.append(cells)
+    if not table:
+        raise UserError("文件没有数据行。")
+    date1904 = info.get("date1904", False)
+    plan = [(i, c, date1904 and c.type in ("date", "datetime")) for i, c in sorted(colmap.items())]
+    fields = [c.field for _, c, _ in plan]
+    by_column = list(itertools.zip_longest(*table))
+    checked = [_column_values(c, by_column[i], serial1904) for i, c, serial1904 in plan]
+    failed = set().union(*(j for _, j in checked))
+    records: list[tuple[int, dict]] = []
+    seen_keys: dict[tuple, int] = {}
+    key_cols = [k.col(f) for f in k.key]
+    for j, vals in enumerate(zip(*(v for v, _ in checked), strict=True)):
+        line, cells = lines[j], table[j]
+        if j in failed:
+            rec, bad = _row_problems(plan, cells, line, problems)
+        else:
+            rec, bad = dict(zip(fields, vals, strict=True)), False
+        if len(cells) > width and any(cell_text(v).strip() for v in cells[width:]):
+            problems.append((line, "有单元格不在任何列名之下"))
+            bad = True
+        if bad:
+            continue
+        key = tuple(rec[f] for f in k.key)
+        if key in seen_keys:
+            label = "、".join(c.label for c in key_cols)
+            problems.append((line, f"{label}与第{seen_keys[key]}行重复"))
+            continue
+        seen_keys[key] = line
+        records.append((line, rec))
+    return [c.field for c in colmap.values()], records, problems
+
+
+def _column_values(c: Column, raws: tuple, serial1904: bool) -> tuple[list, set[int]]:
+    """(the stored value of each cell of one column, the indexes of its bad cells)."""
+    if serial1904:
+        raws = tuple(serial_1904(raw) or raw for raw in raws)
+    fast = fast_parser(c)
+    if c.type == "text":
+        # The common case: a text cell read from CSV or calamine.
+        search = CTRL.search
+        out = [raw.strip() if raw.__class__ is str and not search(raw) else MISS for raw in raws]
+        limit = c.max_len or 0
+        if c.required:
+            out = [v if v and v is not MISS and (not limit or len(v) <= limit) else MISS
+                   for v in out]
+        else:
+            out = [None if v == "" else v if v is MISS or not limit or len(v) <= limit else MISS
+                   for v in out]
+    elif fast is not None:
+        if c.type == "int":
+            out = [fast(raw) if raw.__class__ is str or raw.__class__ is float else MISS
+                   for raw in raws]
+        else:
+            out = [fast(raw) if raw.__class__ is str else MISS for raw in raws]
+    else:
+        out = [MISS] * len(raws)
+    failed = set()
+    for j, v in enumerate(out):
+        if v is MISS:
+            raw = raws[j]
+            if raw.__class__ is not CellProblem:
+                try:
+                    out[j] = parse_cell(c, raw)
+                    continue
+                except Bad:
+                    pass
+            failed.add(j)
+    return out, failed
+
+
+def _row_problems(plan: list, cells: list, line: int,
+                  problems: list[tuple[int, str]]) -> tuple[dict, bool]:
+    """(record, bad) of a row some cell of which failed its column's check, adding a reason
+    for every bad cell to problems."""
+    rec: dict = {}
+    bad = False
+    n = len(cells)
+    for i, c, serial1904 in plan:
+        raw = cells[i] if i < n else None
+        if raw.__class__ is CellProblem:
+            problems.append((line, f"{raw}（“{c.label}”列）"))
+            bad = True
+            continue
+        if serial1904:
+            raw = serial_1904(raw) or raw
+        try:
+            rec[c.field] = parse_cell(c, raw)
+        except Bad as e:
+            problems.append((line, str(e)))
+            bad = True
+    return rec, bad
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _chunks(seq, n):
+    seq = list(seq)
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+def _lookup(model, keyfield, values) -> dict:
+    out = {}
+    for chunk in _chunks(values, 500):
+        for kid, kv in model.select(model.id, keyfield).where(keyfield.in_(chunk)).tuples():
+            out[kv] = kid
+    return out
+
+
+
+def import_file(kind: str, path, actor: str, *, role: str | None = None) -> ImportResult:
+    """Validate every row of a CSV/XLSX file, then upsert all of it by key in one transaction
+    with one audit event; any bad row raises ImportRejected and nothing is written.
+
+    role: the logged-in user's role at the terminal (None from the shell). The lists decide
+    who can be drawn, so only the registry clerk changes them."""
+    if role is not None:
+        access.require(access.may_edit_registry(role), access.MAY_NOT_IMPORT)
+    k = find_kind(kind)
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"找不到文件“{path}”。")
+    present, records, problems = _parse_file(k, path)
+    if problems and any(n == 1 for n, _ in problems):
+        raise ImportRejected(problems)
+    refs: dict[str, dict] = {}
+    if kind in ("conflicts", "trainings"):
+        refs["cert_no"] = _lookup(Inspector, Inspector.cert_no, {r["cert_no"] for _, r in records})
+    if kind in ("conflicts", "inspections"):
+        refs["uscc"] = _lookup(Target, Target.uscc, {r["uscc"] for _, r in records})
+    for line, rec in records:
+        if "cert_no" in refs and rec["cert_no"] not in refs["cert_no"]:
+            problems.append((line, f"执法证号“{rec['cert_no']}”不在执法检查人员名录中"))
+        if "uscc" in refs and rec["uscc"] not in refs["uscc"]:
+            problems.append((line, f"统一社会信用代码“{rec['uscc']}”不在检查对象名录中"))
+    if problems:
+        raise ImportRejected(sorted(problems, key=lambda p: p[0]))
+    digest = _sha256(path)
+    writer = {"items": _write_items, "inspections": _write_inspections}.get(kind, _write_upsert)
+    try:
+        with write_tx():
+            inserted, updated = writer(k, present, [r for _, r in records], refs)
+            audit.record(actor, "registry.import", kind, path.name, inserted=inserted,
+                         updated=updated, rows=len(records), file=path.name, sha256=digest)
+    except peewee.IntegrityError:
+        # A referenced inspector or target was deleted at another terminal meanwhile.
+        raise UserError("导入时名录被其他终端修改，文件未做任何更改，请重新导入。") from None
+    except peewee.DatabaseError as e:
+        # The rows passed every check here yet the database refused one (a bound this module
+        # does not know of): the transaction is rolled back, so say so in one sentence.
+        detail = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
+        raise UserError(f"数据库拒绝了导入的数据，文件未做任何更改（{detail}）。") from None
+    return ImportResult(inserted=inserted, updated=updated, rows=len(records))
+
+
+def _write_upsert(k: Kind, present: list[str], recs: list[dict], refs: dict) -> tuple[int, int]:
+    model = MODELS[k.name]
+    stamp = now()
+    defaults = DEFAULTS[k.name]
+
+    def column(f: str) -> list:
+        values = list(map(dict.get, recs, itertools.repeat(f)))
+        d = defaults.get(f)
+        return values if d is None else [d if v is None else v for v in values]
+
+    if k.name in ("inspectors", "targets"):
+        conflict_target = [getattr(model, k.key[0])]
+        fields = [c.field for c in k.columns] + ["updated_at"]
+        updates = [f for f in present if f not in k.key] + ["updated_at"]
+        columns = [column(f) for f in fields[:-1]] + [[stamp] * len(recs)]
+    elif k.name == "conflicts":
+        conflict_target = [Conflict.inspector, Conflict.target]
+        fields = ["inspector", "target", "reason", "declared_at"]
+        updates = [f for f in present if f in ("reason", "declared_at")]
+        columns = [[refs["cert_no"][r["cert_no"]] for r in recs],
+                   [refs["uscc"][r["uscc"]] for r in recs], column("reason"),
+                   [r.get("declared_at") or stamp for r in recs]]
+    else:  # trainings
+        conflict_target = [Training.inspector, Training.title, Training.date]
+        fields = ["inspector", "title", "date", "hours", "organizer"]
+        updates = [f for f in present if f in ("hours", "organizer")]
+        columns = [[refs["cert_no"][r["cert_no"]] for r in recs]] + [
+            column(f) for f in ("title", "date", "hours", "organizer")]
+    before = model.select().count()
+    _upsert(model, fields, conflict_target, updates, columns, empty=before == 0)
+    inserted = model.select().count() - before
+    return inserted, len(recs) - inserted
+
+
+def _sqlite_column(values: list) -> list:
+    """Dates as the text peewee stores on SQLite (the driver's own date adapters are
+    deprecated); other values bind as they are (a bool as 0 or 1)."""
+    kinds = set(map(type, values))
+    if dt.date not in kinds and dt.datetime not in kinds:
+        return values
+    return [v.isoformat(sep=" ") if isinstance(v, dt.datetime)
+            else v.isoformat() if isinstance(v, dt.date) else v for v in values]
+
+
+def _upsert(model, fields: list[str], conflict_target: list, updates: list[str],
+            columns: list[list], *, empty: bool = False) -> None:
+    """INSERT … ON CONFLICT DO UPDATE in batches through the driver's executemany: building
+    100k rows through the query builder costs several times the write itself.
+
+    empty: the table held no row when this transaction began. On SQLite the write lock is
+    held from its start (BEGIN IMMEDIATE), so no row can conflict and a plain INSERT does:
+    it takes half the time of the upsert on 100k targets."""
+    db = database.obj
+    sqlite = isinstance(db, peewee.SqliteDatabase)
+    meta = model._meta
+
+    def q(field: str) -> str:
+        return f'"{meta.fields[field].column_name}"'
+
+    target = ", ".join(f'"{f.column_name}"' for f in conflict_target)
+    if empty and sqlite:
+        tail = ""
+    elif updates:
+        sets = ", ".join(f"{q(f)} = excluded.{q(f)}" for f in updates)
+        tail = f"ON CONFLICT ({target}) DO UPDATE SET {sets}"
+    else:
+        tail = f"ON CONFLICT ({target}) DO NOTHING"
+    sql = (f'INSERT INTO "{meta.table_name}" ({", ".join(q(f) for f in fields)}) '
+           f"VALUES ({', '.join([db.param] * len(fields))}) {tail}")
+    if sqlite:
+        columns = [_sqlite_column(c) for c in columns]
+    params = list(zip(*columns, strict=True))
+    cursor = db.cursor()
+    bulk_fts = None
+    if sqlite and model is Target and len(params) >= BULK_FTS_ROWS:
+        # Feeding the trigram index once for all new rows costs about a third less than its
+        # per-row trigger. The trigger is dropped and recreated inside this transaction, so
+        # other terminals never see it missing and a failure rolls the drop back too.
+        found = db.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                               "AND name = 'target_fts_ai'").fetchone()
+        if found:
+            bulk_fts = found[0]
+            last_id = db.execute_sql("SELECT COALESCE(MAX(id), 0) FROM target").fetchone()[0]
+            db.execute_sql("DROP TRIGGER target_fts_ai")
+    with _driver_errors(sqlite):
+        for i in range(0, len(params), BATCH * 10):
+            if sqlite:
+                cursor.executemany(sql, params[i:i + BATCH * 10])
+            else:
+                from psycopg2.extras import execute_batch
+
+                execute_batch(cursor, sql, params[i:i + BATCH * 10], page_size=BATCH)
+    if bulk_fts:
+        db.execute_sql("INSERT INTO target_fts(rowid, name) SELECT id, name FROM target "
+                       "WHERE id > ?", (last_id,))
+        db.execute_sql(bulk_fts)
+
+
+@contextlib.contextmanager
+def _driver_errors(sqlite: bool):
+    """The raw cursor bypasses peewee, so its driver's errors become peewee's, as execute_sql
+    would raise them."""
+    if sqlite:
+        import sqlite3 as driver
+    else:
+        import psycopg2 as driver
+    try:
+        yield
+    except driver.IntegrityError as e:
+        raise peewee.IntegrityError(*e.args) from e
+    except driver.DatabaseError as e:
+        raise peewee.DatabaseError(*e.args) from e
+
+
+def _write_items(k: Kind, present: list[str], recs: list[dict], refs: dict) -> tuple[int, int]:
+    inserted = updated = 0
+    plain = [c.field for c in k.columns if c.field != "strata"]
+    for rec in recs:
+        item = Item.get_or_none(Item.code == rec["code"])
+        strata = rec.get("strata") if "strata" in present else None
+        if item is None:
+            vals = with_defaults("items", {f: rec.get(f) for f in plain})
+            item = Item.create(**vals, updated_at=now())
+            inserted += 1
+            changed_strata = bool(strata)
+        else:
+            vals = {f: rec[f] if rec[f] is not None else DEFAULTS["items"].get(f)
+                    for f in present if f in plain and f != "code"}
+            changed = any(getattr(item, f) != v for f, v in vals.items())
+            changed_strata = strata is not None and item_strata(item.id) != strata
+            if changed or changed_strata:
+                Item.update(**vals, version=Item.version + 1, updated_at=now()) \
+                    .where(Item.id == item.id).execute()
+            updated += 1
+        if changed_strata:
+            ItemStratum.delete().where(ItemStratum.item == item.id).execute()
+            if strata:
+                ItemStratum.insert_many([
+                    {"item": item.id, "name": n, "criterion": c, "ratio_bp": r, "position": i}
+                    for i, (n, c, r) in enumerate(strata)]).execute()
+    return inserted, updated
+
+
+def _write_inspections(k: Kind, present: list[str], recs: list[dict],
+                       refs: dict) -> tuple[int, int]:
+    # No unique index on (target, date, department), so match existing rows by hand.
+    target_ids = {refs["uscc"][r["uscc"]] for r in recs}
+    existing: dict[tuple, int] = {}
+    for chunk in _chunks(target_ids, 500):
+        q = (InspectionRecord.select(InspectionRecord.id, InspectionRecord.target,
+                                     InspectionRecord.date, InspectionRecord.department)
+             .where(InspectionRecord.target.in_(chunk)).tuples())
+        for rid, tid, d, dep in q:
+            if isinstance(d, str):
+                d = dt.date.fromisoformat(d)
+            existing[(tid, d, dep)] = rid
+    new, updated = [], 0
+    for r in recs:
+        r = with_defaults("inspections", r)
+        key = (refs["uscc"][r["uscc"]], r["date"], r["department"])
+        if key in existing:
+            if "reference" in present:
+                InspectionRecord.update(reference=r["reference"]) \
+                    .where(InspectionRecord.id == existing[key]).execute()
+            updated += 1
+        else:
+            new.append({"target": key[0], "date": r["date"], "department": r["department"],
+                        "reference": r["reference"]})
+    for batch in _chunks(new, BATCH):
+        InspectionRecord.insert_many(batch).execute()
+    return len(new), updated
+

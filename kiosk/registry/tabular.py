@@ -1,0 +1,290 @@
+"""Table files read row by row: CSV in UTF-8 or GB18030, and the first sheet of an XLSX read with
+python-calamine after checks that keep a hostile file from exhausting the kiosk.
+
+Shared by the registry import and the holiday import (kiosk.workdays)."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from kiosk.errors import UserError
+
+PROBLEMS_IN_MESSAGE = 10
+# Unpacked bytes of the parts calamine reads (sheet, shared strings, styles…): 100,000 target
+# rows written by openpyxl unpack to about 62 MB, so this leaves room for several times that.
+MAX_UNPACKED = 512 * 2**20
+# Rows x columns of the area calamine lays out for the sheet: it allocates every cell between
+# the first and the last, so two cells far apart (A1 and XFD1048576) would need 500 GB.
+MAX_CELLS = 30_000_000
+_MAX_SMALL_PART = 16 * 2**20  # workbook.xml and the relationship files
+
+
+class ImportRejected(UserError):
+    """A file with bad rows: nothing was written. .problems lists (line_no, reason)."""
+
+    def __init__(self, problems: list[tuple[int, str]]):
+        self.problems = problems
+        shown = "；".join(f"第{n}行：{r}" for n, r in problems[:PROBLEMS_IN_MESSAGE])
+        lines = len({n for n, _ in problems})
+        more = (f"；……共 {len(problems)} 处错误，涉及 {lines} 行"
+                if len(problems) > PROBLEMS_IN_MESSAGE else "")
+        super().__init__(f"导入被拒绝，文件未做任何更改：{shown}{more}。")
+
+
+class CellProblem(str):
+    """A spreadsheet cell that has no usable value (an error value, a formula never calculated):
+    the row is bad, whatever column it is in."""
+
+
+def read_rows(path: Path, info: dict | None = None) -> Iterator[tuple[int, list]]:
+    """Yield (line_no, cells) with the header as line 1; XLSX rows are numbered as Excel shows
+    them. For XLSX, info["date1904"] tells whether serial day numbers count from 1904 (cells
+    formatted as dates already come as dates)."""
+    info = {} if info is None else info
+    info["date1904"] = False
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise UserError(f"无法读取文件“{path.name}”：{e.strerror or e}。") from None
+        reader = csv.reader(io.StringIO(decode_csv(data), newline=""))
+        try:
+            yield from enumerate(reader, 1)
+        except csv.Error as e:
+            raise UserError(f"CSV 文件格式有误：{e}。") from None
+    elif suffix in (".xlsx", ".xlsm"):
+        yield from _xlsx_rows(path, info)
+    elif suffix == ".xls":
+        raise UserError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV。")
+    else:
+        raise UserError(f"不支持的文件类型“{suffix or path.name}”，请使用 .csv 或 .xlsx。")
+
+
+def decode_csv(data: bytes) -> str:
+    """The text of a CSV file: UTF-8 (with or without BOM) or GB18030. A file that is UTF-8 but
+    for a few bad bytes is refused with their lines rather than read as GB18030 mojibake."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    rough = data.decode("utf-8", errors="replace")
+    bad = rough.count("\ufffd")
+    # Characters of three or more UTF-8 bytes (all of CJK) hardly ever arise by chance from
+    # GB18030 bytes; when they outnumber the bad bytes the file was meant to be UTF-8.
+    wide = sum(1 for ch in rough if "\u0800" <= ch and ch != "\ufffd")
+    if data.startswith(b"\xef\xbb\xbf") or wide >= 4 * bad:
+        lines = sorted({n for n, line in enumerate(rough.split("\n"), 1) if "\ufffd" in line})
+        raise ImportRejected([(n, "含有不是 UTF-8 编码的字节，请检查该行或将文件另存为 UTF-8 编码")
+                              for n in lines])
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise UserError("无法识别文件的编码，请另存为 UTF-8 或 GB18030 编码的 CSV。") from None
+
+
+# ---------------------------------------------------------------- XLSX
+
+_XNS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RNS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PNS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+# Letters become L and digits D, so a cell reference's shape can be found with bytes.find,
+# which is several times quicker than a regular expression over every cell.
+_SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", b"L" * 26 + b"D" * 10)
+_REF = re.compile(rb'\sr="([A-Z]{1,3})(\d{1,7})"')
+_FORMULA = re.compile(rb"<f[ >/]")
+# A value that is not plain number text: error values, ISO dates, formula text results, or the
+# garbage of a damaged file; such sheets are walked cell by cell (see _odd_cells).
+_ODD_VALUE = re.compile(rb"<v>[^<]*?[^-+.0-9eE<]")
+
+
+def _xlsx_rows(path: Path, info: dict) -> Iterator[tuple[int, list]]:
+    name = path.name
+    try:
+        package = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise UserError(f"无法打开 Excel 文件“{name}”。") from None
+    with package:
+        sheet, info["date1904"] = _first_sheet(package, name)
+        unpacked = sum(i.file_size for i in package.infolist()
+                       if i.filename.endswith((".xml", ".rels")))
+        if unpacked > MAX_UNPACKED:
+            raise UserError(f"Excel 文件“{name}”解压后超过 {MAX_UNPACKED >> 20} MB，不能导入："
+                            "请只保留要导入的工作表，或另存为 CSV。")
+        xml = _unpack(package, sheet, name)
+        names = set(package.namelist())
+        if "xl/sharedStrings.xml" in names:
+            _unpack(package, "xl/sharedStrings.xml", name)  # checks it is what it claims to be
+        problems = _scan(xml, name)
+        del xml
+    rows = _calamine_rows(path, name)
+    started = False
+    for n, cells in enumerate(rows, 1):
+        if not started:
+            # Rows above the header are not the file's first line (as before calamine).
+            if not any(v != "" for v in cells):
+                continue
+            started = True
+        if problems and n in problems:
+            for col, problem in problems[n].items():
+                cells.extend([""] * (col + 1 - len(cells)))
+                cells[col] = problem
+        yield n, cells
+
+
+def _first_sheet(package: zipfile.ZipFile, name: str) -> tuple[str, bool]:
+    """(path of the first worksheet inside the package, date1904)."""
+    try:
+        book_path = "xl/workbook.xml"
+        if "_rels/.rels" in package.namelist():
+            rels = ET.fromstring(_unpack(package, "_rels/.rels", name, _MAX_SMALL_PART))
+            book_path = next((r.get("Target").lstrip("/") for r in rels.iter(f"{_PNS}Relationship")
+                              if r.get("Type", "").endswith("/officeDocument")), book_path)
+        book = ET.fromstring(_unpack(package, book_path, name, _MAX_SMALL_PART))
+        pr = book.find(f"{_XNS}workbookPr")
+        date1904 = pr is not None and (pr.get("date1904") or "").lower() in ("1", "true")
+        rid = book.find(f"{_XNS}sheets/{_XNS}sheet").get(f"{_RNS}id")
+        folder, base = posixpath.split(book_path)
+        rels = ET.fromstring(_unpack(package, posixpath.join(folder, "_rels", base + ".rels"),
+                                     name, _MAX_SMALL_PART))
+        target = next(r.get("Target") for r in rels if r.get("Id") == rid)
+    except UserError:
+        raise
+    except Exception:  # missing parts, bad XML: not a workbook calamine could read either
+        raise UserError(f"无法打开 Excel 文件“{name}”。") from None
+    if target.startswith("/"):
+        return target.lstrip("/"), date1904
+    return posixpath.normpath(posixpath.join(folder, target)), date1904
+
+
+def _unpack(package: zipfile.ZipFile, member: str, name: str, limit: int = MAX_UNPACKED) -> bytes:
+    """A part's bytes. zipfile stops at the size the archive declares and checks the CRC, so a
+    part that lies about its size is refused rather than unpacked without end."""
+    try:
+        info = package.getinfo(member)
+        if info.file_size > limit:
+            raise UserError(f"Excel 文件“{name}”解压后超过 {limit >> 20} MB，不能导入："
+                            "请只保留要导入的工作表，或另存为 CSV。")
+        return package.read(info)
+    except UserError:
+        raise
+    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+            RuntimeError, ValueError):
+        raise UserError(f"Excel 文件“{name}”已损坏或不完整，无法读取："
+                        "请在 Excel 中打开后另存为 .xlsx 或 CSV。") from None
+
+
+def _scan(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
+    """Check the sheet's XML before calamine lays it out: refuse a sheet whose used area is
+    too large, and find the cells calamine reads as empty text although they hold no value
+    (error values, formulas never calculated). {row: {column index: problem}}."""
+    if _FORMULA.search(xml) or xml.find(b't="e"') >= 0 or _ODD_VALUE.search(xml):
+        return _odd_cells(xml, name)  # walks every cell, so it measures the area exactly too
+    shape = xml.translate(_SHAPE)
+    digits = 1
+    while shape.find(b' r="L' + b"D" * (digits + 1)) >= 0:
+        digits += 1
+    # Single-letter columns and rows of at most `digits` digits bound the area cheaply; only
+    # when that bound is too loose are the references read one by one.
+    if shape.find(b' r="LL') >= 0 or 26 * 10**digits > MAX_CELLS:
+        rows = cols = 0
+        for letters, number in _REF.findall(xml):
+            rows = max(rows, int(number))
+            cols = max(cols, _column(letters))
+        _check_area(rows, cols, name)
+    return {}
+
+
+def _column(letters: bytes | str) -> int:
+    """1-based column number of A, B, …, XFD."""
+    col = 0
+    for ch in letters if isinstance(letters, str) else letters.decode():
+        col = col * 26 + ord(ch) - 64
+    return col
+
+
+def _check_area(rows: int, cols: int, name: str) -> None:
+    if rows * cols > MAX_CELLS:
+        raise UserError(f"Excel 文件“{name}”的表格范围过大（{rows} 行 × {cols} 列），"
+                        "请删去数据区域以外的内容，或另存为 CSV 后再导入。")
+
+
+def _odd_cells(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
+    """Walk every cell of a sheet that has formulas, error values or values that are not plain
+    numbers: note the cells without a usable value, refuse number cells that hold no number
+    (a damaged file), and measure the used area."""
+    c_tag, v_tag, row_tag, f_tag = f"{_XNS}c", f"{_XNS}v", f"{_XNS}row", f"{_XNS}f"
+    problems: dict[int, dict[int, CellProblem]] = {}
+    expected = 1
+    rows = cols = 0
+    try:
+        for _, el in ET.iterparse(io.BytesIO(xml), events=("end",)):
+            if el.tag != row_tag:
+                continue
+            n = int(el.get("r") or expected)
+            col = 0
+            for c in el.iter(c_tag):
+                ref = c.get("r")
+                if ref:
+                    row_at = int("".join(ch for ch in ref if ch.isdigit()) or n)
+                    col = _column("".join(ch for ch in ref if ch.isalpha()).upper())
+                else:
+                    row_at, col = n, col + 1
+                rows, cols = max(rows, row_at), max(cols, col)
+                t = c.get("t")
+                v = c.find(v_tag)
+                text = v.text if v is not None else None
+                problem = None
+                if t == "inlineStr":
+                    pass
+                elif text is None and c.find(f_tag) is not None:
+                    problem = "公式单元格没有计算结果，请在 Excel 中保存后再导入"
+                elif t == "e":
+                    problem = f"单元格为错误值 {text or ''}".rstrip()
+                elif text is not None and t in (None, "n", "d"):
+                    _check_number(text, t, row_at, name)
+                if problem:
+                    problems.setdefault(row_at, {})[col - 1] = CellProblem(problem)
+            el.clear()
+            expected = n + 1
+    except ET.ParseError:
+        raise UserError(f"Excel 文件“{name}”已损坏或不完整，无法读取："
+                        "请在 Excel 中打开后另存为 .xlsx 或 CSV。") from None
+    _check_area(rows, cols, name)
+    return problems
+
+
+def _check_number(text: str, t: str | None, line: int, name: str) -> None:
+    try:
+        if t == "d":
+            dt.datetime.fromisoformat(text.strip().rstrip("Zz"))
+        else:
+            float(text)
+    except ValueError:
+        raise UserError(f"无法读取 Excel 文件“{name}”第{line}行附近的内容，"
+                        "请在 Excel 中检查后另存为 .xlsx 或 CSV。") from None
+
+
+def _calamine_rows(path: Path, name: str) -> list[list]:
+    """Every row of the first sheet from its first line, each as wide as the used area; empty
+    cells are ""."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        with CalamineWorkbook.from_path(path) as book:
+            return book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except (CalamineError, OSError, ValueError):
+        pass
+    except BaseException as e:  # a Rust panic arrives as pyo3's PanicException
+        if type(e).__name__ != "PanicException":
+            raise
+    raise UserError(f"无法读取 Excel 文件“{name}”，请在 Excel 中检查后另存为 .xlsx 或 CSV。")
