@@ -303,3 +303,47 @@ def test_verify_does_not_mutate_the_record():
     before = copy.deepcopy(rec)
     verify_record(rec)
     assert rec == before
+
+
+def _honest_record() -> dict:
+    rec = {"protocol": lottery.PROTOCOL,
+           "pool": [[f"91411623MA{i:07d}X", "一般"] for i in range(30)],
+           "inspectors": ["A1", "A2", "A3"], "conflicts": [["A1", "91411623MA0000001X"]],
+           "strata": {"一般": {"ratio_bp": 1000}}, "team_size": 2,
+           "system_entropy": "11" * 32, "witness_entropy": ["1 2 3", "今天　晴"],
+           "beacon": None, "amendments": []}
+    out = lottery.run(rec)
+    rec.update(commitment=out["commitment"], seed=out["seed"], selected=out["selected"],
+               teams=out["teams"], digests=out["digests"])
+    return rec
+
+
+@pytest.mark.parametrize("kind", ["pool", "inspectors", "conflicts"])
+def test_wrong_digests_are_a_mismatch_named_first(kind):
+    rec = _honest_record()
+    assert verify_record(rec)[0] == 0
+    bad = json.loads(json.dumps(rec))
+    bad["digests"][kind] = "0" * 64
+    code, message = verify_record(bad)
+    assert code == 1 and "摘要不一致" in message and "0" * 64 in message
+    # a changed list with its digest left as printed is caught by the digest, before the seed
+    changed = json.loads(json.dumps(rec))
+    changed["inspectors"].append("A4")
+    code, message = verify_record(changed)
+    assert code == 1 and "执法人员名录摘要不一致" in message
+
+
+def test_wrong_digests_exit_1_from_the_command_line(tmp_path):
+    rec = _honest_record()
+    rec["digests"]["pool"] = "0" * 64
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
+    p = subprocess.run([sys.executable, "-m", "kiosk.cli", "verify", str(path)], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert p.returncode == 1 and "检查对象名录摘要不一致" in p.stderr
+
+
+def test_malformed_digests_exit_2():
+    rec = _honest_record()
+    rec["digests"] = ["x"]
+    assert verify_record(rec)[0] == 2

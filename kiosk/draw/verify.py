@@ -45,6 +45,19 @@ def _check_results(rec: dict) -> None:
             raise MalformedRecord(f"字段“teams”第{k}项应为 [统一社会信用代码, [执法证号…]]。")
 
 
+DIGEST_LABELS = {"pool": "检查对象名录", "inspectors": "执法人员名录", "conflicts": "回避名录"}
+
+
+def _published_digests(rec: dict) -> dict[str, str]:
+    """The record's `digests`, when present: {kind: hex} for pool, inspectors, conflicts."""
+    if "digests" not in rec:
+        return {}
+    d = rec["digests"]
+    if not isinstance(d, dict) or not all(isinstance(d.get(k, ""), str) for k in DIGEST_LABELS):
+        raise MalformedRecord("字段“digests”应为 {pool, inspectors, conflicts} 的十六进制摘要。")
+    return {k: d[k] for k in DIGEST_LABELS if k in d}
+
+
 def _join(ids: list[str]) -> str:
     return "、".join(ids) if ids else "（无）"
 
@@ -74,9 +87,16 @@ def verify_record(obj) -> tuple[int, str]:
     try:
         rec = _record_of(obj)
         _check_results(rec)
-        _, by, seed = lottery.prepare(rec)
+        digests, by, seed = lottery.prepare(rec)
+        published = _published_digests(rec)
     except MalformedRecord as e:
         return MALFORMED, f"记录格式不正确：{e}"
+    # The digests printed on the pre-draw sheet come first: lists changed after publication
+    # are a mismatch even when everything else was recomputed from them.
+    for kind, label in DIGEST_LABELS.items():
+        if kind in published and published[kind].lower() != digests[kind]:
+            return MISMATCH, (f"{label}摘要不一致：记录（预抽签表）为 {published[kind]}，"
+                              f"按记录中的名录重算为 {digests[kind]}。")
     commit = lottery.commitment(rec["system_entropy"])
     if rec["commitment"].lower() != commit:
         return MISMATCH, (f"承诺值不一致：记录为 {rec['commitment']}，"
