@@ -165,6 +165,8 @@ def clear_store() -> None:
 def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,
           today: dt.date | None = None) -> str:
     """Fill the store with the demo; returns a one-paragraph summary in Chinese."""
+    from kiosk import secrets as kiosk_secrets
+
     if fresh:
         clear_store()
     today = today or dt.date.today()
@@ -172,7 +174,7 @@ def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,
     with write_tx():
         for key, value in (("bureau_name", BUREAU), ("region_code", REGION), ("demo", "1")):
             settings.put(key, value, actor="demo")
-        settings.secret("slip_hmac")
+        kiosk_secrets.keys()  # the key file beside the store: slip secret, entropy key
 
         items = []
         for code, name, basis, content, method, category, lead in ITEMS:

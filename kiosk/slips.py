@@ -18,7 +18,6 @@ from db.models import (
     Inspector,
     Item,
     PlanTask,
-    Setting,
     Target,
 )
 from kiosk import audit, settings
@@ -36,9 +35,10 @@ _PAYLOAD_RE = re.compile(r"(?P<base>\S+?)/r/(?P<code>[^/?#\s]+)\?k=(?P<token>[A-
 # ---------------------------------------------------------------- tokens and payloads
 
 def _secret() -> bytes:
-    # A plain read: settings.secret() opens a write transaction, which resolving must not need.
-    row = Setting.get_or_none(Setting.key == f"secret.{SECRET_NAME}")
-    return bytes.fromhex(row.value) if row is not None else settings.secret(SECRET_NAME)
+    # The key file outside the store (kiosk/secrets.py): a reader of the store cannot forge.
+    from kiosk import secrets as kiosk_secrets
+
+    return kiosk_secrets.slip_secret()
 
 
 def _token(key: bytes, task_code: str, version: int) -> str:

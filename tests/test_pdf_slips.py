@@ -20,7 +20,6 @@ from db.models import (
     Inspector,
     Item,
     PlanTask,
-    Setting,
     Target,
 )
 from kiosk import audit, pdf, settings, slips
@@ -149,13 +148,10 @@ def test_forged_altered_superseded_and_foreign_are_refused(db, tmp_path):
         slips.resolve(p1.replace(a1.task_code, "2026-07-0404"))
 
     # another kiosk: same shape and base URL, its own secret
-    row = Setting.get(Setting.key == "secret.slip_hmac")
-    mine = row.value
-    row.value = "ab" * 32
-    row.save()
-    foreign = slips.payload(a1)
-    row.value = mine
-    row.save()
+    from unittest import mock
+
+    with mock.patch("kiosk.secrets.slip_secret", return_value=bytes.fromhex("ab" * 32)):
+        foreign = slips.payload(a1)
     assert foreign != p1
     with pytest.raises(UserError, match="校验失败"):
         slips.resolve(foreign)
