@@ -74,3 +74,17 @@ def test_the_purity_check_sees_a_heavy_import():
     res = run([sys.executable, "-c", code])
     assert res.returncode == 0, res.stderr
     assert "peewee" in set(json.loads(res.stdout))
+
+
+def test_the_login_path_loads_no_other_screen():
+    """Cold start to the login screen (~0.6 s) pays only for the app and the login screen:
+    home and every screen of its menu, and the file dialogs, load after someone signs in."""
+    code = ("import json, sys\n"
+            "import screens.app, screens.login\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('screens'))))\n")
+    res = run([sys.executable, "-c", code])
+    assert res.returncode == 0, res.stderr
+    loaded = set(json.loads(res.stdout))
+    assert {"screens.app", "screens.login", "screens.dialogs.login"} <= loaded
+    assert not loaded & {"screens.home", "screens.ceremony", "screens.registry",
+                         "screens.report", "screens.dialogs.file"}, loaded
