@@ -595,3 +595,21 @@ async def test_the_login_screen_refuses_an_inactive_user(store):
         await login(pilot)
         assert isinstance(app.screen, LoginScreen) and app.user is None
         assert "用户名或密码不正确" in str(app.screen.query_one("#login-error").content)
+
+
+async def test_the_login_form_posts_who_logged_in(store):
+    from screens.widgets.login_form import LoginForm
+
+    posted = []
+    app = make_app()
+
+    def hook(message) -> None:  # called once per node the message bubbles through
+        if isinstance(message, LoginForm.LoggedIn) and message not in posted:
+            posted.append(message)
+
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await login(pilot, "admin", "wrong-password")
+        assert posted == []
+        await pilot.press(*"admin123", "enter")
+        await settle(pilot)
+    assert [m.user.username for m in posted] == ["admin"]
