@@ -1,4 +1,4 @@
-"""Task slips read back the way a person's scanner would: QR decoded, payload resolved, text found."""
+"""Task slips read back as a person's scanner would: QR decoded, payload resolved, text found."""
 from __future__ import annotations
 
 import datetime as dt
@@ -22,7 +22,7 @@ from db.models import (
     PlanTask,
     Target,
 )
-from kiosk import audit, pdf, settings, slips
+from kiosk import audit, printing, settings, slips
 from kiosk.errors import UserError
 
 pdfium = pytest.importorskip("pypdfium2")
@@ -46,7 +46,8 @@ def make_sealed_draw(state: str = "sealed", n: int | None = None, prefix: str = 
     draw = Draw.create(task=task, attempt_no=1, state=state, operator="op1",
                        draw_date=dt.date(2026, 7, 14), pool_digest="a" * 64,
                        inspectors_digest="b" * 64, conflicts_digest="c" * 64,
-                       strata_json="{}", seed="5eed" + "0123456789abcdef" * 3 + "abcd"[:0] + "9" * 12,
+                       strata_json="{}",
+                       seed="5eed" + "0123456789abcdef" * 3 + "abcd"[:0] + "9" * 12,
                        sealed_at=dt.datetime(2026, 7, 14, 10, 30) if state == "sealed" else None)
     inspectors = [Inspector.create(cert_no=c, name=nm, office="劳动保障监察大队")
                   for c, nm in INSPECTORS]
@@ -92,7 +93,7 @@ def test_slips_read_back_and_resolve(db, tmp_path):
     pages = read_pdf(out)
     assignments = list(Assignment.select().order_by(Assignment.position))
     assert len(pages) == len(assignments) == 3
-    for (text, codes), a in zip(pages, assignments):
+    for (text, codes), a in zip(pages, assignments, strict=True):
         assert len(codes) == 1, codes
         assert codes[0].startswith("https://kiosk.local/r/" + a.task_code + "?k=")
         resolved = slips.resolve(codes[0])
@@ -209,7 +210,7 @@ def test_missing_font_names_the_package_and_keeps_slips_valid(db, tmp_path, monk
         slips.render_slips(draw.id, tmp_path / "t.pdf", "op1")
     assert "fonts-noto-cjk" in str(e.value)
     with pytest.raises(UserError, match="fonts-noto-cjk"):
-        pdf.find_cjk_font()
+        printing.find_cjk_font()
     assert Assignment.get().slip_version == 1  # a failed print does not void the slip in hand
     assert slips.resolve(p).id == a.id
     assert not (tmp_path / "t.pdf").exists()
@@ -217,13 +218,13 @@ def test_missing_font_names_the_package_and_keeps_slips_valid(db, tmp_path, monk
 
 def test_font_lookup_finds_simplified_chinese_face(monkeypatch):
     monkeypatch.delenv("KIOSK_CJK_FONT", raising=False)
-    face = pdf.find_cjk_face()
+    face = printing.find_cjk_face()
     assert face.path.is_file()
     if face.path.name == "NotoSansCJK-Regular.ttc":
         assert face.index == 2  # JP, KR, SC, …: the SC face
     monkeypatch.setenv("KIOSK_CJK_FONT", str(face.path))
-    assert pdf.find_cjk_font() == face.path
-    assert pdf.find_cjk_face().index == face.index
+    assert printing.find_cjk_font() == face.path
+    assert printing.find_cjk_face().index == face.index
 
 
 def test_paper_setting_and_page_size(db, tmp_path):
@@ -247,7 +248,7 @@ def test_paper_setting_and_page_size(db, tmp_path):
 def test_print_or_save(db, tmp_path, monkeypatch):
     f = tmp_path / "x.pdf"
     f.write_bytes(b"%PDF-1.4\n")
-    msg = pdf.print_or_save(f)
+    msg = printing.print_or_save(f)
     assert str(f.resolve()) in msg and "未设置打印机" in msg
     settings.put("printer", "office_laser", "admin")
     bindir = tmp_path / "bin"
@@ -256,11 +257,11 @@ def test_print_or_save(db, tmp_path, monkeypatch):
     lp.write_text("#!/bin/sh\necho \"lp: The printer or class does not exist.\" >&2\nexit 1\n")
     lp.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bindir}")
-    msg = pdf.print_or_save(f)
+    msg = printing.print_or_save(f)
     assert str(f.resolve()) in msg and "失败" in msg and "does not exist" in msg
     lp.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/args\n"
                   "echo 'request id is office_laser-7 (1 file(s))'\n")
-    msg = pdf.print_or_save(f)
+    msg = printing.print_or_save(f)
     assert "office_laser-7" in msg and str(f.resolve()) in msg
     assert (tmp_path / "args").read_text().split() == ["-d", "office_laser", str(f.resolve())]
 
@@ -284,11 +285,11 @@ def _check_symbol(payload: str) -> None:
     from kiosk.printing import qr
 
     version = _expected_version(payload)
-    matrix = pdf.qr_matrix(payload)
+    matrix = printing.qr_matrix(payload)
     assert len(matrix) == 17 + 4 * version and {len(row) for row in matrix} == {len(matrix)}
     if not payload:
         return  # zxing reads no empty symbol
-    codes = zxingcpp.read_barcodes(pdf.qr_image(payload).convert("L"))
+    codes = zxingcpp.read_barcodes(printing.qr_image(payload).convert("L"))
     assert [c.text for c in codes] == [payload]
     extra = codes[0].extra
     assert (extra["Version"], extra["ECLevel"], extra["DataMask"]) == (str(version), "M",
@@ -300,8 +301,8 @@ SLIP_PAYLOADS = [f"https://kiosk.local/r/2026-07-{i:04d}?k={t}" for i, t in
                   (9999, "ABCDEFGHIJKLMNOPQRST"))]
 
 
-@pytest.mark.parametrize("payload", SLIP_PAYLOADS + [
-    "", "0", "12345678901234567890123", "HELLO WORLD 1234567890 $%*+-./:",
+@pytest.mark.parametrize("payload", [
+    *SLIP_PAYLOADS, "", "0", "12345678901234567890123", "HELLO WORLD 1234567890 $%*+-./:",
     "检查单 2026-07-0001", "x" * 150, "https://a.example/" + "7" * 60 + "/Z" * 40,
     "任务" * 120,  # version >= 7: version information blocks
 ])
@@ -317,18 +318,18 @@ def test_qr_matrix_scans_back_on_any_text(payload):
 
 
 def test_slips_of_one_print_share_one_symbol_size():
-    sizes = {len(pdf.qr_matrix(f"https://kiosk.local/r/2026-07-{i:04d}?k={'A' * 20}"))
+    sizes = {len(printing.qr_matrix(f"https://kiosk.local/r/2026-07-{i:04d}?k={'A' * 20}"))
              for i in (1, 10, 777, 9999)}
     assert sizes == {33}  # 58 bytes: version 4
 
 
-@pytest.mark.parametrize("payload", SLIP_PAYLOADS + ["任务单" * 60, "HTTP://X/" + "1" * 90])
+@pytest.mark.parametrize("payload", [*SLIP_PAYLOADS, "任务单" * 60, "HTTP://X/" + "1" * 90])
 def test_qr_image_scans_back(payload):
-    codes = zxingcpp.read_barcodes(pdf.qr_image(payload).convert("L"))
+    codes = zxingcpp.read_barcodes(printing.qr_image(payload).convert("L"))
     assert [c.text for c in codes] == [payload]
 
 
-def _plain_fpdf(doc: pdf.KioskPDF) -> pdf.KioskPDF:
+def _plain_fpdf(doc: printing.KioskPDF) -> printing.KioskPDF:
     """The same document with KioskPDF's fast paths replaced by fpdf2's own methods."""
     for name in ("text", "rect", "set_font", "get_string_width"):
         setattr(doc, name, types.MethodType(getattr(FPDF, name), doc))
@@ -336,7 +337,7 @@ def _plain_fpdf(doc: pdf.KioskPDF) -> pdf.KioskPDF:
     return doc
 
 
-def _draw_sample(doc: pdf.KioskPDF) -> bytes:
+def _draw_sample(doc: printing.KioskPDF) -> bytes:
     doc.set_auto_page_break(False, margin=doc.footer_height)
     for i in range(3):
         doc.add_page()
@@ -361,9 +362,10 @@ def _draw_sample(doc: pdf.KioskPDF) -> bytes:
 
 
 def test_fast_paths_write_what_fpdf2_writes():
-    fast = pdf.KioskPDF("A5", doc_title="双随机抽查任务单", bureau="商水县人力资源和社会保障局")
-    plain = _plain_fpdf(pdf.KioskPDF("A5", doc_title="双随机抽查任务单",
-                                     bureau="商水县人力资源和社会保障局"))
+    fast = printing.KioskPDF("A5", doc_title="双随机抽查任务单",
+                             bureau="商水县人力资源和社会保障局")
+    plain = _plain_fpdf(printing.KioskPDF("A5", doc_title="双随机抽查任务单",
+                                          bureau="商水县人力资源和社会保障局"))
     ours, theirs = _draw_sample(fast), _draw_sample(plain)
     assert ours == theirs
     assert ours.count(b" re f 0 g") == 3 and b"Tj" in ours

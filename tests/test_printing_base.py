@@ -143,3 +143,13 @@ def test_header_and_footer(known):
         assert "双随机抽查任务单" in text
         assert f"2026-07-000{i} · 第 1 版" in text
         assert f"第 {i} 页 / 共 3 页" in text
+
+
+def test_the_old_names_still_import():
+    """kiosk.pdf stays a re-export while callers in other areas move to kiosk.printing."""
+    from kiosk import pdf, printing
+
+    for name in pdf.__all__:
+        assert getattr(pdf, name) is getattr(printing, name), name
+    assert set(pdf.__all__) >= {"KioskPDF", "print_or_save", "find_cjk_font", "qr_matrix"}
+    assert callable(printing.render_protocol) and callable(printing.render_predraw_sheet)

@@ -33,7 +33,8 @@ def sample_info(sealed: bool = True, n_selected: int = 3) -> dict:
         "digests": {"pool": h("pool"), "inspectors": h("inspectors"), "conflicts": h("c")},
         "witnesses": [{"name": "周明", "organisation": "县纪委监委驻局纪检组",
                        "entropy": "今天天气晴 7391" if sealed else None},
-                      {"name": "孙丽", "organisation": "", "entropy": "abc-42" if sealed else None}],
+                      {"name": "孙丽", "organisation": "",
+                       "entropy": "abc-42" if sealed else None}],
         "quorum": 3,
         "commitment": h("commit"),
         "system_entropy": h("sys") if sealed else "",
@@ -110,7 +111,7 @@ def test_protocol_many_targets_spans_pages(db, tmp_path):
 def test_a_long_value_continues_on_the_next_page_inside_the_page_box(db, tmp_path):
     import pypdfium2 as pdfium
 
-    from kiosk.pdf import KioskPDF
+    from kiosk.printing import KioskPDF
 
     pdf = KioskPDF(format="A4", doc_title="检查报告")
     pdf.add_page()
