@@ -9,12 +9,13 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.lazy import Lazy
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea
 
 from kiosk import reports
 from kiosk.errors import UserError
+from screens.dialogs import ConfirmModal, InputModal
 
 AUTOSAVE_SECONDS = 1.0
 ABOVE_FOLD = 5  # fields that fit the first screen at 80x24
@@ -41,50 +42,16 @@ PLACEHOLDERS = {
 }
 
 
-class PromptModal(ModalScreen[str | None]):
-    """One line of text (a file path, a review note); Enter gives it, Escape gives None."""
-
-    DEFAULT_CSS = """
-    PromptModal { align: center middle; }
-    PromptModal > Vertical {
-        width: 70; height: auto; padding: 1 2;
-        border: thick $primary; background: $surface;
-    }
-    PromptModal .prompt-title { text-style: bold; margin-bottom: 1; }
-    """
-    BINDINGS = [
-        Binding("escape", "cancel", "取消", id="prompt.cancel", tooltip="不填写，返回"),
-    ]
+class PromptModal(InputModal):
+    """One line of text (a file path, a review note): the kiosk's one input dialog, under the
+    name the report screens know it by. Enter gives the text, Escape gives None."""
 
     def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
-        super().__init__()
-        self.title_text = title
-        self.placeholder = placeholder
-        self.initial = value
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.title_text, classes="prompt-title")
-            yield Input(self.initial, placeholder=self.placeholder, id="prompt-input")
-            yield Static("回车确定 · Esc 取消")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#prompt-input", Input).focus()
-
-    @on(Input.Submitted, "#prompt-input")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        super().__init__(title, value=value, placeholder=placeholder)
 
 
 def confirm(screen: Screen, question: str, callback) -> None:
     """Ask yes/no with the app's ConfirmModal."""
-    from screens.dialogs import ConfirmModal
-
     screen.app.push_screen(ConfirmModal(question), lambda ok: callback(bool(ok)))
 
 

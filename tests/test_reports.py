@@ -555,9 +555,13 @@ def test_report_pdf_has_the_target_and_evidence(world, tmp_path, workdays):
     assert (round(w), round(h)) == (595, 842)  # A4 in points
 
 
-def test_provisional_calendar_is_flagged(world, workdays):
+def test_provisional_calendar_is_flagged(world, workdays, monkeypatch):
     """A year the holiday package does not know yet: weekdays, and the due date says so."""
-    year = 2027  # not past the accepted window (one year after today, from 2026-11)
+    from kiosk.reports import due
+
+    # Today pinned: 2027 stays inside the accepted window (one year ahead) whenever this runs.
+    monkeypatch.setattr(due, "current_date", lambda: dt.date(2026, 11, 30))
+    year = 2027
     assert workdays.is_provisional(year)
     rep = reports.open_report(world.assignments[0], world.member)
     reports.save_draft(rep, {"inspection_start": f"{year}-09-27 09:00",

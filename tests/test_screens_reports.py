@@ -350,9 +350,10 @@ async def test_inspector_sees_only_own_deadlines(world):
             world.assignments[1].task_code]
 
 
-async def test_provisional_calendar_warning_on_the_form(world):
+async def test_provisional_calendar_warning_on_the_form(world, monkeypatch):
     from kiosk import reports
 
+    pin_today(monkeypatch, dt.date(2026, 11, 30))  # 2027 stays inside the accepted window
     rep = reports.open_report(world.assignments[0], world.member)
     reports.save_draft(rep, {"inspection_start": "2027-09-27 09:00",
                              "inspection_end": "2027-09-27 10:00"}, world.member)
