@@ -16,6 +16,8 @@ from db.connection import database
 from db.models import Holiday, Report
 from kiosk import audit
 from kiosk.errors import UserError
+from kiosk.registry import tabular
+from kiosk.registry.cells import cell_text
 from kiosk.store import write_tx
 
 REPORT_WORKING_DAYS = 5  # Art. 9: 检查结束之日起5个工作日内
@@ -115,21 +117,20 @@ def report_due(end: dt.date | dt.datetime) -> tuple[dt.date, bool]:
 _KINDS = {"休": False, "班": True}
 
 
-def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise UserError(f"无法读取节假日文件 {path}：{e.strerror or e}。") from e
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise UserError("节假日文件编码无法识别：请另存为 UTF-8 或 GB18030 编码的 CSV。")
+def read_holiday_rows(path: Path):
+    """(line, cells) of a holiday file: an .xlsx (first sheet) or CSV in UTF-8 or GB18030,
+    whatever its other suffix, read as the registry reads its files."""
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        return tabular.read_rows(path)
+    return tabular.csv_rows(path)
 
 
-def _parse_date(text: str) -> dt.date | None:
-    s = text.strip().replace("/", "-").replace(".", "-")
+def _parse_date(value) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    s = cell_text(value).strip().replace("/", "-").replace(".", "-")
     for fmt in ("%Y-%m-%d", "%Y%m%d"):
         try:
             return dt.datetime.strptime(s, fmt).date()
@@ -138,23 +139,25 @@ def _parse_date(text: str) -> dt.date | None:
     return None
 
 
-def parse_holidays(text: str) -> list[tuple[dt.date, bool, str]]:
-    """Rows (date, is_workday, name) of a holiday CSV; UserError listing every bad line."""
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    cols = [h.strip() for h in header] if header else []
+def parse_holidays(rows) -> list[tuple[dt.date, bool, str]]:
+    """Rows (date, is_workday, name) of a holiday file, given as (line, cells) pairs (see
+    read_holiday_rows) or as CSV text; UserError listing every bad line."""
+    if isinstance(rows, str):
+        rows = enumerate(csv.reader(io.StringIO(rows)), 1)
+    rows = iter(rows)
+    first = next(rows, None)
+    cols = [cell_text(h).strip() for h in first[1]] if first else []
     need = ["日期", "类型", "名称"]
     if cols[:2] != need[:2] or (len(cols) > 2 and cols[2] != "名称"):
         raise UserError("节假日文件第1行应为表头：日期,类型,名称。")
-    rows: list[tuple[dt.date, bool, str]] = []
+    out: list[tuple[dt.date, bool, str]] = []
     errors: list[str] = []
     seen: dict[dt.date, int] = {}
-    for cells in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
+    for line, cells in rows:
+        if not any(cell_text(c).strip() for c in cells):
             continue
-        cells = [c.strip() for c in cells] + ["", "", ""]
         d = _parse_date(cells[0])
+        cells = [cell_text(c).strip() for c in cells] + ["", "", ""]
         if d is None:
             errors.append(f"第{line}行日期“{cells[0]}”无法识别（应如 2027-01-01）")
             continue
@@ -165,14 +168,14 @@ def parse_holidays(text: str) -> list[tuple[dt.date, bool, str]]:
             errors.append(f"第{line}行日期 {d} 与第{seen[d]}行重复")
             continue
         seen[d] = line
-        rows.append((d, _KINDS[cells[1]], cells[2][:64]))
+        out.append((d, _KINDS[cells[1]], cells[2][:64]))
     if errors:
         shown = "；".join(errors[:5])
         more = f"等 {len(errors)} 处错误" if len(errors) > 5 else ""
         raise UserError(f"节假日文件有误，未导入任何一行：{shown}{more}。")
-    if not rows:
+    if not out:
         raise UserError("节假日文件没有数据行。")
-    return rows
+    return out
 
 
 def import_holidays(path: str | os.PathLike, actor: str) -> int:
@@ -182,7 +185,7 @@ def import_holidays(path: str | os.PathLike, actor: str) -> int:
     replaced, so a corrected file can also remove a wrong day. Returns the number of rows.
     """
     path = Path(path)
-    rows = parse_holidays(_read_text(path))
+    rows = parse_holidays(read_holiday_rows(path))
     years = sorted({d.year for d, _, _ in rows})
     try:
         with write_tx():

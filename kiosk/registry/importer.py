@@ -95,7 +95,9 @@ def _parse_file(k: Kind, path: Path):
     date1904 = info.get("date1904", False)
     plan = [(i, c, date1904 and c.type in ("date", "datetime")) for i, c in sorted(colmap.items())]
     fields = [c.field for _, c, _ in plan]
+    # Short rows (a CSV line with fewer fields than the header) read as empty cells.
     by_column = list(itertools.zip_longest(*table))
+    by_column += [(None,) * len(table)] * (width - len(by_column))
     checked = [_column_values(c, by_column[i], serial1904) for i, c, serial1904 in plan]
     failed = set().union(*(j for _, j in checked))
     records: list[tuple[int, dict]] = []

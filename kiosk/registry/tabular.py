@@ -52,21 +52,26 @@ def read_rows(path: Path, info: dict | None = None) -> Iterator[tuple[int, list]
     info["date1904"] = False
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise UserError(f"无法读取文件“{path.name}”：{e.strerror or e}。") from None
-        reader = csv.reader(io.StringIO(decode_csv(data), newline=""))
-        try:
-            yield from enumerate(reader, 1)
-        except csv.Error as e:
-            raise UserError(f"CSV 文件格式有误：{e}。") from None
+        yield from csv_rows(path)
     elif suffix in (".xlsx", ".xlsm"):
         yield from _xlsx_rows(path, info)
     elif suffix == ".xls":
         raise UserError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV。")
     else:
         raise UserError(f"不支持的文件类型“{suffix or path.name}”，请使用 .csv 或 .xlsx。")
+
+
+def csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of a CSV file in UTF-8 or GB18030; line counts records from 1."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise UserError(f"无法读取文件“{path.name}”：{e.strerror or e}。") from None
+    reader = csv.reader(io.StringIO(decode_csv(data), newline=""))
+    try:
+        yield from enumerate(reader, 1)
+    except csv.Error as e:
+        raise UserError(f"CSV 文件格式有误：{e}。") from None
 
 
 def decode_csv(data: bytes) -> str:
