@@ -613,3 +613,17 @@ async def test_the_login_form_posts_who_logged_in(store):
         await pilot.press(*"admin123", "enter")
         await settle(pilot)
     assert [m.user.username for m in posted] == ["admin"]
+
+
+async def test_login_dialog_moves_between_fields_with_arrows(store):
+    from screens.dialogs import LoginModal
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(LoginModal("请检查人员登录"))
+        await pilot.pause()
+        assert app.focused.id == "username"
+        await pilot.press("down")
+        assert app.focused.id == "password"
+        await pilot.press("up")
+        assert app.focused.id == "username"
