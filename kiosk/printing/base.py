@@ -108,7 +108,7 @@ class KioskPDF(FPDF):
     # ------------------------------------------------------------ page furniture
 
     def header(self) -> None:
-        self.set_font(CJK, size=8.5)
+        self.font(8.5)
         self.set_text_color(60)
         # text() rather than cell(): the same place on the page, a tenth of the work
         y = self.t_margin - 8
@@ -125,7 +125,7 @@ class KioskPDF(FPDF):
 
     def footer(self) -> None:
         self.set_y(self.h - self.footer_height + 3)
-        self.set_font(CJK, size=7.5)
+        self.font(7.5)
         self.set_text_color(90)
         total = "{total_pages}" if self.page_count is None else str(self.page_count)
         number = f"第 {self.page_no()} 页 / 共 {total} 页"
