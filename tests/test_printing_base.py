@@ -153,3 +153,12 @@ def test_the_old_names_still_import():
         assert getattr(pdf, name) is getattr(printing, name), name
     assert set(pdf.__all__) >= {"KioskPDF", "print_or_save", "find_cjk_font", "qr_matrix"}
     assert callable(printing.render_protocol) and callable(printing.render_predraw_sheet)
+
+
+def test_a_payload_too_long_for_any_qr_version_is_one_sentence():
+    from kiosk.errors import UserError
+    from kiosk.printing import qr
+
+    assert len(qr.qr_matrix("a" * 2331)) == 177  # version 40 holds 2,331 bytes at M
+    with pytest.raises(UserError, match="二维码内容过长（2332 字节）"):
+        qr.qr_matrix("a" * 2332)

@@ -7,6 +7,8 @@ import re
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 
+from kiosk.errors import UserError
+
 ERROR_CORRECTION = ERROR_CORRECT_M
 # qrcode scores all eight masks by default, ~4 ms a code: 4 s of a 1,000-slip print. Any
 # mask is valid (ISO/IEC 18004); the penalty only steers away from patterns that slow a
@@ -25,7 +27,11 @@ def version_for(nbytes: int) -> int:
     a numeric or alphanumeric payload needs fewer bits and fits the same version."""
     probe = qrcode.QRCode(error_correction=ERROR_CORRECTION)
     probe.add_data(b"a" * nbytes, optimize=0)  # lowercase: byte mode, never alphanumeric
-    return probe.best_fit()
+    try:
+        return probe.best_fit()
+    except Exception:  # qrcode's DataOverflowError: more than version 40 holds
+        raise UserError(f"二维码内容过长（{nbytes} 字节），无法打印：请缩短终端地址"
+                        "（base_url 设置）。") from None
 
 
 def modules(payload: str) -> list[list[bool]]:
