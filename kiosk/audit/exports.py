@@ -39,19 +39,26 @@ def audited_export(actor: str, kind: str, path: str | os.PathLike,
                                     suffix=path.suffix or ".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
-    placed = False
+    ours = None
     try:
         result = write_fn(tmp)
         sha, size = _sha256(tmp)
         os.chmod(tmp, 0o600)
+        st = tmp.stat()
+        ours = (st.st_dev, st.st_ino)
         with write_tx():
             record(actor, action, kind, path.name, file=path.name, sha256=sha, size=size,
                    **detail)
             os.replace(tmp, path)
-            placed = True
     except BaseException:
         tmp.unlink(missing_ok=True)
-        if placed:  # renamed, then the commit failed: the file must not outlive its trace
-            path.unlink(missing_ok=True)
+        # Renamed into place, then the commit failed: the file must not outlive its trace
+        # (an earlier export of the same name, not ours, is left alone).
+        try:
+            st = path.stat()
+            if ours is not None and (st.st_dev, st.st_ino) == ours:
+                path.unlink()
+        except FileNotFoundError:
+            pass
         raise
     return result
