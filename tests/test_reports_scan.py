@@ -176,6 +176,9 @@ def test_review_queue_and_rectifications_as_rows(world, monkeypatch):
     reports.finalise(row.report_id, world.reviewer)
     monkeypatch.setattr(due, "current_date", lambda: dt.date(2025, 11, 2))
     [rect] = reports.open_rectifications(world.reviewer)
+    assert reports.open_rectifications(world.other_reviewer) == []
+    assert reports.open_rectifications(world.member) == []  # Art. 12: not an inspector's list
+    assert [r.rect_id for r in reports.open_rectifications(world.leader)] == [rect.rect_id]
     assert rect.cells() == (world.assignments[0].task_code, "商水县宏达纺织有限公司",
                             "2025-10-31", "已超期 2 天")
     reports.close_rectification(rect.rect_id, world.reviewer, "已整改")

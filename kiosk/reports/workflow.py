@@ -288,13 +288,17 @@ def reports_for_review(user: User | None) -> list[Report]:
 
 
 def rectifications(user: User | None = None, open_only: bool = True) -> list[Rectification]:
-    """Rectification orders, soonest deadline first; a reviewer sees their office's."""
+    """Rectification orders, soonest deadline first: all of them (user None: the CLI and the
+    services), or those of the user's review scope (a reviewer their office's)."""
+    scope = access.ALL_OFFICES if user is None else access.review_scope(user)
+    if scope is None:
+        return []
     q = (Rectification.select(Rectification, Report, Assignment, Target)
          .join(Report).join(Assignment).join(Target)
          .switch(Assignment).join(Draw).join(PlanTask).join(Item)
          .order_by(Rectification.deadline, Rectification.id))
     if open_only:
         q = q.where(Rectification.closed_at.is_null())
-    if user is not None and user.role == "reviewer":
-        q = q.where(Item.lead_office == user.office)
+    if scope != access.ALL_OFFICES:
+        q = q.where(Item.lead_office == scope)
     return list(q)
