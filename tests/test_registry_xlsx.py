@@ -124,6 +124,26 @@ def test_two_cells_far_apart_are_refused_instead_of_laid_out(db, tmp_path, no_ca
     assert "（900000 行 × 702 列）" in _import_error(_raw_xlsx(tmp_path / "f.xlsx", rows))
 
 
+@pytest.mark.parametrize("far", [
+    '<row r="9"><c\nr="XFD1048576"><v>1</v></c></row>',         # another spelling of r="…"
+    "<row r='9'><c r='XFD1048576'><v>1</v></c></row>",           # single quotes
+    '<row r="1048576"><c><v>1</v></c></row><row r="1048577"><c r="XFD2"><v>1</v></c></row>',
+    '<row r="9"><c s="0" r="XFD1048576" t="str"><v>1</v></c></row>',  # r not first
+])
+def test_far_cells_in_any_xml_spelling_are_refused(db, tmp_path, far, no_calamine):
+    rows = _row(1, *T_HEAD[:3]) + _row(2, code(1), "甲公司", "企业") + far
+    assert "的表格范围过大（1048576 行 × 16384 列）" in _import_error(
+        _raw_xlsx(tmp_path / "far.xlsx", rows))
+
+
+def test_error_values_in_any_xml_spelling_are_bad_rows(db, tmp_path):
+    rows = (_row(1, *T_HEAD[:4]) + _row(2, code(1), "甲公司", "企业", "<c t='e'><v>#N/A</v></c>")
+            + _row(3, code(2), "乙公司", "企业", '<c t="str"><f\n/></c>'))
+    err = _rejected("targets", _raw_xlsx(tmp_path / "e.xlsx", rows))
+    assert err.problems == [(2, "单元格为错误值 #N/A（“乡镇”列）"),
+                            (3, "公式单元格没有计算结果，请在 Excel 中保存后再导入（“乡镇”列）")]
+
+
 def test_the_area_bound_is_exact_when_the_cheap_one_is_too_loose(db, tmp_path, monkeypatch):
     path = write_xlsx(tmp_path / "t.xlsx", T_HEAD, [target_row(i) for i in range(1, 12)])
     # 12 rows x 10 columns = 120 cells; the cheap bound (26 columns x 100 rows) is 2600.

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import itertools
+import operator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,27 +101,34 @@ def _parse_file(k: Kind, path: Path):
     by_column += [(None,) * len(table)] * (width - len(by_column))
     checked = [_column_values(c, by_column[i], serial1904) for i, c, serial1904 in plan]
     failed = set().union(*(j for _, j in checked))
+    recs = [dict(zip(fields, vals, strict=True))
+            for vals in zip(*(v for v, _ in checked), strict=True)]
+    # The passes below add problems line by line; import_file sorts them by line (a stable
+    # sort), so each line lists its cells' problems, then stray cells, then a repeated key.
+    bad: set[int] = set()
+    for j in sorted(failed):
+        recs[j], row_bad = _row_problems(plan, table[j], lines[j], problems)
+        if row_bad:
+            bad.add(j)
+    if max(map(len, table)) > width:
+        for j, cells in enumerate(table):
+            if len(cells) > width and any(cell_text(v).strip() for v in cells[width:]):
+                problems.append((lines[j], "有单元格不在任何列名之下"))
+                bad.add(j)
+    good = [j for j in range(len(recs)) if j not in bad] if bad else range(len(recs))
+    key_of = operator.itemgetter(*k.key)
+    keys = [key_of(recs[j]) for j in good]
+    if len(set(keys)) == len(keys):
+        return [c.field for c in colmap.values()], [(lines[j], recs[j]) for j in good], problems
     records: list[tuple[int, dict]] = []
     seen_keys: dict[tuple, int] = {}
-    key_cols = [k.col(f) for f in k.key]
-    for j, vals in enumerate(zip(*(v for v, _ in checked), strict=True)):
-        line, cells = lines[j], table[j]
-        if j in failed:
-            rec, bad = _row_problems(plan, cells, line, problems)
-        else:
-            rec, bad = dict(zip(fields, vals, strict=True)), False
-        if len(cells) > width and any(cell_text(v).strip() for v in cells[width:]):
-            problems.append((line, "有单元格不在任何列名之下"))
-            bad = True
-        if bad:
-            continue
-        key = tuple(rec[f] for f in k.key)
+    label = "、".join(k.col(f).label for f in k.key)
+    for j, key in zip(good, keys, strict=True):
         if key in seen_keys:
-            label = "、".join(c.label for c in key_cols)
-            problems.append((line, f"{label}与第{seen_keys[key]}行重复"))
+            problems.append((lines[j], f"{label}与第{seen_keys[key]}行重复"))
             continue
-        seen_keys[key] = line
-        records.append((line, rec))
+        seen_keys[key] = lines[j]
+        records.append((lines[j], recs[j]))
     return [c.field for c in colmap.values()], records, problems
 
 

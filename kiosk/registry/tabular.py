@@ -102,11 +102,13 @@ _XNS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RNS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PNS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
-# Letters become L and digits D, so a cell reference's shape can be found with bytes.find,
-# which is several times quicker than a regular expression over every cell.
-_SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", b"L" * 26 + b"D" * 10)
-_REF = re.compile(rb'\sr="([A-Z]{1,3})(\d{1,7})"')
-_FORMULA = re.compile(rb"<f[ >/]")
+# The sheet's shape: letters A-Z become L, digits D, white space, ">" and "/" a blank, and "'"
+# a '"'. Cell references and markers then have one spelling that bytes.find and bytes.count
+# can look for, several times quicker than a regular expression over every cell.
+_SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\t\n\r>/'",
+                         b"L" * 26 + b"D" * 10 + b'     "')
+# A reference in any spelling that has the shape <c r="L…": the translation is byte for byte.
+_REF = re.compile(rb'<c[\t\n\r />]r=["\']([A-Z]{1,3})(\d{1,7})["\']')
 # A value that is not plain number text: error values, ISO dates, formula text results, or the
 # garbage of a damaged file; such sheets are walked cell by cell (see _odd_cells).
 _ODD_VALUE = re.compile(rb"<v>[^<]*?[^-+.0-9eE<]")
@@ -191,16 +193,24 @@ def _unpack(package: zipfile.ZipFile, member: str, name: str, limit: int = MAX_U
 def _scan(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
     """Check the sheet's XML before calamine lays it out: refuse a sheet whose used area is
     too large, and find the cells calamine reads as empty text although they hold no value
-    (error values, formulas never calculated). {row: {column index: problem}}."""
-    if _FORMULA.search(xml) or xml.find(b't="e"') >= 0 or _ODD_VALUE.search(xml):
-        return _odd_cells(xml, name)  # walks every cell, so it measures the area exactly too
+    (error values, formulas never calculated). {row: {column index: problem}}.
+
+    A sheet as Excel, WPS or openpyxl write it (every cell starting <c r="A1"…, no formula,
+    no error value) is checked with a few scans of its bytes; any other is walked cell by cell,
+    which also measures its area exactly, whatever the XML spelling."""
     shape = xml.translate(_SHAPE)
+    cells = shape.count(b"<c ")
+    if (shape.find(b"<f ") >= 0 or shape.find(b't="e"') >= 0 or _ODD_VALUE.search(xml)
+            or cells != shape.count(b'<c r="L')):
+        return _odd_cells(xml, name)
     digits = 1
-    while shape.find(b' r="L' + b"D" * (digits + 1)) >= 0:
+    # Rows come in order, so the longest references sit near the end: only the last miss
+    # reads the whole sheet.
+    while shape.rfind(b'<c r="L' + b"D" * (digits + 1)) >= 0:
         digits += 1
     # Single-letter columns and rows of at most `digits` digits bound the area cheaply; only
     # when that bound is too loose are the references read one by one.
-    if shape.find(b' r="LL') >= 0 or 26 * 10**digits > MAX_CELLS:
+    if cells != shape.count(b'<c r="LD') or 26 * 10**digits > MAX_CELLS:
         rows = cols = 0
         for letters, number in _REF.findall(xml):
             rows = max(rows, int(number))
