@@ -37,9 +37,7 @@ def head() -> tuple[int, str]:
     Printed (at least the sequence and 16 hex digits) on slips, protocols, notices and report
     PDFs; `kiosk audit verify --head SEQ:HASH` later proves the chain still holds it."""
     anchor.flush()
-    row = (AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
-           .order_by(AuditEvent.seq.desc()).limit(1).tuples().first())
-    return (row[0], row[1]) if row else (0, GENESIS)
+    return _last()
 
 
 def head_text(h: tuple[int, str] | None = None) -> str:
@@ -74,7 +72,7 @@ def record(actor: str, action: str, entity: str = "", entity_id: object = "", *,
 
 def _last() -> tuple[int, str]:
     row = (AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
-           .order_by(AuditEvent.seq.desc()).limit(1).tuples().first())
+           .order_by(AuditEvent.seq.desc()).tuples().first())
     return (row[0], row[1]) if row else (0, GENESIS)
 
 

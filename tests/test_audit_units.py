@@ -1,0 +1,309 @@
+"""The audit package's parts one by one: heads, the anchor, the kinds registry, rectification
+cover, the paged query of the Audit screen, verify_for and the certificate."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from db.models import (
+    Assignment,
+    AuditEvent,
+    Draw,
+    Item,
+    PlanTask,
+    Rectification,
+    Report,
+    Target,
+    User,
+)
+from kiosk import audit, auth
+from kiosk.audit import anchor, cover, query
+from kiosk.audit.chain import GENESIS, parse_head
+from kiosk.audit.check import verify_for
+from kiosk.errors import UserError
+from kiosk.store import AFTER_COMMIT
+
+
+def test_heads_of_an_empty_and_a_growing_chain(db):
+    assert audit.head() == (0, GENESIS)
+    ev = audit.record("admin", "test.one", "thing", 1)
+    assert audit.head() == (1, ev.hash) and ev.prev_hash == GENESIS
+    ev2 = audit.record("admin", "test.two", "thing", 2)
+    assert audit.head() == (2, ev2.hash) and ev2.prev_hash == ev.hash
+    assert audit.head_text() == f"2:{ev2.hash}"
+    assert audit.head_text((7, "a" * 64)) == "7:" + "a" * 64
+
+
+@pytest.mark.parametrize("text", ["", "12", "x:" + "a" * 64, "12:" + "a" * 63,
+                                  "12:" + "g" * 64, "-1:" + "a" * 64, "12;" + "a" * 64])
+def test_a_malformed_head_is_one_sentence_exit_2(text):
+    with pytest.raises(UserError) as e:
+        parse_head(text)
+    assert e.value.exit_code == 2 and str(e.value).startswith(f"链头“{text}”格式不对")
+
+
+def test_a_head_is_read_whatever_its_case_and_spacing():
+    assert parse_head(" 12:" + "AB" * 32 + "\n") == (12, "ab" * 32)
+
+
+def test_a_genesis_head_other_than_zeros_is_refused(db):
+    audit.record("admin", "test.one", "thing", 1)
+    assert audit.verify((0, GENESIS)).ok
+    v = audit.verify((0, "1" * 64))
+    assert not v.ok and v.message == "所给链头第 0 条的哈希应为全零。"
+
+
+def test_the_anchor_follows_each_commit_and_is_private(db, tmp_path):
+    assert anchor.read() is None
+    ev = audit.record("admin", "test.one", "thing", 1)
+    assert anchor.read() == (1, ev.hash)
+    assert anchor.path().parent == tmp_path / "files" / "anchors"
+    assert oct(anchor.path().parent.stat().st_mode & 0o777) == "0o700"
+    assert oct(anchor.path().stat().st_mode & 0o777) == "0o600"
+    # Inside a transaction the head is pending; it is anchored once the commit is done.
+    with db.atomic():
+        ev2 = audit.record("admin", "test.two", "thing", 2)
+        anchor.flush()
+        assert anchor.read() == (1, ev.hash)
+    anchor.flush()
+    assert anchor.read() == (2, ev2.hash)
+    # A rolled-back event is never anchored.
+    with pytest.raises(RuntimeError):
+        with db.atomic():
+            audit.record("admin", "test.three", "thing", 3)
+            raise RuntimeError("rolled back")
+    anchor.flush()
+    assert anchor.read() == (2, ev2.hash)
+
+
+def test_the_anchor_stays_on_a_rewritten_chain(db):
+    from db.migrations import drop_audit_triggers
+
+    audit.record("admin", "test.one", "thing", 1)
+    held = audit.record("admin", "test.two", "thing", 2)
+    with db.atomic():
+        drop_audit_triggers(db)
+        AuditEvent.delete().where(AuditEvent.seq == 2).execute()
+    audit.record("admin", "test.other", "thing", 2)  # seq 2 again, another hash
+    assert anchor.read() == (2, held.hash)
+    assert "第 2 条与本终端保存的链头不符" in audit.verify().message
+
+
+def test_the_anchor_of_another_store_is_another_file(tmp_path):
+    from db import connect
+
+    a = connect(tmp_path / "a.sqlite3")
+    pa = anchor.path(a)
+    a.close()
+    b = connect(tmp_path / "b.sqlite3")
+    assert anchor.path(b) != pa
+    b.close()
+    import peewee
+
+    assert anchor.store_identity(peewee.SqliteDatabase(":memory:")) is None
+    assert anchor.path(peewee.SqliteDatabase(":memory:")) is None
+
+
+def test_a_garbled_anchor_file_is_ignored(db):
+    audit.record("admin", "test.one", "thing", 1)
+    anchor.path().write_text("not a head\n")
+    assert anchor.read() is None
+    anchor.path().write_text("12:" + "a" * 63 + "\n")
+    assert anchor.read() is None
+    assert audit.verify().ok
+
+
+def test_the_anchor_hook_is_registered_once():
+    anchor._register()
+    anchor._register()
+    assert AFTER_COMMIT.count(anchor.flush) == 1
+    AFTER_COMMIT.remove(anchor.flush)
+    anchor._register()
+    assert AFTER_COMMIT.count(anchor.flush) == 1
+
+
+def test_a_registered_kind_is_covered_and_checked(db):
+    from db.models import Setting
+
+    def hash_note(ident):
+        row = Setting.get_or_none(Setting.key == f"note.{ident}")
+        return None if row is None else {"text": cover.digest(row.value)}
+
+    kind = cover.Kind("note", hash_note, lambda i: f"便签 {i}", {"text": "正文"},
+                      entities=("memo",))
+    cover.register(kind)
+    try:
+        assert cover.COVERED["note"] is kind
+        assert cover.subjects("memo", "7") == [("note", "7")]
+        Setting.create(key="note.7", value="hello")
+        audit.record("admin", "memo.write", "memo", 7)
+        audit.record("admin", "setting.change", "setting", "note.7")
+        assert audit.verify().ok
+        Setting.update(value="bye").where(Setting.key == "note.7").execute()
+        # The memo event (seq 1) is the last to cover the note; seq 2 covers the setting.
+        assert audit.verify().message == "便签 7 的正文与第 1 条审计记录不符。"
+    finally:
+        del cover.COVERED["note"]
+        del cover._ENTITY_KIND["note"], cover._ENTITY_KIND["memo"]
+
+
+def test_subjects_are_derived_and_deduplicated(db):
+    item = Item.create(code="RS-01", name="n", legal_basis="b", content="c", category="x",
+                       lead_office="o")
+    PlanTask.create(code="2026-RS-01-1", year=2026, item=item, round_no=1, planned_month=3)
+    assert cover.subjects("task", "2026-RS-01-1") == [("plan", "2026")]
+    assert cover.subjects("plan", "2026", [("task", "2026-RS-01-1")]) == [("plan", "2026")]
+    assert cover.subjects("task", "NO-SUCH-TASK") == []
+    assert cover.subjects("thing", "1") == [] and cover.subjects("user", "") == []
+    assert cover.subjects("", "", [("user", "admin")]) == [("user", "admin")]
+
+
+def _final_report_with_rectification():
+    item = Item.create(code="RS-01", name="n", legal_basis="b", content="c", category="x",
+                       lead_office="o")
+    task = PlanTask.create(code="2026-RS-01-1", year=2026, item=item, round_no=1,
+                           planned_month=3, state="drawn")
+    draw = Draw.create(task=task, attempt_no=1, state="sealed", operator="op",
+                       pool_digest="a" * 64, inspectors_digest="b" * 64,
+                       conflicts_digest="c" * 64, strata_json="{}")
+    t = Target.create(uscc="91411623MA0001AA1X", name="厂", category="x")
+    a = Assignment.create(draw=draw, position=0, task_code="2026-07-0001", target=t)
+    r = Report.create(assignment=a, state="final", finding="责令整改")
+    rect = Rectification.create(report=r, deadline=dt.date(2026, 9, 1))
+    audit.record("reviewer", "report.finalise", "report", r.id)
+    return r, rect
+
+
+def test_a_rectification_is_covered_with_its_report(db):
+    _report, rect = _final_report_with_rectification()
+    assert f"rectification:{rect.id}" in AuditEvent.get(
+        AuditEvent.action == "report.finalise").covers
+    assert audit.verify().ok
+    Rectification.update(closed_at=dt.datetime(2026, 8, 1), closed_by="mole").where(
+        Rectification.id == rect.id).execute()
+    assert audit.verify().message == ("任务 2026-07-0001 的整改的期限与销号与第 1 条审计记录"
+                                      "不符。")
+    rect2 = Rectification.get_by_id(rect.id)
+    assert cover.label_rectification(str(rect2.id)) == "任务 2026-07-0001 的整改"
+    assert cover.label_rectification("999") == "整改记录 999"
+    assert cover.hash_rectification("999") is None and cover.hash_rectification("x") is None
+
+
+def test_labels_of_subjects_that_are_gone(db):
+    assert cover.label_draw("999") == "摇号记录 999"
+    assert cover.label_report("999") == "检查报告 999"
+    assert cover.hash_draw("x") is None and cover.hash_report("x") is None
+    assert cover.hash_plan("NO-SUCH") is None and cover.hash_user("nobody") is None
+    assert cover.hash_setting("nothing") is None
+
+
+# ---------------------------------------------------------------- the Audit screen's query
+
+
+@pytest.fixture
+def trail(db):
+    """30 events a day apart (their times set afterwards: this chain does not verify)."""
+    leader = auth.create_user("leader", "leader123", "leader", "吴建华", actor="test")
+    day = dt.datetime(2026, 3, 1, 9, 0)
+    for i in range(30):
+        ev = audit.record(("admin", "operator")[i % 2], ("draw.witness", "registry.import")[
+            i % 2], ("draw", "items")[i % 2], i, n=i)
+        AuditEvent._meta.database.execute_sql("DROP TRIGGER IF EXISTS audit_event_no_update")
+        AuditEvent.update(at=day + dt.timedelta(days=i)).where(AuditEvent.id == ev.id).execute()
+    return leader
+
+
+def test_pages_newest_first_and_back(trail):
+    first = query.page(trail, size=10)
+    assert [r.seq for r in first.rows] == list(range(31, 21, -1))
+    assert (first.has_newer, first.has_older) == (False, True)
+    second = query.page(trail, older_than=22, size=10)
+    assert [r.seq for r in second.rows] == list(range(21, 11, -1))
+    assert (second.has_newer, second.has_older) == (True, True)
+    last = query.page(trail, older_than=2, size=10)
+    assert [r.seq for r in last.rows] == [1] and (last.has_newer, last.has_older) == (True, False)
+    back = query.page(trail, newer_than=21, size=10)
+    assert [r.seq for r in back.rows] == list(range(31, 21, -1))
+    assert (back.has_newer, back.has_older) == (False, True)
+    mid = query.page(trail, newer_than=5, size=10)
+    assert [r.seq for r in mid.rows] == list(range(15, 5, -1))
+    assert (mid.has_newer, mid.has_older) == (True, True)
+    assert query.page(trail, newer_than=31, size=10).rows == []
+
+
+def test_filters_by_actor_action_subject_and_dates(trail):
+    f = query.EventFilter(actor="operator", action="registry.")
+    rows = query.page(trail, f, size=50).rows
+    assert len(rows) == 15 and {(r.actor, r.action) for r in rows} == {
+        ("operator", "registry.import")}
+    rows = query.page(trail, query.EventFilter(subject="draw:4"), size=50).rows
+    assert [(r.seq, r.subject) for r in rows] == [(6, "draw:4")]
+    rows = query.page(trail, query.EventFilter(subject="items"), size=50).rows
+    assert len(rows) == 15
+    rows = query.page(trail, query.EventFilter(subject="leader"), size=50).rows
+    assert [r.action for r in rows] == ["user.create"]
+    f = query.EventFilter(since=dt.date(2026, 3, 3), until=dt.date(2026, 3, 5))
+    rows = query.page(trail, f, size=50).rows
+    assert [r.at[:10] for r in rows] == ["2026-03-05", "2026-03-04", "2026-03-03"]
+    assert rows[0].detail == "n=4" and rows[0].at == "2026-03-05 09:00:00"
+
+
+def test_the_trail_is_for_the_leader_and_the_auditor_only(trail):
+    op = auth.create_user("op", "operator123", "operator", "孙立新", actor="test")
+    for user in (op, None):
+        with pytest.raises(UserError, match="只有局领导和纪检审计人员可以查看审计日志"):
+            query.page(user)
+        with pytest.raises(UserError, match="只有局领导和纪检审计人员"):
+            verify_for(user)
+    auditor = auth.create_user("aud", "auditor123", "auditor", "陈明德", actor="test")
+    assert query.page(auditor, size=1).rows[0].action == "user.create"
+
+
+def test_verify_for_logs_who_verified_and_the_verdict(db):
+    leader = auth.create_user("leader", "leader123", "leader", "吴建华", actor="test")
+    v = verify_for(leader, audit.head())
+    assert v.ok
+    ev = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
+    assert (ev.actor, ev.action) == ("leader", "audit.verify")
+    assert '"ok": true' in ev.detail and v.message[:8] in ev.detail
+
+
+def test_dates_are_parsed_or_refused_in_one_sentence():
+    assert query.parse_date(" 2026-07-14 ", "起始日期") == dt.date(2026, 7, 14)
+    assert query.parse_date("  ", "起始日期") is None
+    with pytest.raises(UserError, match="起始日期“7/14”不是日期"):
+        query.parse_date("7/14", "起始日期")
+
+
+def test_details_are_shown_as_key_value_pairs():
+    assert query._detail('{"a": 1, "b": "x"}') == "a=1；b=x"
+    assert query._detail("not json") == "not json"
+    assert query._detail("[1, 2]") == "[1, 2]"
+
+
+# ---------------------------------------------------------------- the certificate
+
+
+def test_the_certificate_names_the_head_and_is_logged(db, tmp_path):
+    pdfium = pytest.importorskip("pypdfium2")
+    leader = auth.create_user("leader", "leader123", "leader", "吴建华", actor="test")
+    seq, h = audit.head()
+    from kiosk.audit.certificate import print_certificate
+
+    out = tmp_path / "cert.pdf"
+    msg = print_certificate(out, leader)
+    assert msg.startswith(f"审计链头证明（链头 {seq}:{h[:16]}…）")
+    doc = pdfium.PdfDocument(str(out))
+    text = doc[0].get_textpage().get_text_range().replace("\r", "").replace("\n", "")
+    assert len(doc) == 1
+    doc.close()
+    assert h in text and f"kiosk audit verify --head {seq}:{h}" in text.replace(" ", " ")
+    ev = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
+    assert (ev.actor, ev.action, ev.entity_id) == ("leader", "audit.certificate", str(seq))
+    assert not list(tmp_path.glob(".cert-*"))
+    with pytest.raises(UserError, match="只有局领导可以打印审计链头证明"):
+        print_certificate(out, User.create(username="x", display_name="x", role="auditor",
+                                           password_hash="x"))
+    with pytest.raises(UserError, match=r"\.pdf"):
+        print_certificate(tmp_path / "cert.txt", leader)
