@@ -21,6 +21,7 @@ _DT_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2
 
 
 def cell_text(raw) -> str:
+    """A cell as text: integral numbers without ".0", dates in ISO form, nothing as ""."""
     if raw is None:
         return ""
     if isinstance(raw, float) and raw.is_integer():
@@ -179,12 +180,13 @@ def parse_cell(c: Column, raw):
     return s
 
 
-MISS = object()
+MISS = object()  # what a quick check returns for a cell it leaves to parse_cell
 
 
 def fast_parser(c: Column):
-    """A quick check for the usual well-formed cell text of a typed column; it returns MISS
-    for anything else, which then goes through parse_cell for its value or its reason."""
+    """A quick check for the usual well-formed cell text of a typed column (and, for integer
+    columns, a spreadsheet's number); it returns MISS for anything else, which then goes
+    through parse_cell for its value or its reason. None for columns without one."""
     t = c.type
     if t == "choice":
         ok = frozenset(c.choices)
@@ -211,6 +213,7 @@ def fast_parser(c: Column):
 
 
 def format_cell(c: Column, v) -> str | int:
+    """A stored value as the cell the export writes (text, or an int for int columns)."""
     if v is None:
         return ""
     t = c.type
@@ -233,8 +236,8 @@ def format_cell(c: Column, v) -> str | int:
     return str(v)
 
 
-
 def serial_1904(raw) -> dt.datetime | None:
+    """An Excel serial day number of a 1904-based workbook as a datetime (to the second)."""
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 <= raw < 2958466 - 1462:
         moment = dt.datetime(1904, 1, 1) + dt.timedelta(days=float(raw))
         return (moment + dt.timedelta(microseconds=500_000)).replace(microsecond=0)

@@ -3,13 +3,13 @@ imports back unchanged; the public lists of Art. 4 and 5 leave out private colum
 from __future__ import annotations
 
 import csv
-import hashlib
 from pathlib import Path
 
 from kiosk import audit
 from kiosk.errors import UserError
 from kiosk.registry.kinds import MODELS, find_kind
 from kiosk.registry.rows import all_strata, base_query, row_cells
+from kiosk.registry.tabular import file_sha256
 from kiosk.store import write_tx
 
 
@@ -65,13 +65,5 @@ def export_file(kind: str, path, actor: str, *, public: bool = False) -> int:
     tmp.replace(path)
     with write_tx():
         audit.record(actor, "registry.export", kind, path.name, rows=rows, file=path.name,
-                     sha256=sha256(path), public=public)
+                     sha256=file_sha256(path), public=public)
     return rows
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import itertools
 import operator
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from kiosk.errors import UserError
 from kiosk.registry.cells import CTRL, MISS, Bad, cell_text, fast_parser, parse_cell, serial_1904
 from kiosk.registry.kinds import DEFAULTS, MODELS, Column, Kind, find_kind, with_defaults
 from kiosk.registry.rows import item_strata
-from kiosk.registry.tabular import CellProblem, ImportRejected, read_rows
+from kiosk.registry.tabular import CellProblem, ImportRejected, file_sha256, read_rows
 from kiosk.store import write_tx
 
 BATCH = 1000  # rows per INSERT: well under SQLite's 32766 bound variables at 12 columns
@@ -37,12 +36,15 @@ BULK_FTS_ROWS = 5000  # imports of at least this many targets feed the name inde
 
 @dataclass
 class ImportResult:
+    """What an accepted file did: rows inserted, rows updated (by key), rows in the file."""
+
     inserted: int
     updated: int
     rows: int
 
 
 def _header_map(k: Kind, header: list) -> tuple[dict[int, Column], list[tuple[int, str]]]:
+    """({cell index: column}, problems of line 1): Chinese labels or field names, in any order."""
     by_name = {}
     for c in k.columns:
         by_name[c.label] = c
@@ -66,7 +68,6 @@ def _header_map(k: Kind, header: list) -> tuple[dict[int, Column], list[tuple[in
         if c.required and c.field not in seen:
             problems.append((1, f"缺少必需的列“{c.label}”"))
     return colmap, problems
-
 
 
 def _parse_file(k: Kind, path: Path):
@@ -193,14 +194,6 @@ def _row_problems(plan: list, cells: list, line: int,
     return rec, bad
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _chunks(seq, n):
     seq = list(seq)
     for i in range(0, len(seq), n):
@@ -213,7 +206,6 @@ def _lookup(model, keyfield, values) -> dict:
         for kid, kv in model.select(model.id, keyfield).where(keyfield.in_(chunk)).tuples():
             out[kv] = kid
     return out
-
 
 
 def import_file(kind: str, path, actor: str, *, role: str | None = None) -> ImportResult:
@@ -243,7 +235,7 @@ def import_file(kind: str, path, actor: str, *, role: str | None = None) -> Impo
             problems.append((line, f"统一社会信用代码“{rec['uscc']}”不在检查对象名录中"))
     if problems:
         raise ImportRejected(sorted(problems, key=lambda p: p[0]))
-    digest = _sha256(path)
+    digest = file_sha256(path)
     writer = {"items": _write_items, "inspections": _write_inspections}.get(kind, _write_upsert)
     try:
         with write_tx():

@@ -10,6 +10,7 @@ from kiosk.registry.kinds import MODELS, Column, Kind
 
 
 def base_query(kind: str):
+    """Every row of a kind, with the names its codes stand for (for export, search, screens)."""
     if kind == "conflicts":
         return (Conflict.select(Conflict.id, Inspector.cert_no, Target.uscc, Conflict.reason,
                                 Conflict.declared_at, Inspector.name.alias("inspector_name"),
@@ -40,6 +41,8 @@ def _to_python(c: Column, v):
 
 
 def row_cells(k: Kind, row: dict, strata: dict | None = None) -> dict:
+    """{field: cell text} of one stored row, as the export writes it; strata: all_strata()
+    when many items are shown (None reads this item's own)."""
     out = {}
     for c in k.columns:
         if c.field == "strata":
@@ -51,14 +54,15 @@ def row_cells(k: Kind, row: dict, strata: dict | None = None) -> dict:
 
 
 def all_strata() -> dict[int, list]:
+    """{item id: [(name, criterion, ratio_bp)…]} of every item, in their order."""
     out: dict[int, list] = {}
     for s in ItemStratum.select().order_by(ItemStratum.item, ItemStratum.position, ItemStratum.id):
         out.setdefault(s.item_id, []).append((s.name, s.criterion, s.ratio_bp))
     return out
 
 
-
 def item_strata(item_id: int) -> list[tuple[str, str, int]]:
+    """[(name, criterion, ratio_bp)…] of one item's strata, in their order."""
     return [(s.name, s.criterion, s.ratio_bp) for s in
             ItemStratum.select().where(ItemStratum.item == item_id)
             .order_by(ItemStratum.position, ItemStratum.id)]
