@@ -45,6 +45,7 @@ DASHBOARD_ROLES = frozenset({"leader", "auditor", "admin"})
 
 MAY_NOT_RUN_DRAW = "只有抽签操作员或管理员可以主持摇号。"
 MAY_NOT_IMPORT = "只有登记管理员可以导入名录。"
+MAY_NOT_WATCH_DRAW = "只有见证人、抽签操作员、管理员、局领导或纪检审计可以远程见证摇号。"
 MAY_NOT_EXPORT_RECORD = "只有抽签操作员、管理员、局领导或纪检审计可以导出摇号核验记录。"
 MAY_NOT_EXPORT = "该账户无权导出此名录。"
 MAY_NOT_READ_AUDIT = "只有局领导和纪检审计人员可以查看审计日志。"
@@ -67,6 +68,12 @@ def may_run_draw(role: str | None) -> bool:
 
 def may_witness(role: str | None) -> bool:
     return role in WITNESS_ROLES
+
+
+def may_watch_draw(role: str | None) -> bool:
+    """Follow an open ceremony from another terminal (`kiosk watch`): the witnesses, and
+    those who run, oversee or audit draws. It shows credit codes, never names (Art. 12)."""
+    return role in DRAW_ROLES | WITNESS_ROLES | LEADER_ROLES | AUDIT_ROLES
 
 
 def may_export_record(role: str | None) -> bool:

@@ -194,10 +194,13 @@ def cmd_record(args) -> int:
 
 
 def cmd_watch(args) -> int:
+    from kiosk import access
+
     _connect(args)
+    user = _account(args, may=access.may_watch_draw, refusal=access.MAY_NOT_WATCH_DRAW)
     from screens.watch import run_watch  # the kiosk layer starts Textual only lazily
 
-    run_watch(args.db, task=args.task)
+    run_watch(task=args.task, user=user)
     return 0
 
 

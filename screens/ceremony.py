@@ -19,6 +19,7 @@ from screens.widgets import ceremony_panels as panels
 from screens.widgets.ceremony_modals import RecusalModal, WitnessModal
 
 HEARTBEAT_SECONDS = 30
+FOLLOW_SECONDS = 1.0
 LEAVE_QUESTION = "离开将暂停本次摇号（可稍后继续），确定离开？"
 
 
@@ -207,6 +208,7 @@ class CeremonyScreen(Screen):
         self.v: draw_view.View | None = None
         self.p = panels.Presentation()
         self.names = False
+        self.stamp = ""  # the draw as last shown: a change made elsewhere reloads
 
     # ------------------------------------------------------------ frame
 
@@ -240,7 +242,13 @@ class CeremonyScreen(Screen):
 
     async def on_mount(self) -> None:
         self.set_interval(HEARTBEAT_SECONDS, self._heartbeat)
+        # Witnesses may act from their own terminals (`kiosk watch`): follow their steps.
+        self.set_interval(FOLLOW_SECONDS, self._follow)
         await self.reload(first=True)
+
+    async def _follow(self) -> None:
+        if self.guarding and self.stamp and draw_view.stamp(self.draw_id) != self.stamp:
+            await self.reload()
 
     def on_unmount(self) -> None:
         if self.guarding:
@@ -287,6 +295,7 @@ class CeremonyScreen(Screen):
         if state:
             v = draw_view.at_state(v, state)
         self.v = v
+        self.stamp = draw_view.stamp(self.draw_id)
         self.query_one("#bar", Static).update(
             f"摇号  任务 {v.task}（第 {v.attempt} 次）  {v.item}  ▶ {v.state_label}")
         body = self.query_one("#body", VerticalScroll)

@@ -160,3 +160,22 @@ def with_teams(v: View, teams: list) -> View:
     selected = [dict(s, team=[{"cert_no": c, "name": names.get(c, "")}
                               for c in by.get(s["uscc"], [])]) for s in v.selected]
     return replace(v, selected=selected)
+
+
+def followed_draw(task_code: str | None = None) -> int | None:
+    """The draw `kiosk watch` follows: the task's open attempt, or else the open ceremony
+    most recently active; None when no ceremony is open."""
+    from db.models import PlanTask
+
+    q = Draw.select(Draw.id).where(Draw.state.not_in(("sealed", "aborted")))
+    if task_code:
+        q = q.join(PlanTask).where(PlanTask.code == task_code)
+    row = q.order_by(Draw.updated_at.desc(), Draw.id.desc()).first()
+    return row.id if row else None
+
+
+def stamp(draw_id: int) -> str:
+    """Changes whenever the draw does (any terminal, any witness): what screens poll."""
+    row = Draw.select(Draw.state, Draw.updated_at, Draw.reveal_index).where(
+        Draw.id == draw_id).tuples().first()
+    return "|".join(map(str, row)) if row else ""

@@ -136,8 +136,7 @@ def confirm(draw_id: int, user: User) -> bool:
             w.save()
             audit.record(user.username, "draw.confirm", "draw", draw.id, witness=w.account)
         done = all(x.confirmed_at for x in _signed(draw))
-        if done:
-            _save(draw, "confirmed")
+        _save(draw, "confirmed" if done else None)  # every change moves updated_at: watchers
     return done
 
 
