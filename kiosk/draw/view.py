@@ -137,7 +137,9 @@ def print_info(draw_id: int) -> dict:
         "witnesses": [{"account": w["account"], "name": w["name"],
                        "organisation": w["organisation"], "entropy": w["entropy"]}
                       for w in v.witnesses],
-        "beacon_source": v.beacon_source, "earlier_attempts": v.earlier_attempts,
+        "beacon_source": v.beacon_source,
+        "earlier_attempts": [dict(a, state_label=STEP_LABELS.get(a["state"], a["state"]))
+                             for a in v.earlier_attempts],
         "quorum": v.quorum, "commitment": v.commitment, "system_entropy": v.system_entropy,
         "beacon": v.beacon, "seed": v.seed,
         "selected": [dict(s, name=names.get(s["uscc"], s["name"])) for s in v.selected],

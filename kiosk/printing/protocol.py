@@ -12,7 +12,9 @@ Both render from a plain dict `info`, so this module knows nothing of the ceremo
     strata: {name: {"ratio_bp": int, "pool": int, "quota": int}}
     team_size, inspector_count, conflict_count: int
     digests: {"pool": hex, "inspectors": hex, "conflicts": hex}   SHA-256 of the listings
-    witnesses: [{"name", "organisation", "entropy"}]   entropy None/"" before it is typed
+    witnesses: [{"account", "name", "organisation", "entropy"}]   entropy None before all typed
+    beacon_source: str      declared at freeze ("" when no beacon is used)
+    earlier_attempts: [{"attempt", "state", "reason", "witnesses"}]   earlier attempts
     quorum: int             witnesses needed; blank signature lines make up the number
     commitment, system_entropy, seed: str   hex ("" when not yet known)
     beacon: str | None
@@ -49,6 +51,15 @@ def _common(pdf: KioskPDF, info: dict, title: str) -> None:
     pdf.kv("摇号日期", info["draw_date"])
     pdf.kv("操作人员", info.get("operator") or "")
     pdf.kv("开始时间", str(info.get("started_at") or ""))
+    # Declared when the pool was frozen, before any entropy (issue 8): printed on both sheets.
+    pdf.kv("公共信标来源", info.get("beacon_source") or "本次不使用公共信标")
+    earlier = info.get("earlier_attempts") or []
+    if earlier:  # no silent re-draw: every earlier attempt of the task, with its reason
+        pdf.kv("此前各次摇号", "\n".join(
+            f"第 {a['attempt']} 次：{a.get('state_label') or a['state']}" + (f"，理由：{a['reason']}" if a.get("reason")
+                                                    else "")
+            + (f"，见证人 {'、'.join(a['witnesses'])}" if a.get("witnesses") else "")
+            for a in earlier), size=9.5)
 
     pdf.section("二、抽查对象与比例")
     strata = info.get("strata") or {}
@@ -105,7 +116,8 @@ def _table(pdf: KioskPDF, header: list[str], rows: list[list[str]], fractions: l
 
 
 def _witness_labels(info: dict) -> list[str]:
-    names = [f"见证人 {w['name']}" for w in info.get("witnesses") or []]
+    names = [f"见证人 {w['name']}" + (f"（{w['account']}）" if w.get("account") else "")
+             for w in info.get("witnesses") or []]
     quorum = int(info.get("quorum") or 0)
     names += ["见证人"] * max(0, quorum - len(names))
     return names
@@ -135,6 +147,7 @@ def render_protocol(info: dict, out_path: str | os.PathLike) -> Path:
     pdf.kv("系统承诺值", info.get("commitment") or "", label_w=38, size=9, mono=True)
     for i, w in enumerate(info.get("witnesses") or [], 1):
         who = w["name"] + (f"（{w['organisation']}）" if w.get("organisation") else "")
+        who += f" 账号 {w['account']}" if w.get("account") else ""
         pdf.kv(f"见证人{i}", who)
         pdf.kv(f"见证人{i}输入", w.get("entropy") or "（未输入）", size=9.5)
     pdf.kv("公共信标", info.get("beacon") or "（未使用）", size=9.5)
