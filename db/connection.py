@@ -1,4 +1,4 @@
-"""Opens the store: a SQLite file (WAL, foreign keys, busy timeout) by default, PostgreSQL by URL."""
+"""Opens the store: a SQLite file (WAL, foreign keys, busy timeout), or PostgreSQL by URL."""
 from __future__ import annotations
 
 import os
@@ -41,7 +41,8 @@ def data_dir_for(db: peewee.Database, url_or_path: str | os.PathLike | None = No
     return Path(user_data_dir("shuangsuiji-kiosk", appauthor=False)) / "files"
 
 
-def connect(url_or_path: str | os.PathLike | None = None, *, migrate: bool = True) -> peewee.Database:
+def connect(url_or_path: str | os.PathLike | None = None, *,
+            migrate: bool = True) -> peewee.Database:
     """Open the store, bind the models to it and bring its schema up to date."""
     target = str(url_or_path) if url_or_path else str(default_db_path())
     if target.startswith(("postgresql://", "postgres://", "postgresext://")):

@@ -47,8 +47,8 @@ def _v2_addresses_and_recognition(db: peewee.Database) -> None:
 def _v3_target_search(db: peewee.Database) -> None:
     """Version 3: substring search over a million target names. SQLite: an FTS5 trigram index
     (external content, kept in step by triggers; detail=none: LIKE '%word%' still uses it,
-    and it is about half the work to keep up on a bulk import). PostgreSQL: a pg_trgm GIN index when the
-    extension can be had. Without either, searches fall back to LIKE scans."""
+    and it is about half the work to keep up on a bulk import). PostgreSQL: a pg_trgm GIN
+    index when the extension can be had. Without either, searches fall back to LIKE scans."""
     if isinstance(db, peewee.PostgresqlDatabase):
         try:
             with db.atomic():
@@ -61,7 +61,8 @@ def _v3_target_search(db: peewee.Database) -> None:
     try:
         with db.atomic():
             db.execute_sql("CREATE VIRTUAL TABLE IF NOT EXISTS target_fts USING fts5("
-                           "name, content='target', content_rowid='id', tokenize='trigram', detail='none')")
+                           "name, content='target', content_rowid='id', tokenize='trigram', "
+                           "detail='none')")
     except peewee.OperationalError:
         return  # SQLite older than 3.34 or without FTS5
     db.execute_sql("INSERT INTO target_fts(target_fts) VALUES ('rebuild')")

@@ -136,7 +136,8 @@ class Training(BaseModel):
 
 
 class InspectionRecord(BaseModel):
-    """A past inspection of a target, ours or another department's (Art. 16: recognised, not repeated)."""
+    """A past inspection of a target, ours or another department's (Art. 16: recognised, not
+    repeated)."""
 
     target = ForeignKeyField(Target, backref="inspections", on_delete="CASCADE")
     date = DateField(index=True)

@@ -10,7 +10,6 @@ from kiosk.access import ROLES
 from kiosk.errors import UserError
 from kiosk.store import write_tx
 
-
 # Low-cost parameters keep the kiosk's log-in quick on a small terminal; still memory-hard.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 

@@ -280,7 +280,8 @@ def cmd_summary(args) -> int:
     print(f"事项      最终报告  {head}  整改未结")
     for r in rows:
         counts = "  ".join(f"{r.findings[f]:>{len(f) * 2}}" for f in reports.FINDINGS)
-        print(f"{r.item_code:<8}  {r.final:>8}  {counts}  {r.open_rectifications:>8}  {r.item_name}")
+        print(f"{r.item_code:<8}  {r.final:>8}  {counts}  {r.open_rectifications:>8}  "
+              f"{r.item_name}")
     counts = "  ".join(f"{totals[f]:>{len(f) * 2}}" for f in reports.FINDINGS)
     print(f"{'合计':<6}  {totals['final']:>8}  {counts}  {totals['open_rectifications']:>8}")
     return 0

@@ -48,7 +48,8 @@ TOWNSHIPS = ["东城街道", "老城街道", "新城街道", "城关乡", "黄�
 
 # (category, share of targets, name suffixes)
 CATEGORIES = [
-    ("用人单位-制造业", 0.26, ["食品有限公司", "纺织有限公司", "机械制造有限公司", "服装有限公司", "建材有限公司"]),
+    ("用人单位-制造业", 0.26, ["食品有限公司", "纺织有限公司", "机械制造有限公司", "服装有限公司",
+                         "建材有限公司"]),
     ("用人单位-建筑业", 0.14, ["建筑工程有限公司", "建设有限公司", "路桥工程有限公司"]),
     ("用人单位-批发零售业", 0.16, ["商贸有限公司", "超市有限公司", "农资有限公司"]),
     ("用人单位-餐饮住宿业", 0.12, ["餐饮管理有限公司", "酒店有限公司", "饭店"]),
@@ -105,8 +106,8 @@ ITEMS = [
 
 OFFICES = ["劳动保障监察大队", "劳动关系股", "社会保险股", "人力资源市场股", "职业能力建设股"]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
-GIVEN = ["建国", "红梅", "志强", "丽娟", "国庆", "晓东", "海燕", "卫东", "秀英", "俊杰", "春生", "玉兰",
-         "明辉", "淑华", "振华", "雪梅"]
+GIVEN = ["建国", "红梅", "志强", "丽娟", "国庆", "晓东", "海燕", "卫东", "秀英", "俊杰", "春生",
+         "玉兰", "明辉", "淑华", "振华", "雪梅"]
 
 
 def _org_body(rng: random.Random, used: set[str]) -> str:
@@ -191,7 +192,8 @@ def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,
         for n in range(15):
             office = OFFICES[0] if n < 7 else OFFICES[1 + (n - 7) % 4]
             name = SURNAMES[n % len(SURNAMES)] + GIVEN[n % len(GIVEN)]
-            valid_until = dt.date(today.year + 2, 12, 31) if n != 14 else today - dt.timedelta(days=40)
+            valid_until = (dt.date(today.year + 2, 12, 31) if n != 14
+                           else today - dt.timedelta(days=40))
             inspectors.append(Inspector.create(
                 cert_no=f"豫人社监{n + 1:04d}", name=name, office=office,
                 cert_valid_from=dt.date(today.year - 3, 1, 1), cert_valid_until=valid_until,
@@ -200,7 +202,7 @@ def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,
         used: set[str] = set()
         weights = [c[1] for c in CATEGORIES]
         rows = []
-        for i in range(n_targets):
+        for _ in range(n_targets):
             category, _, suffixes = rng.choices(CATEGORIES, weights)[0]
             township = rng.choice(TOWNSHIPS)
             brand = rng.choice(BRANDS) + rng.choice(BRANDS)[0]
@@ -219,10 +221,12 @@ def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,
         targets = list(Target.select().order_by(Target.id).limit(40))
         for k in range(6):
             Conflict.create(inspector=inspectors[k * 2], target=targets[k * 5],
-                            reason=rng.choice(["近亲属在该单位任职", "曾在该单位任职", "与法定代表人有利害关系"]))
+                            reason=rng.choice(["近亲属在该单位任职", "曾在该单位任职",
+                                               "与法定代表人有利害关系"]))
         for insp in inspectors:
             Training.create(inspector=insp, title=f"{today.year}年度“双随机、一公开”业务培训",
-                            date=dt.date(today.year, 3, 15), hours=8, organizer="周口市人力资源和社会保障局")
+                            date=dt.date(today.year, 3, 15), hours=8,
+                            organizer="周口市人力资源和社会保障局")
         for t in targets[20:32]:
             InspectionRecord.create(target=t, date=today - dt.timedelta(days=rng.randint(20, 200)),
                                     department="商水县市场监督管理局", reference="市场监管双随机")

@@ -11,8 +11,8 @@ from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Stati
 
 from kiosk import access
 from kiosk.audit import query
-from kiosk.audit.check import verify_for
 from kiosk.audit.chain import head_text
+from kiosk.audit.check import verify_for
 from kiosk.errors import UserError
 from screens.workers import store_worker
 
