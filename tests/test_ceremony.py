@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_pool_takes_category_window_and_certified_inspectors(db):
-    item, targets, inspectors, tasks = make_world()
+    _item, targets, _inspectors, tasks = make_world()
     InspectionRecord.create(target=targets[3], date=TODAY - dt.timedelta(days=30),
                             department="商水县市场监督管理局")
     InspectionRecord.create(target=targets[4], date=TODAY - dt.timedelta(days=500),
@@ -55,14 +55,14 @@ def test_unplanned_task_is_refused(db):
 
 
 def test_infeasible_pool_is_refused_before_entropy(db):
-    item, targets, inspectors, tasks = make_world(n_inspectors=2, conflicts=((0, 0),))
+    _item, _targets, _inspectors, tasks = make_world(n_inspectors=2, conflicts=((0, 0),))
     with pytest.raises(UserError, match="无法组成检查组"):
         steps.prepare(tasks[0].code, "operator", draw_date=TODAY)
     assert Draw.select().count() == 0
 
 
 def test_whole_draw_seals_and_record_verifies(db, tmp_path):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     draw_id = run_to_matched(tasks[0].code)
     v = draw_view.view(draw_id, "operator")
     first = v.selected[0]
@@ -103,7 +103,7 @@ def test_whole_draw_seals_and_record_verifies(db, tmp_path):
 
 
 def test_steps_cannot_be_skipped_and_quorum_is_needed(db):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     d = steps.prepare(tasks[0].code, "operator", draw_date=TODAY)
     witnesses.sign_in(d.id, user("witness1"))
     with pytest.raises(UserError, match="见证人不足"):
@@ -131,7 +131,7 @@ def test_steps_cannot_be_skipped_and_quorum_is_needed(db):
 
 
 def test_abort_keeps_the_attempt_and_numbers_the_next(db):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     d = steps.prepare(tasks[0].code, "operator", draw_date=TODAY)
     with pytest.raises(UserError, match="理由"):
         steps.abort(d.id, "  ", "operator")
@@ -143,7 +143,7 @@ def test_abort_keeps_the_attempt_and_numbers_the_next(db):
 
 
 def test_names_shown_only_to_roles_with_need(db):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     draw_id = run_to_matched(tasks[0].code)
     assert all(s["name"] == "" for s in draw_view.view(draw_id, "witness", names=True).selected)
     # the shared screen shows credit codes unless a role that may see names asks for them
@@ -153,7 +153,7 @@ def test_names_shown_only_to_roles_with_need(db):
 
 
 def test_second_terminal_is_refused_and_stale_lock_is_taken_over(db):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     d = steps.prepare(tasks[0].code, "operator", terminal="hostA:1:x", draw_date=TODAY)
     Draw.update(lock_at=Draw._meta.fields["updated_at"].default()).where(Draw.id == d.id).execute()
     with pytest.raises(UserError, match="另一终端"):
@@ -198,7 +198,7 @@ def _wait_line(proc, prefix):
 
 
 def test_kill_9_mid_ceremony_resumes_at_that_step(db, db_path):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     proc = _spawn(db_path, "advance", tasks[0].code)
     commitment = _wait_line(proc, "committed")[1]
     proc.send_signal(signal.SIGKILL)
@@ -212,7 +212,7 @@ def test_kill_9_mid_ceremony_resumes_at_that_step(db, db_path):
 
 
 def test_two_processes_on_one_task(db, db_path):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     holder = _spawn(db_path, "hold", tasks[0].code)
     try:
         _wait_line(holder, "draw")
@@ -228,7 +228,7 @@ def test_two_processes_on_one_task(db, db_path):
 
 @pytest.mark.postgres
 def test_whole_draw_on_postgresql(pg_db):
-    item, targets, inspectors, tasks = make_world()
+    _item, targets, _inspectors, tasks = make_world()
     InspectionRecord.create(target=targets[3], date=TODAY - dt.timedelta(days=30),
                             department="商水县市场监督管理局")
     draw_id = run_to_matched(tasks[0].code)
@@ -240,7 +240,7 @@ def test_whole_draw_on_postgresql(pg_db):
 
 
 def test_recusal_after_a_confirmation_asks_every_witness_again(db):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     draw_id = run_to_matched(tasks[0].code)
     assert witnesses.confirm(draw_id, user("witness1")) is False
     first = draw_view.view(draw_id).selected[0]
@@ -272,7 +272,7 @@ TAMPERS = {
 
 @pytest.mark.parametrize("field", sorted(TAMPERS))
 def test_sealed_record_passes_verify_and_any_change_fails(db, field):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     draw_id = run_to_matched(tasks[0].code)
     first = draw_view.view(draw_id).selected[0]
     steps.amend(draw_id, first["uscc"], first["team"][0]["cert_no"], "近亲属", "operator")
@@ -288,7 +288,7 @@ def test_sealed_record_passes_verify_and_any_change_fails(db, field):
 
 
 def test_task_codes_count_past_9999(db):
-    item, targets, inspectors, tasks = make_world()
+    _item, targets, _inspectors, tasks = make_world()
     assert steps._next_codes("2026-11-", 2) == ["2026-11-0001", "2026-11-0002"]
     d = steps.prepare(tasks[0].code, "operator", draw_date=TODAY)
     Assignment.create(draw=d, position=0, task_code="2026-11-9999", target=targets[0])
@@ -297,7 +297,7 @@ def test_task_codes_count_past_9999(db):
 
 
 def test_task_sealed_while_the_pool_was_built_is_not_drawn_again(db, monkeypatch):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     real = pool.build_pool
 
     def sealed_elsewhere_meanwhile(task, date):
@@ -314,7 +314,7 @@ def test_task_sealed_while_the_pool_was_built_is_not_drawn_again(db, monkeypatch
 def test_only_operators_run_draws_and_only_clerks_import(db, tmp_path):
     from kiosk import registry
 
-    item, targets, inspectors, tasks = make_world()
+    _item, targets, _inspectors, tasks = make_world()
     with pytest.raises(UserError, match="抽签操作员"):
         steps.prepare(tasks[0].code, "someone", draw_date=TODAY, role="witness")
     f = tmp_path / "targets.csv"
@@ -331,7 +331,7 @@ def test_pool_columns_are_put_in_code_point_order_whatever_the_database_returned
     ids, col = pool._sorted_pair(["b", "B", "a", "Z"], ["2", "1", "3", "4"])
     assert (ids, col) == (["B", "Z", "a", "b"], ["1", "4", "3", "2"])
     fr = pool.Frozen(ids=ids, col=col, inspectors=[], conflicts=[], strata={}, team_size=2)
-    assert fr.listings()["pool"] == lottery.listing([[i, s] for i, s in zip(ids, col)])
+    assert fr.listings()["pool"] == lottery.listing([[i, s] for i, s in zip(ids, col, strict=False)])
     assert fr.by_stratum == {"1": ["B"], "2": ["b"], "3": ["a"], "4": ["Z"]}
 
 
@@ -339,7 +339,7 @@ def test_pool_columns_are_put_in_code_point_order_whatever_the_database_returned
 def test_overlong_witness_name_is_cut_to_its_column_on_postgresql(pg_db):
     from kiosk import auth
 
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     auth.create_user("w_long", "secret123", "witness", "王" * 64, office="纪" * 64)
     d = steps.prepare(tasks[0].code, "operator", draw_date=TODAY)
     w = witnesses.sign_in(d.id, witnesses.login("w_long", "secret123"))

@@ -22,7 +22,7 @@ ENTROPY = "今天天气晴朗，掷骰 3 5 6"
 
 @pytest.fixture
 def world(db, db_path, tmp_path, monkeypatch):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     auth.create_user("auditor", "auditor123", "auditor", "纪检审计")
     monkeypatch.setenv("KIOSK_USER", "operator")
     monkeypatch.setenv("KIOSK_PASSWORD", "operator123")

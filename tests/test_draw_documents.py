@@ -19,7 +19,7 @@ def pdf_text(path: Path) -> str:
 
 
 def test_predraw_sheet_prints_the_beacon_source_and_goes_to_the_stores_folder(db):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     d = steps.prepare(tasks[0].code, "operator", draw_date=TODAY,
                       beacon_source="2026年5月20日福彩3D开奖号码")
     for login in ("witness1", "witness2"):
@@ -33,7 +33,7 @@ def test_predraw_sheet_prints_the_beacon_source_and_goes_to_the_stores_folder(db
 
 
 def test_protocol_lists_earlier_attempts_and_witness_accounts(db):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     first = steps.prepare(tasks[0].code, "operator", draw_date=TODAY)
     steps.abort(first.id, "见证人未到场", "operator")
     draw_id = run_to_matched(tasks[0].code)

@@ -34,7 +34,7 @@ def world(sizes=("大型", "小型", "微型", "中型"), departments=""):
 
 
 def test_small_and_micro_firms_fall_in_their_own_stratum(db):
-    item, targets, task = world()
+    _item, targets, task = world()
     fr = pool.build_pool(task, TODAY)
     strata = dict(fr.pool)
     # sizes cycle 大型, 小型, 微型, 中型: positions 1, 2, 5, 6 are small or micro
@@ -70,7 +70,7 @@ def test_own_sealed_draw_in_the_window_excludes_its_targets(db):
 
 
 def test_inactive_targets_and_inspectors_stay_out(db):
-    item, targets, task = world()
+    _item, targets, task = world()
     Target.update(active=False).where(Target.id == targets[3].id).execute()
     Inspector.update(active=False).where(Inspector.cert_no == "豫人社监0002").execute()
     fr = pool.build_pool(task, TODAY)
@@ -79,7 +79,7 @@ def test_inactive_targets_and_inspectors_stay_out(db):
 
 
 def test_the_items_departments_filter_the_inspectors(db):
-    item, targets, task = world(departments="商水县市场监督管理局；商水县应急管理局")
+    item, _targets, task = world(departments="商水县市场监督管理局；商水县应急管理局")
     assert pool.build_pool(task, TODAY).inspectors == ["豫人社监0003"]
     Item.update(departments="").where(Item.id == item.id).execute()
     task = type(task).get_by_id(task.id)

@@ -108,9 +108,9 @@ def _through_steps(task_code, drawn, read):
 
 
 def test_sqlite_store_holds_no_entropy_before_the_reveal(db, db_path, captured):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     draw_id, entropy, seen = _through_steps(
-        tasks[0].code, captured, lambda: sqlite_rows(db_path) + [sqlite_files(db_path)])
+        tasks[0].code, captured, lambda: [*sqlite_rows(db_path), sqlite_files(db_path)])
     for step in ("committed", "beacon", "one witness", "all witnesses"):
         assert not leaks(seen[step], entropy), step
     # the scan finds it once it is meant to be public: the check can fail
@@ -120,8 +120,8 @@ def test_sqlite_store_holds_no_entropy_before_the_reveal(db, db_path, captured):
 
 @pytest.mark.postgres
 def test_postgresql_store_holds_no_entropy_before_the_reveal(pg_db, captured):
-    item, targets, inspectors, tasks = make_world()
-    draw_id, entropy, seen = _through_steps(tasks[0].code, captured, pg_rows)
+    _item, _targets, _inspectors, tasks = make_world()
+    _draw_id, entropy, seen = _through_steps(tasks[0].code, captured, pg_rows)
     for step in ("committed", "beacon", "one witness", "all witnesses"):
         assert not leaks(seen[step], entropy), step
     assert leaks(seen["revealed"], entropy)
@@ -129,7 +129,7 @@ def test_postgresql_store_holds_no_entropy_before_the_reveal(pg_db, captured):
 
 def test_grinding_from_the_store_cannot_predict_the_selection(db, db_path, captured):
     """The attack of issue 8: read the store after witness 1, grind witness 2's value."""
-    item, targets, inspectors, tasks = make_world(n_targets=103)
+    _item, _targets, _inspectors, tasks = make_world(n_targets=103)
     d = steps.prepare(tasks[0].code, "operator", draw_date=TODAY)
     w1, w2 = user("witness1"), user("witness2")
     witnesses.sign_in(d.id, w1)
@@ -137,7 +137,7 @@ def test_grinding_from_the_store_cannot_predict_the_selection(db, db_path, captu
     steps.commit(d.id, "operator")
     witnesses.enter_entropy(d.id, w1, "7 3 1 9")
     # The insider's copy of the store: every 64-hex string and every 32-byte window.
-    values = sqlite_rows(db_path) + [sqlite_files(db_path)]
+    values = [*sqlite_rows(db_path), sqlite_files(db_path)]
     candidates = {m.group().decode().lower() for v in values for m in HEX64.finditer(v)}
     raw = sqlite_files(db_path)
     candidates |= {raw[i:i + 32].hex() for i in range(0, len(raw) - 31)}
@@ -200,7 +200,7 @@ def test_a_legacy_slip_secret_leaves_the_store_for_the_key_file(db):
 
 
 def test_a_changed_sealed_entropy_cannot_be_opened(db):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     d = steps.prepare(tasks[0].code, "operator", draw_date=TODAY)
     for login in ("witness1", "witness2"):
         witnesses.sign_in(d.id, user(login))

@@ -54,7 +54,7 @@ async def modal(pilot, *fields: str) -> None:
 
 
 async def test_watch_follows_each_step_and_a_remote_witness_acts_from_there(db):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     watch = WatchApp()
     async with watch.run_test(size=SIZE) as pilot:
         screen = watch.screen
@@ -103,7 +103,7 @@ async def test_watch_follows_each_step_and_a_remote_witness_acts_from_there(db):
 
 async def test_terminal_and_watch_apps_side_by_side(db):
     """The terminal's own app and a watcher's app, both Pilot-driven on one store."""
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     from db.models import User
 
     operator = User.get(User.username == "operator")
@@ -158,7 +158,7 @@ asyncio.run(main())
 
 
 def test_watch_in_a_subprocess_sees_each_step(db, db_path):
-    item, targets, inspectors, tasks = make_world()
+    _item, _targets, _inspectors, tasks = make_world()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-c", WATCHER, str(db_path)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -362,7 +362,7 @@ def draws(draw, with_conflicts=True, amendments=True):
            "beacon": draw(st.none() | st.just("drand 1")), "amendments": []}
     if amendments and lottery.feasibility(pool, inspectors, conflicts, team_size) == []:
         out = lottery.run(inp)
-        for n in range(draw(st.integers(0, 3))):
+        for _n in range(draw(st.integers(0, 3))):
             if not out["teams"]:
                 break
             t, team = draw(st.sampled_from(out["teams"]))

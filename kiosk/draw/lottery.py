@@ -421,7 +421,7 @@ def _validate(inp: dict) -> tuple[list[str], list[str]]:
         _rows(inp["pool"], 2, "pool")  # names the offending row
         raise
     if any(map(eq, ids, islice(ids, 1, None))):
-        dup = next(a for a, b in zip(ids, islice(ids, 1, None)) if a == b)
+        dup = next(a for a, b in zip(ids, islice(ids, 1, None), strict=False) if a == b)
         raise MalformedRecord(f"检查对象名录中统一社会信用代码 {dup} 重复出现。")
     if len(set(inp["inspectors"])) != len(inp["inspectors"]):
         seen: set[str] = set()

@@ -81,7 +81,7 @@ class Frozen:
 
     @functools.cached_property
     def pool(self) -> list[tuple[str, str]]:
-        return list(zip(self.ids, self.col))
+        return list(zip(self.ids, self.col, strict=False))
 
     @functools.cached_property
     def by_stratum(self) -> dict[str, list[str]]:
@@ -122,7 +122,7 @@ def _stratum_case(rules: list[tuple[str, str]], p: str) -> tuple[str, list, dict
     if len(rules) > len(STRATUM_KEYS):
         raise UserError(f"一个事项最多设 {len(STRATUM_KEYS)} 个分层。")
     whens, params, names = [], [], {}
-    for (name, criterion), key in zip(rules, STRATUM_KEYS):
+    for (name, criterion), key in zip(rules, STRATUM_KEYS, strict=False):
         names[key] = name
         if criterion == "special":
             whens.append(f"WHEN serious_violation = {p} OR complaint_count >= 3 "

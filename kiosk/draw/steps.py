@@ -135,7 +135,7 @@ def prepare(task_code: str | int, operator: str, *, terminal: str = TERMINAL_ID,
     if len(frozen.inspectors) < frozen.team_size:
         raise UserError(f"符合条件的执法检查人员只有 {len(frozen.inspectors)} 名，"
                         f"少于每组 {frozen.team_size} 名。")
-    short = lottery.feasibility(zip(frozen.ids, frozen.col), frozen.inspectors, frozen.conflicts,
+    short = lottery.feasibility(zip(frozen.ids, frozen.col, strict=False), frozen.inspectors, frozen.conflicts,
                                 frozen.team_size)
     if short:
         names = ", ".join(short[:5])
@@ -273,7 +273,7 @@ def amend(draw_id: int, target: str, inspector: str, reason: str, actor: str, *,
                                          inspector_cert=inspector, reason=reason)
         res = _compute_teams(draw)
         new_team = dict((t, m) for t, m in res["teams"])[target]
-        replacement = [i for i in new_team if i not in teams[target]][0]
+        replacement = next(i for i in new_team if i not in teams[target])
         amendment.replacement_cert = replacement
         amendment.save()
         draw.results_json = json.dumps(res, ensure_ascii=False)

@@ -63,7 +63,7 @@ def _join(ids: list[str]) -> str:
 
 
 def _compare_list(recorded: list, computed: list, what: str, unit: str) -> str | None:
-    for k, (a, b) in enumerate(zip(recorded, computed), 1):
+    for k, (a, b) in enumerate(zip(recorded, computed, strict=False), 1):
         if a != b:
             return f"第{k}个{what}不一致：记录为 {a}，重算为 {b}。"
     if len(recorded) != len(computed):
@@ -72,7 +72,7 @@ def _compare_list(recorded: list, computed: list, what: str, unit: str) -> str |
 
 
 def _compare_teams(recorded: list, computed: list) -> str | None:
-    for k, ((rt, rm), (ct, cm)) in enumerate(zip(recorded, computed), 1):
+    for k, ((rt, rm), (ct, cm)) in enumerate(zip(recorded, computed, strict=False), 1):
         if rt != ct:
             return f"第{k}个检查组的检查对象不一致：记录为 {rt}，重算为 {ct}。"
         if rm != cm:

@@ -95,7 +95,8 @@ def _committed(v: View, p: Presentation) -> list[Widget]:
     out: list[Widget] = [*_commitment(v), _beacon_line(v)]
     if v.beacon_needed:
         if p.operator:
-            out += [Label("请操作员录入公开信标的数值，按 Enter 确认（见证人录入随机数后不能更改）：",
+            out += [Label("请操作员录入公开信标的数值，按 Enter 确认"
+                          "（见证人录入随机数后不能更改）：",
                           id="entry-label"),
                     Input(placeholder="公开信标的数值", id="beacon-input")]
         return out
