@@ -3,6 +3,7 @@ cover, the paged query of the Audit screen, verify_for and the certificate."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -307,3 +308,177 @@ def test_the_certificate_names_the_head_and_is_logged(db, tmp_path):
                                            password_hash="x"))
     with pytest.raises(UserError, match=r"\.pdf"):
         print_certificate(tmp_path / "cert.txt", leader)
+
+
+# ---------------------------------------------------------------- verify, part by part
+
+
+def test_a_sentence_spaces_a_code_but_not_chinese():
+    from kiosk.audit.check import _sentence
+
+    assert _sentence("任务 2026-07-0001", "的检查结论") == "任务 2026-07-0001 的检查结论"
+    assert _sentence("摇号A", "的封存记录") == "摇号A 的封存记录"
+    assert _sentence("2026 年度抽查计划", "的计划任务") == "2026 年度抽查计划的计划任务"
+
+
+def test_the_earliest_covering_event_is_named_first(db):
+    auth.create_user("zed", "zed12345", "admin", "甲", actor="test")  # seq 1
+    from kiosk import settings
+
+    settings.put("a_setting", "1", actor="zed")  # seq 2; "setting:a…" sorts before "user:…"
+    User.update(role="leader").where(User.username == "zed").execute()
+    from db.models import Setting
+
+    Setting.update(value="2").where(Setting.key == "a_setting").execute()
+    assert audit.verify().message == "用户 zed 的角色与第 1 条审计记录不符。"
+
+
+def test_an_unknown_kind_in_the_chain_does_not_stop_the_check(db):
+    def hash_ghost(ident):
+        return {"text": "x"}
+
+    cover.register(cover.Kind("ghost", hash_ghost, lambda i: f"幽灵 {i}", {}))
+    try:
+        audit.record("admin", "ghost.write", "ghost", 1)
+    finally:
+        del cover.COVERED["ghost"], cover._ENTITY_KIND["ghost"]
+    auth.create_user("zed", "zed12345", "admin", "甲", actor="test")
+    assert audit.verify().ok
+    User.update(role="leader").where(User.username == "zed").execute()
+    assert audit.verify().message == "用户 zed 的角色与第 2 条审计记录不符。"
+
+
+def test_a_part_without_a_label_is_named_by_its_key(db):
+    from db.models import Setting
+
+    cover.register(cover.Kind("note", lambda i: (
+        {"text": cover.digest(Setting.get(Setting.key == i).value)}), lambda i: f"便签 {i}", {}))
+    try:
+        Setting.create(key="n1", value="a")
+        audit.record("admin", "note.write", "note", "n1")
+        Setting.update(value="b").where(Setting.key == "n1").execute()
+        assert audit.verify().message.startswith("便签 n1 的text与第 1 条审计记录不符")
+    finally:
+        del cover.COVERED["note"], cover._ENTITY_KIND["note"]
+
+
+def test_a_subject_id_with_a_colon_is_still_checked(db):
+    from db.models import Setting
+    from kiosk import settings
+
+    settings.put("printer:a4", "lp0", actor="admin")
+    assert cover.split_key("setting:printer:a4") == ("setting", "printer:a4")
+    Setting.update(value="evil").where(Setting.key == "printer:a4").execute()
+    assert audit.verify().message.startswith("设置 printer:a4 的取值与第 1 条")
+
+
+def test_the_sealed_record_is_covered_but_not_its_audit_head(db):
+    r, _rect = _final_report_with_rectification()
+    draw = r.assignment.draw
+    draw.record_json = json.dumps({"seed": "1" * 64, "audit_head": "a" * 64})
+    draw.save()
+    audit.record("operator", "draw.seal", "draw", draw.id)
+    seal = AuditEvent.select().order_by(AuditEvent.seq.desc()).first().seq
+    # The head written into the record after its own seal event is not part of the hash ...
+    Draw.update(record_json=json.dumps({"seed": "1" * 64, "audit_head": "b" * 64})).where(
+        Draw.id == draw.id).execute()
+    assert audit.verify().ok
+    # ... everything else in it is.
+    Draw.update(record_json=json.dumps({"seed": "2" * 64, "audit_head": "b" * 64})).where(
+        Draw.id == draw.id).execute()
+    assert audit.verify().message == (f"任务 2026-RS-01-1 第 1 次摇号的封存记录与第 {seal} "
+                                      "条审计记录不符。")
+    Draw.update(record_json="not json").where(Draw.id == draw.id).execute()
+    assert not audit.verify().ok
+    assert cover._record_without_head("") == "" and cover._record_without_head("[1]") == [1]
+    assert cover._record_without_head("x{") == "x{"
+
+
+def _evidence(report, base, name, data, absolute=False):
+    import hashlib
+
+    from db.models import Evidence
+
+    sha = hashlib.sha256(data).hexdigest()
+    path = base / "evidence" / f"{sha}.bin"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return Evidence.create(report=report, filename=name, sha256=sha, size=len(data),
+                           stored_path=str(path) if absolute else f"evidence/{sha}.bin",
+                           added_by="insp01")
+
+
+def _archive(report, base, name, data):
+    import hashlib
+
+    (base / "archive").mkdir(parents=True, exist_ok=True)
+    (base / "archive" / name).write_bytes(data)
+    audit.record("reviewer", "report.archive", "report", report.id, path=name,
+                 sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+def test_files_are_counted_and_the_first_changed_one_is_named(db, tmp_path, monkeypatch):
+    """Without KIOSK_DATA_DIR the files live beside the SQLite store, in <store>.files."""
+    monkeypatch.delenv("KIOSK_DATA_DIR")
+    monkeypatch.setenv("KIOSK_ANCHOR_DIR", str(tmp_path / "anchors"))
+    base = tmp_path / "kiosk.files"
+    r, _rect = _final_report_with_rectification()
+    e1 = _evidence(r, base, "一.jpg", b"one")
+    e2 = _evidence(r, base, "二.jpg", b"two", absolute=True)
+    _archive(r, base, "b.pdf", b"%PDF first")   # archived first, named later in the alphabet
+    _archive(r, base, "a.pdf", b"%PDF second")
+    v = audit.verify()
+    assert v.ok and "与 4 个文件均未改动" in v.message, v.message
+    (base / "archive" / "a.pdf").write_bytes(b"%PDF other")
+    (base / "archive" / "b.pdf").write_bytes(b"%PDF other")
+    assert audit.verify().message.startswith("归档报告“b.pdf”已被替换")
+    from pathlib import Path
+
+    Path(e2.stored_path).write_bytes(b"2")
+    (base / e1.stored_path).write_bytes(b"1")
+    assert audit.verify().message.startswith("证据文件“一.jpg”")
+    (base / e1.stored_path).write_bytes(b"one")
+    assert audit.verify().message.startswith("证据文件“二.jpg”")
+
+
+def test_the_baseline_vouches_once_as_the_system(db):
+    from kiosk.audit.chain import ensure_baseline
+
+    assert ensure_baseline() is False  # an empty chain needs none
+    with db.atomic():
+        AuditEvent.create(seq=1, actor="old", action="user.create", entity="user",
+                          entity_id="old", detail="{}", prev_hash=GENESIS,
+                          hash=audit.entry_hash(GENESIS, 1, "2021-01-01 00:00:00", "old",
+                                                "user.create", "user", "old", "{}"),
+                          at=dt.datetime(2021, 1, 1))
+    auth.create_user("old", "old12345", "admin", "旧", actor="x")  # covers: no baseline due
+    assert ensure_baseline() is False
+    db.execute_sql("DROP TRIGGER IF EXISTS audit_event_no_delete")
+    AuditEvent.delete().where(AuditEvent.seq == 2).execute()
+    assert ensure_baseline() is True
+    ev = AuditEvent.get(AuditEvent.seq == 2)
+    assert (ev.actor, ev.action, ev.entity, ev.entity_id) == ("system", "audit.baseline",
+                                                              "audit", "")
+    assert json.loads(ev.detail) == {"subjects": 1} and "user:old" in ev.covers
+
+
+def test_reset_forgets_only_that_stores_anchor(tmp_path):
+    from db import connect
+
+    a = connect(tmp_path / "a.sqlite3")
+    audit.record("admin", "test.a", "thing", 1)
+    pa = anchor.path(a)
+    b = connect(tmp_path / "b.sqlite3")
+    audit.record("admin", "test.b", "thing", 1)
+    pb = anchor.path(b)
+    assert pa.exists() and pb.exists()
+    anchor.reset(a)
+    assert not pa.exists() and pb.exists()
+    anchor.reset(a)  # nothing left to forget: no error
+    with b.atomic():
+        audit.record("admin", "test.b2", "thing", 2)
+        anchor.reset(b)
+    anchor.flush()
+    assert not pb.exists()
+    a.close()
+    b.close()
