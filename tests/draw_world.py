@@ -12,7 +12,8 @@ WITNESSES = ("witness1", "witness2", "witness3")
 
 
 def make_world(n_targets=40, n_inspectors=6, conflicts=((0, 0),), category="劳务派遣单位"):
-    item = Item.create(code="RS-04", name="劳务派遣单位经营情况的检查", legal_basis="《劳动合同法》第五十七条",
+    item = Item.create(code="RS-04", name="劳务派遣单位经营情况的检查",
+                       legal_basis="《劳动合同法》第五十七条",
                        content="派遣协议", category=category, lead_office="劳动关系股",
                        offices="劳动保障监察大队;劳动关系股", team_size=2)
     ItemStratum.create(item=item, name="特殊监管", criterion="special", ratio_bp=5000, position=0)
@@ -22,7 +23,8 @@ def make_world(n_targets=40, n_inspectors=6, conflicts=((0, 0),), category="劳�
         targets.append(Target.create(
             uscc=uscc.make("411623", f"MA{i:07d}"), name=f"商水县第{i}劳务派遣有限公司",
             category=category, township="城关乡", complaint_count=5 if i % 10 == 0 else 0))
-    Target.create(uscc=uscc.make("411623", "MB0000001"), name="别类单位", category="人力资源服务机构")
+    Target.create(uscc=uscc.make("411623", "MB0000001"), name="别类单位",
+                  category="人力资源服务机构")
     inspectors = [Inspector.create(cert_no=f"豫人社监{i + 1:04d}", name=f"检查员{i + 1}",
                                    office="劳动保障监察大队", cert_valid_until=dt.date(2028, 1, 1))
                   for i in range(n_inspectors)]

@@ -1,4 +1,4 @@
-"""The ceremony: pool building, the persisted state machine, sealing, crash resume, two terminals."""
+"""The ceremony: pool, the persisted state machine, sealing, crash resume, two terminals."""
 from __future__ import annotations
 
 import datetime as dt
@@ -158,7 +158,8 @@ def test_second_terminal_is_refused_and_stale_lock_is_taken_over(db):
     Draw.update(lock_at=Draw._meta.fields["updated_at"].default()).where(Draw.id == d.id).execute()
     with pytest.raises(UserError, match="另一终端"):
         steps.prepare(tasks[0].code, "operator", terminal="hostB:2:y", draw_date=TODAY)
-    Draw.update(lock_at=Draw._meta.fields["updated_at"].default() - dt.timedelta(minutes=10)).where(Draw.id == d.id).execute()
+    stale = Draw._meta.fields["updated_at"].default() - dt.timedelta(minutes=10)
+    Draw.update(lock_at=stale).where(Draw.id == d.id).execute()
     again = steps.prepare(tasks[0].code, "operator", terminal="hostB:2:y", draw_date=TODAY)
     assert again.id == d.id and again.lock_owner == "hostB:2:y"
 
@@ -331,7 +332,8 @@ def test_pool_columns_are_put_in_code_point_order_whatever_the_database_returned
     ids, col = pool._sorted_pair(["b", "B", "a", "Z"], ["2", "1", "3", "4"])
     assert (ids, col) == (["B", "Z", "a", "b"], ["1", "4", "3", "2"])
     fr = pool.Frozen(ids=ids, col=col, inspectors=[], conflicts=[], strata={}, team_size=2)
-    assert fr.listings()["pool"] == lottery.listing([[i, s] for i, s in zip(ids, col, strict=False)])
+    rows = [[i, s] for i, s in zip(ids, col, strict=True)]
+    assert fr.listings()["pool"] == lottery.listing(rows)
     assert fr.by_stratum == {"1": ["B"], "2": ["b"], "3": ["a"], "4": ["Z"]}
 
 

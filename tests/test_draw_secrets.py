@@ -176,7 +176,7 @@ def test_missing_or_foreign_key_file_is_one_sentence(db, tmp_path, monkeypatch):
     kiosk_secrets.init()
     kiosk_secrets._cache.clear()
     monkeypatch.setenv("KIOSK_SECRETS_DIR", str(tmp_path / "second-terminal"))
-    with pytest.raises(UserError, match="缺少密钥文件.*复制"):
+    with pytest.raises(UserError, match=r"缺少密钥文件.*复制"):
         kiosk_secrets.slip_secret()
     # another store's key file copied by mistake
     (tmp_path / "second-terminal").mkdir()

@@ -1,4 +1,4 @@
-"""Pilot tests of the ceremony screens at 80×24, by keys alone: a whole draw, abort, leaving, names."""
+"""Pilot tests of the ceremony screens at 80×24, by keys alone: a draw, abort, leaving, names."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""`kiosk verify`: exit 0 on an exact recomputation, 1 naming the first difference, 2 when malformed."""
+"""`kiosk verify`: 0 on an exact recomputation, 1 naming the first difference, 2 malformed."""
 from __future__ import annotations
 
 import copy
@@ -123,7 +123,8 @@ def test_team_member_changed():
     rec = flat_record()
     rec["teams"][1][1][0] = "豫人社监0004"
     assert verify_record(rec) == (1, ("检查对象 91411623JJC171HU4W 的检查组不一致："
-                                      "记录为 豫人社监0004、豫人社监0003，重算为 豫人社监0005、豫人社监0003。"))
+                                      "记录为 豫人社监0004、豫人社监0003，"
+                                      "重算为 豫人社监0005、豫人社监0003。"))
 
 
 def test_team_order_within_team_matters():
@@ -269,7 +270,8 @@ def test_unreadable_files_exit_2(tmp_path, content, fragment):
 
 
 def test_missing_file_and_directory(tmp_path):
-    assert verify_file(tmp_path / "none.json") == (2, f"无法读取文件 {tmp_path / 'none.json'}：文件不存在。")
+    missing = tmp_path / "none.json"
+    assert verify_file(missing) == (2, f"无法读取文件 {missing}：文件不存在。")
     assert verify_file(tmp_path)[0] == 2
 
 
@@ -280,12 +282,13 @@ def test_record_with_bom_verifies(tmp_path):
 
 
 def test_module_command_line(tmp_path):
-    """`python -m kiosk.draw.verify FILE`: message on stdout for 0, on stderr otherwise; exit code."""
+    """`python -m kiosk.draw.verify FILE`: message on stdout for 0, else on stderr; exit code."""
     def run(*args):
         return subprocess.run([sys.executable, "-m", "kiosk.draw.verify", *args], cwd=ROOT,
                               capture_output=True, text=True, check=False)
     ok = run(str(VECTORS[1]))
-    assert (ok.returncode, ok.stdout.strip(), ok.stderr) == (0, "核验通过：1个抽中对象与1个检查组全部一致。", "")
+    assert (ok.returncode, ok.stdout.strip(), ok.stderr) == \
+        (0, "核验通过：1个抽中对象与1个检查组全部一致。", "")
     rec = flat_record()
     rec["selected"].reverse()
     bad = tmp_path / "bad.json"

@@ -1,4 +1,4 @@
-"""The draw protocol dsr-draw/1 (spec/draw-protocol.md) on plain data: digests, seed, targets, teams."""
+"""The draw protocol dsr-draw/1 (spec/draw-protocol.md) on plain data: digests, seed, picks."""
 from __future__ import annotations
 
 import gc
@@ -308,7 +308,8 @@ class Matching:
             self.conflicts[target].discard(inspector)
             team.append(inspector)
             self._move(inspector, 1)
-            raise DrawError(f"第{n + 1}项回避申报无法执行：检查对象 {target} 已没有可替换的执法人员。")
+            raise DrawError(f"第{n + 1}项回避申报无法执行："
+                            f"检查对象 {target} 已没有可替换的执法人员。")
         new = self._pick(1, "replace:" + str(n) + ":" + target, exclude)[0]
         self._move(new, 1)
         team.append(new)
@@ -380,7 +381,8 @@ def _validate(inp: dict) -> tuple[list[str], list[str]]:
     if "protocol" in inp and inp["protocol"] != PROTOCOL:
         raise MalformedRecord(f"不支持的协议“{inp['protocol']}”，应为 {PROTOCOL}。")
     _rows(inp["pool"], 2, "pool", fields=False)
-    if not isinstance(inp["inspectors"], list) or not all(isinstance(i, str) for i in inp["inspectors"]):
+    inspectors = inp["inspectors"]
+    if not isinstance(inspectors, list) or not all(isinstance(i, str) for i in inspectors):
         raise MalformedRecord("字段“inspectors”应为执法证号（文字）的列表。")
     _rows(inp["conflicts"], 2, "conflicts")
     strata = inp["strata"]

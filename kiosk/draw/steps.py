@@ -135,7 +135,8 @@ def prepare(task_code: str | int, operator: str, *, terminal: str = TERMINAL_ID,
     if len(frozen.inspectors) < frozen.team_size:
         raise UserError(f"符合条件的执法检查人员只有 {len(frozen.inspectors)} 名，"
                         f"少于每组 {frozen.team_size} 名。")
-    short = lottery.feasibility(zip(frozen.ids, frozen.col, strict=False), frozen.inspectors, frozen.conflicts,
+    short = lottery.feasibility(zip(frozen.ids, frozen.col, strict=True), frozen.inspectors,
+                                frozen.conflicts,
                                 frozen.team_size)
     if short:
         names = ", ".join(short[:5])

@@ -34,7 +34,8 @@ def _check_results(rec: dict) -> None:
     for f in ("commitment", "seed"):
         if not isinstance(rec[f], str):
             raise MalformedRecord(f"字段“{f}”应为十六进制文字。")
-    if not isinstance(rec["selected"], list) or not all(isinstance(u, str) for u in rec["selected"]):
+    selected = rec["selected"]
+    if not isinstance(selected, list) or not all(isinstance(u, str) for u in selected):
         raise MalformedRecord("字段“selected”应为统一社会信用代码的列表。")
     teams = rec["teams"]
     if not isinstance(teams, list):
