@@ -167,8 +167,11 @@ def current_version(db: peewee.Database) -> int:
 
 def migrate(db: peewee.Database) -> int:
     """Bring the store up to LATEST; each step and its version row commit together."""
-    with db.atomic():
-        db.create_tables([SchemaVersion], safe=True)
+    if not db.table_exists(SchemaVersion._meta.table_name):
+        # Only when missing: a terminal whose PostgreSQL role may not create tables (see the
+        # README's roles) opens an up-to-date store without any DDL.
+        with db.atomic():
+            db.create_tables([SchemaVersion], safe=True)
     version = current_version(db)
     for number, step in MIGRATIONS:
         if number <= version:

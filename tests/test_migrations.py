@@ -126,3 +126,56 @@ def test_v1_postgresql_store_upgrades_step_by_step(pg_url):
         for s in schemas:
             admin.cursor().execute(f"DROP SCHEMA IF EXISTS {s} CASCADE")
         admin.close()
+
+
+APP_ROLE_SQL = """
+GRANT USAGE ON SCHEMA {s} TO {app};
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {app};
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {app};
+REVOKE UPDATE, DELETE, TRUNCATE ON {s}.audit_event FROM {app};
+"""
+
+
+@pytest.mark.postgres
+def test_postgresql_terminal_role_may_only_insert_into_the_audit_table(pg_url):
+    """The README's deployment: an owner role migrates; the terminals' role may read and
+    append audit events, never change, delete or truncate them, nor drop the triggers."""
+    import psycopg2
+    from psycopg2.extensions import parse_dsn
+
+    s = "t_" + uuid.uuid4().hex[:12]
+    owner, app = f"{s}_owner", f"{s}_app"
+    admin = psycopg2.connect(pg_url)
+    admin.autocommit = True
+    cur = admin.cursor()
+    me = parse_dsn(pg_url).get("user") or cur.connection.info.user
+    cur.execute(f"CREATE ROLE {owner} NOLOGIN")
+    cur.execute(f"CREATE ROLE {app} LOGIN PASSWORD 'app-secret'")
+    cur.execute(f"GRANT {owner} TO {me}")
+    cur.execute(f"CREATE SCHEMA {s} AUTHORIZATION {owner}")
+    sep = "&" if "?" in pg_url else "?"
+    try:
+        db = connect(f"{pg_url}{sep}options=-csearch_path%3D{s}%20-crole%3D{owner}")
+        db.close()
+        cur.execute(f"SET ROLE {owner}")
+        cur.execute(APP_ROLE_SQL.format(s=s, app=app))
+        cur.execute("RESET ROLE")
+        dsn = parse_dsn(pg_url)
+        app_url = (f"postgresql://{app}:app-secret@{dsn.get('host', '127.0.0.1')}:"
+                   f"{dsn.get('port', 5432)}/{dsn['dbname']}?options=-csearch_path%3D{s}")
+        db = connect(app_url)  # up to date: no DDL needed
+        audit.record("clerk", "test.append", "thing", 1)
+        assert audit.verify().ok
+        for sql in ("UPDATE audit_event SET actor = 'x'", "DELETE FROM audit_event",
+                    "TRUNCATE audit_event", "DROP TRIGGER audit_event_no_change ON audit_event"):
+            with pytest.raises(peewee.DatabaseError, match=r"permission denied|must be owner"):
+                with db.atomic():
+                    db.execute_sql(sql)
+        assert AuditEvent.select().count() == 1
+        db.close()
+    finally:
+        cur.execute(f"DROP SCHEMA IF EXISTS {s} CASCADE")
+        cur.execute(f"REVOKE {owner} FROM {me}")
+        cur.execute(f"DROP ROLE IF EXISTS {app}")
+        cur.execute(f"DROP ROLE IF EXISTS {owner}")
+        admin.close()
