@@ -23,7 +23,7 @@ from screens.widgets.ceremony_modals import RecusalModal, WitnessModal
 __all__ = ["LEAVE_QUESTION", "CeremonyScreen", "TaskPickerScreen"]
 
 HEARTBEAT_SECONDS = 30
-FOLLOW_SECONDS = 1.0
+FOLLOW_SECONDS = 0.5
 LEAVE_QUESTION = "离开将暂停本次摇号（可稍后继续），确定离开？"
 
 
