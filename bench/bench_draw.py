@@ -1,4 +1,5 @@
-"""Benchmark: a whole sealed draw on a province-sized store, against the floor of reading and hashing its pool.
+"""Benchmark: a whole sealed draw on a province-sized store, against the floor of reading
+and hashing its pool.
 
 1,000,000 targets, strata at 1% (一般) and 5% (特殊监管), 300 inspectors, 2% of targets with a
 conflicted inspector, team of 2. Prints figures; asserts nothing about speed.
@@ -21,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from db import connect  # noqa: E402
 from db.models import Inspector, Item, ItemStratum, PlanTask  # noqa: E402
 from kiosk import plans, uscc  # noqa: E402
-from kiosk.draw import pool  # noqa: E402
+from kiosk.draw import pool, witnesses  # noqa: E402
 from kiosk.draw import steps as ceremony  # noqa: E402
 
 N = 1_000_000
@@ -35,12 +36,14 @@ def build_store(path: Path) -> None:
     rng = random.Random(1)
     conn = connect(path)
     item = Item.create(code="RS-01", name="用人单位劳动合同签订和履行情况的检查",
-                       legal_basis="《劳动合同法》第十条", content="书面劳动合同", category="用人单位",
+                       legal_basis="《劳动合同法》第十条", content="书面劳动合同",
+                       category="用人单位",
                        lead_office="劳动关系股", offices="", team_size=2)
     ItemStratum.create(item=item, name="特殊监管", criterion="special", ratio_bp=500, position=0)
     ItemStratum.create(item=item, name="一般", criterion="default", ratio_bp=100, position=1)
     for i in range(N_INSPECTORS):
-        Inspector.create(cert_no=f"豫人社监{i + 1:04d}", name=f"检查员{i + 1}", office="劳动保障监察大队",
+        Inspector.create(cert_no=f"豫人社监{i + 1:04d}", name=f"检查员{i + 1}",
+                         office="劳动保障监察大队",
                          cert_valid_until=dt.date(2030, 1, 1))
     plans.make_plan(2026, "bench", items=[item])
     conn.close()
@@ -91,18 +94,25 @@ def main() -> None:
           f"wall, {floor_cpu:.2f} s CPU")
     pool._frozen_cache.clear()
 
+    from kiosk import auth
+
+    for login in ("witness1", "witness2"):  # the witnesses' own accounts (issue 8)
+        auth.create_user(login, f"{login}123", "witness", login, actor="bench")
     timings = {}
     t0, c0 = time.perf_counter(), time.process_time()
     d = ceremony.prepare(task.code, "bench", draw_date=DRAW_DATE)
-    timings["prepare (freeze pool, feasibility, digests, store listings)"] = time.perf_counter() - t0
+    timings["prepare (freeze pool, feasibility, digests, store listings)"] = \
+        time.perf_counter() - t0
     assert d.pool_digest == digest
     t = time.perf_counter()
-    for name in ("王见证", "李监督"):
-        ceremony.sign_in_witness(d.id, name, "", "bench")
+    signed = [witnesses.login(login, f"{login}123") for login in ("witness1", "witness2")]
+    for w in signed:
+        witnesses.sign_in(d.id, w)
     ceremony.commit(d.id, "bench")
-    ceremony.enter_entropy(d.id, 0, "7 3 1 9", "bench")
-    ceremony.enter_entropy(d.id, 1, "20260601", "bench")
-    timings["witnesses, commitment, entropy"] = time.perf_counter() - t
+    witnesses.enter_entropy(d.id, signed[0], "7 3 1 9")
+    witnesses.enter_entropy(d.id, signed[1], "20260601")
+    timings["witnesses (password log-ins), sealed commitment, entropy"] = \
+        time.perf_counter() - t
     t = time.perf_counter()
     selected = ceremony.reveal(d.id, "bench")
     timings["reveal (seed, stratified selection)"] = time.perf_counter() - t
@@ -110,8 +120,8 @@ def main() -> None:
     ceremony.match(d.id, "bench")
     timings["match teams"] = time.perf_counter() - t
     t = time.perf_counter()
-    ceremony.confirm(d.id, 0, "bench")
-    ceremony.confirm(d.id, 1, "bench")
+    for w in signed:
+        witnesses.confirm(d.id, w)
     record = ceremony.seal(d.id, "bench")
     timings["confirm + seal (assignments in one transaction, record)"] = time.perf_counter() - t
     total, total_cpu = time.perf_counter() - t0, time.process_time() - c0

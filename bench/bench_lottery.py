@@ -75,8 +75,9 @@ def main() -> None:
         inp["pool"], inp["inspectors"], inp["conflicts"], TEAM))
     selected = timed("lottery.select_targets 1M pool", lambda: lottery.select_targets(
         inp["pool"], inp["strata"], seed))
-    teams, loads = timed(f"lottery.match_teams {len(selected):,} targets", lambda: lottery.match_teams(
-        selected, inp["inspectors"], inp["conflicts"], TEAM, seed))
+    teams, loads = timed(f"lottery.match_teams {len(selected):,} targets",
+                         lambda: lottery.match_teams(selected, inp["inspectors"],
+                                                     inp["conflicts"], TEAM, seed))
     print(f"  loads min {min(loads.values())}, max {max(loads.values())}")
 
     # Amendments as declared at the ceremony: one recusal on the first 20 teams.

@@ -249,3 +249,16 @@ def test_kill_9_at_each_step_then_resume_or_abort_then_a_new_draw(world, where):
                                                  "KIOSK_PASSWORD": "auditor123"})
     assert p.returncode == 0, p.stderr + p.stdout
     assert DrawWitness.select().count() == 2 * len(attempts)
+
+
+def test_watch_needs_an_account_that_may_watch(world, capsys, monkeypatch):
+    auth.create_user("insp9", "secret123", "inspector", "检查员九")
+    monkeypatch.setenv("KIOSK_USER", "insp9")
+    monkeypatch.setenv("KIOSK_PASSWORD", "secret123")
+    assert run(world, "watch") == 1
+    assert "远程见证" in capsys.readouterr().err
+    monkeypatch.delenv("KIOSK_USER")
+    monkeypatch.delenv("KIOSK_PASSWORD")
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
+    assert run(world, "watch") == 1
+    assert "KIOSK_USER" in capsys.readouterr().err
