@@ -262,3 +262,11 @@ def test_watch_needs_an_account_that_may_watch(world, capsys, monkeypatch):
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
     assert run(world, "watch") == 1
     assert "KIOSK_USER" in capsys.readouterr().err
+
+
+def test_a_sealed_task_names_the_record_command(world, capsys):
+    assert run(world, *draw_args(world, "witness1=1", "witness2=2")) == 0
+    draw_id = json.loads(world["out"].read_text(encoding="utf-8"))["draw_id"]
+    capsys.readouterr()
+    assert run(world, *draw_args(world, "witness1=1", "witness2=2", extra=("--resume",))) == 1
+    assert f"kiosk record {draw_id}" in capsys.readouterr().err

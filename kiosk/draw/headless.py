@@ -91,7 +91,11 @@ def run(task_code: str, operator: User, given: list[Witness], passwords: dict[st
         resume: bool = False, ask: Callable[[str], str] = _ask,
         progress: Callable[[str], None] = lambda s: None) -> dict:
     """The draw from wherever it stands to sealed; the record written to `out`."""
-    get_task(task_code)  # an unplanned task is refused before anything else
+    task = get_task(task_code)  # an unplanned task is refused before anything else
+    if task.state == "drawn":
+        sealed = Draw.get_or_none((Draw.task == task) & (Draw.state == "sealed"))
+        hint = f"；核验记录可用 kiosk record {sealed.id} --out 目录 重新导出" if sealed else ""
+        raise UserError(f"任务 {task.code} 已摇号封存，不得重复摇号{hint}。")
     _check_witnesses(given, need_entropy=not resume)
     if beacon is not None:
         beacon = beacon.strip()
@@ -111,8 +115,10 @@ def run(task_code: str, operator: User, given: list[Witness], passwords: dict[st
     try:
         return _advance(draw.id, operator, given, users, beacon, out, progress)
     except UserError as e:
+        # A fresh draw that cannot go on before its reveal ends as an attempt on file, with
+        # the reason; a resumed one stays open for another try (or `kiosk draw abort`).
         d = Draw.get_by_id(draw.id)
-        if d.state not in steps.REVEALED_STATES and d.state not in ("sealed", "aborted"):
+        if fresh and d.state not in (*steps.REVEALED_STATES, "sealed", "aborted"):
             steps.abort(draw.id, f"命令行摇号未完成：{e}", operator.username)
         raise
 
