@@ -346,3 +346,14 @@ def test_overlong_witness_name_is_cut_to_its_column_on_postgresql(pg_db):
     d = steps.prepare(tasks[0].code, "operator", draw_date=TODAY)
     w = witnesses.sign_in(d.id, witnesses.login("w_long", "secret123"))
     assert (w.name, w.account) == ("王" * 64, "w_long")
+
+
+def test_the_domain_says_which_actions_each_state_allows():
+    allowed = steps.allowed_actions
+    assert allowed("prepared") == {"abort", "add_witness", "print_predraw"}
+    assert "commit" in allowed("witnesses") and "commit" not in allowed("prepared")
+    assert {"beacon", "entropy"} <= allowed("committed") and "reveal" not in allowed("committed")
+    assert allowed("entropy") == {"abort", "reveal"}  # no beacon once every witness gave theirs
+    assert allowed("revealed", revealed=2, selected=5) == {"abort", "reveal_next", "reveal_all"}
+    assert allowed("revealed", revealed=5, selected=5) == {"abort", "match"}
+    assert "abort" not in allowed("sealed") and allowed("aborted") == set()

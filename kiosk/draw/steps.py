@@ -71,8 +71,8 @@ OPEN_STATES = set(STEPS) - {"sealed"}
 _ACTIONS = {
     "prepared": {"abort", "add_witness", "print_predraw"},
     "witnesses": {"abort", "add_witness", "print_predraw", "commit"},
-    "committed": {"abort", "print_predraw", "entropy"},
-    "entropy": {"abort", "beacon", "reveal"},
+    "committed": {"abort", "print_predraw", "beacon", "entropy"},
+    "entropy": {"abort", "reveal"},
     "revealed": {"abort", "reveal_next", "reveal_all", "match"},
     "matched": {"abort", "recuse", "confirm"},
     "confirmed": {"abort", "seal"},
@@ -91,6 +91,7 @@ def allowed_actions(state: str, *, revealed: int = 0, selected: int = 0) -> froz
         else:
             actions -= {"reveal_next", "reveal_all"}
     return frozenset(actions)
+
 
 # ---------------------------------------------------------------- the steps
 
