@@ -293,14 +293,13 @@ def _shared_strings_xlsx(path, rows: list[list[str]]):
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
     ct = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-    strings: list[str] = []
+    strings: dict[str, int] = {}
     xml_rows = []
     for n, row in enumerate(rows, 1):
         cells = []
         for i, text in enumerate(row):
-            if text not in strings:
-                strings.append(text)
-            cells.append(f'<c r="{"ABCDEFGHIJ"[i]}{n}" t="s"><v>{strings.index(text)}</v></c>')
+            index = strings.setdefault(text, len(strings))
+            cells.append(f'<c r="{"ABCDEFGHIJ"[i]}{n}" t="s"><v>{index}</v></c>')
         xml_rows.append(f'<row r="{n}">{"".join(cells)}</row>')
     sst = "".join(f"<si><t>{t}</t></si>" for t in strings)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
