@@ -140,7 +140,7 @@ def test_vector_step_by_step_api(path):
     assert selected == exp["selected"]
     m = Matching(selected, inp["inspectors"], inp["conflicts"], inp["team_size"], seed)
     initial = m.initial()
-    replaced = [m.amend(a["target"], a["inspector"], a["reason"]) for a in inp["amendments"]]
+    replaced = [m.amend(a["target"], a["inspector"]) for a in inp["amendments"]]
     assert m.result() == exp["teams"]
     teams, loads = lottery.match_teams(selected, inp["inspectors"], inp["conflicts"],
                                        inp["team_size"], seed, inp["amendments"])
@@ -298,7 +298,7 @@ def test_amendment_without_replacement_leaves_state_unchanged():
     m.initial()
     before = (m.result(), dict(m.loads))
     with pytest.raises(DrawError, match="没有可替换"):
-        m.amend("U1", "I1", "亲属")
+        m.amend("U1", "I1")
     assert (m.result(), dict(m.loads)) == before
     assert d["inspectors"] == lottery.sha_hex(b"I1\nI2\n")
 
@@ -484,7 +484,7 @@ def test_interactive_amendments_keep_recusals(inp):
     for t, team in out["teams"][:3]:
         gone = team[0]
         try:
-            new = m.amend(t, gone, "当场申报")
+            new = m.amend(t, gone)
         except DrawError:
             continue
         recused.add((gone, t))
@@ -509,3 +509,35 @@ def test_listing_equals_the_spec_on_any_rows(rows):
     if rows and len({len(r) for r in rows}) == 1 and len(rows[0]) == 2 \
             and len({r[0] for r in rows}) == len(rows):
         assert lottery.pool_index(rows)[0] == ref_listing(rows)
+
+
+def test_select_targets_refuses_a_pool_stratum_not_named_in_strata():
+    pool = [["U1", "一般"], ["U2", "乙层"], ["U3", "甲层"]]
+    with pytest.raises(MalformedRecord) as e:
+        lottery.select_targets(pool, {"一般": {"ratio_bp": 5000}}, "00" * 32)
+    # the first unknown stratum in code-point order is named
+    assert str(e.value) == "检查对象名录中的层级“乙层”不在分层设置中。"
+    assert lottery.select_targets(pool[:1], {"一般": {"ratio_bp": 5000}}, "00" * 32) == ["U1"]
+
+
+def test_amendment_reasons_do_not_change_the_draw():
+    """The reason is for people: the same recusal with another reason draws the same."""
+    inp = small_inputs()
+    out = lottery.run(inp)
+    t, team = out["teams"][0]
+    a = {"target": t, "inspector": team[0]}
+    one = lottery.match_teams(out["selected"], inp["inspectors"], inp["conflicts"],
+                              inp["team_size"], out["seed"], [dict(a, reason="亲属")])
+    two = lottery.match_teams(out["selected"], inp["inspectors"], inp["conflicts"],
+                              inp["team_size"], out["seed"], [a])
+    assert one == two and one[0] != out["teams"]
+
+
+def test_R_is_the_spec_formula():
+    seed = hashlib.sha256(b"R").digest()
+    for label, j in (("target:一般", 0), ("team:U1:0", 1), ("replace:0:U1", 2 ** 40 + 3)):
+        want = int.from_bytes(hashlib.sha256(
+            seed + label.encode("utf-8") + b"\x00" + j.to_bytes(8, byteorder="big")).digest(),
+            byteorder="big")
+        assert lottery.R(seed, label, j) == want
+        assert lottery.R(seed.hex(), label, j) == want

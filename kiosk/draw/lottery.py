@@ -5,6 +5,7 @@ import gc
 import hashlib
 import json
 import re
+import struct
 import unicodedata
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
@@ -119,8 +120,11 @@ def _seed_bytes(seed: str | bytes) -> bytes:
 
 
 def R(seed_bytes: bytes, label: str, j: int) -> int:
-    return int.from_bytes(hashlib.sha256(
-        _seed_bytes(seed_bytes) + label.encode() + b"\x00" + j.to_bytes(8, "big")).digest(), "big")
+    """R(label, j) of the spec, written out plainly (the sampler below computes the same with
+    the seed's hash state reused). Big-endian both ways, spelled so that no argument could be
+    dropped and leave the same number."""
+    data = _seed_bytes(seed_bytes) + label.encode() + b"\x00" + struct.pack(">Q", j)
+    return int(hashlib.sha256(data).hexdigest(), 16)
 
 
 class _Stream:
@@ -290,8 +294,9 @@ class Matching:
             self.teams[t] = team
         return self.result()
 
-    def amend(self, target: str, inspector: str, reason: str = "") -> str:
-        """An inspector recuses on the spot; returns the replacement drawn by the protocol."""
+    def amend(self, target: str, inspector: str) -> str:
+        """An inspector recuses on the spot; returns the replacement drawn by the protocol.
+        (The reason is on the record for people; the protocol does not use it.)"""
         n = len(self.replacements)
         team = self.teams.get(target)
         if team is None:
@@ -325,12 +330,12 @@ def match_teams(selected, inspectors, conflicts, team_size: int, seed: str | byt
     m = Matching(selected, inspectors, conflicts, team_size, seed)
     m.initial()
     for a in amendments:
-        m.amend(a["target"], a["inspector"], a.get("reason", ""))
+        m.amend(a["target"], a["inspector"])
     return m.result(), dict(m.loads)
 
 
 def apply_amendments(matching: Matching, amendments: Sequence[dict]) -> list[str]:
-    return [matching.amend(a["target"], a["inspector"], a.get("reason", "")) for a in amendments]
+    return [matching.amend(a["target"], a["inspector"]) for a in amendments]
 
 
 # --- validation and the whole draw ------------------------------------------------------
