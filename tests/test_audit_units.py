@@ -482,3 +482,56 @@ def test_reset_forgets_only_that_stores_anchor(tmp_path):
     assert not pb.exists()
     a.close()
     b.close()
+
+
+def test_verify_for_passes_the_head_and_the_progress_on(db):
+    leader = auth.create_user("leader", "leader123", "leader", "吴建华", actor="test")
+    calls = []
+    seq, _ = audit.head()
+    v = verify_for(leader, (seq, "0" * 64), progress=lambda d, t: calls.append((d, t)))
+    assert not v.ok and v.message.startswith(f"审计日志第 {seq} 条与所给链头不符")
+    assert calls == [], calls  # a broken chain ends before the progress is complete
+    ev = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
+    assert (ev.action, ev.entity, ev.entity_id) == ("audit.verify", "audit", "")
+    detail = json.loads(ev.detail)
+    assert detail == {"ok": False, "head": f"{seq}:{'0' * 64}", "verdict": v.message}
+    v = verify_for(leader, progress=lambda d, t: calls.append((d, t)))
+    assert v.ok and calls[-1] == (calls[-1][1], calls[-1][1]) and calls[-1][1] == seq + 1
+    assert json.loads(AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
+                      .detail)["head"] == ""
+
+
+@pytest.mark.parametrize("n, calls", [(50, 51), (1050, 106), (1100, 101)])
+def test_progress_is_reported_about_a_hundred_times(db, n, calls):
+    from tests.test_screens_audit import bulk_events
+
+    bulk_events(n)
+    seen = []
+    assert audit.verify(progress=lambda d, t: seen.append((d, t))).ok
+    assert len(seen) == calls and seen[-1] == (n, n)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_the_walk_follows_sequence_numbers_not_insertion_order(db):
+    """An honest chain whose rows were stored in another order (a restore, a merge)."""
+    from kiosk.store import bulk_insert, write_tx
+
+    prev, rows = GENESIS, []
+    for seq in range(1, 6):
+        at = f"2026-03-0{seq} 09:00:00"
+        h = audit.entry_hash(prev, seq, at, "admin", "test.x", "thing", str(seq), "{}")
+        rows.append((seq, at, "admin", "test.x", "thing", str(seq), "{}", prev, h, ""))
+        prev = h
+    with write_tx():
+        bulk_insert(AuditEvent, ["seq", "at", "actor", "action", "entity", "entity_id",
+                                 "detail", "prev_hash", "hash", "covers"], rows[::-1])
+    v = audit.verify()
+    assert v.ok and v.head == (5, prev), v.message
+
+
+def test_a_malformed_head_names_the_expected_form():
+    with pytest.raises(UserError) as e:
+        parse_head("12:abc")
+    assert str(e.value) == ("链头“12:abc”格式不对：应为 序号:64位十六进制哈希"
+                            "（kiosk audit head 的输出）。")
+    assert parse_head("3:" + "0123456789abcdef" * 4) == (3, "0123456789abcdef" * 4)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 
 from db.models import AuditEvent, now
@@ -80,13 +81,11 @@ def parse_head(text: str) -> tuple[int, str]:
     """`SEQ:HASH` as printed by `kiosk audit head`; UserError in one sentence otherwise."""
     from kiosk.errors import UserError
 
-    seq_s, sep, hash_ = text.strip().partition(":")
-    hash_ = hash_.lower()
-    if (not sep or not seq_s.isdigit() or len(hash_) != 64
-            or any(c not in "0123456789abcdef" for c in hash_)):
+    m = re.fullmatch(r"(\d+):([0-9a-fA-F]{64})", text.strip())
+    if m is None:
         raise UserError(f"链头“{text}”格式不对：应为 序号:64位十六进制哈希"
                         "（kiosk audit head 的输出）。", exit_code=2)
-    return int(seq_s), hash_
+    return int(m.group(1)), m.group(2).lower()
 
 
 def ensure_baseline(actor: str = "system") -> bool:
@@ -101,5 +100,5 @@ def ensure_baseline(actor: str = "system") -> bool:
         return False
     subjects = [(name, ident) for name, kind in COVERED.items() if kind.every is not None
                 for ident in kind.every()]
-    record(actor, "audit.baseline", "audit", "", covers=subjects, subjects=len(subjects))
+    record(actor, "audit.baseline", "audit", covers=subjects, subjects=len(subjects))
     return True

@@ -47,7 +47,6 @@ def _walk(heads: dict[int, list[tuple[str, str]]], progress: Progress | None, to
     # they name counts as recorded. Only those before the first covering event count, so no
     # later event (say, a failed log-in as a name not yet in the store) can vouch for a row.
     legacy: set[str] = set()
-    covering = False
     archives: dict[str, tuple[int, str]] = {}
     q = (AuditEvent.select(AuditEvent.seq, AuditEvent.at, AuditEvent.actor, AuditEvent.action,
                            AuditEvent.entity, AuditEvent.entity_id, AuditEvent.detail,
@@ -66,10 +65,9 @@ def _walk(heads: dict[int, list[tuple[str, str]]], progress: Progress | None, to
             if want != h:
                 raise _Broken(f"审计日志第 {seq} 条与{what}不符：该处及之前的记录已被改写。")
         if covers:
-            covering = True
             for k, parts in json.loads(covers).items():
                 covered[k] = (seq, parts)
-        elif not covering and entity in cover.COVERED:
+        elif not covered and entity in cover.COVERED:
             legacy.add(cover.key(entity, entity_id))
         if action == "report.archive":
             d = json.loads(detail)
@@ -133,15 +131,14 @@ def _check_files(archives: dict[str, tuple[int, str]]) -> int:
     base = data_dir_for(database.obj)
     n = 0
     for e in Evidence.select().order_by(Evidence.id):
-        stored = Path(e.stored_path)
-        sha = _sha256(stored if stored.is_absolute() else base / stored)
+        sha = _sha256(base / e.stored_path)  # an absolute stored path stays as it is
         if sha is None:
             raise _Broken(f"证据文件“{e.filename}”（报告 {e.report_id}）已丢失。")
         if sha != e.sha256:
             raise _Broken(f"证据文件“{e.filename}”（报告 {e.report_id}）已被替换：SHA-256 不符。")
         n += 1
     archive_dir = base / "archive"
-    for name, (seq, want) in sorted(archives.items(), key=lambda kv: kv[1][0]):
+    for name, (seq, want) in archives.items():  # in the order they were archived
         sha = _sha256(archive_dir / Path(name).name)
         if sha is None:
             raise _Broken(f"归档报告“{name}”已丢失（第 {seq} 条审计记录记载了它）。")
@@ -188,6 +185,6 @@ def verify_for(user, head: tuple[int, str] | None = None, *,
     access.require(user is not None and access.may_read_audit(user.role),
                    access.MAY_NOT_READ_AUDIT)
     verdict = verify(head, progress=progress)
-    record(user.username, "audit.verify", "audit", "", ok=verdict.ok,
+    record(user.username, "audit.verify", "audit", ok=verdict.ok,
            head=head_text(head) if head else "", verdict=verdict.message)
     return verdict
