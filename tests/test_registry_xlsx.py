@@ -3,6 +3,7 @@ tell apart are still told apart, and the holiday file reads XLSX the same way.""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import struct
 import zipfile
 
@@ -142,6 +143,27 @@ def test_error_values_in_any_xml_spelling_are_bad_rows(db, tmp_path):
     err = _rejected("targets", _raw_xlsx(tmp_path / "e.xlsx", rows))
     assert err.problems == [(2, "单元格为错误值 #N/A（“乡镇”列）"),
                             (3, "公式单元格没有计算结果，请在 Excel 中保存后再导入（“乡镇”列）")]
+
+
+@pytest.mark.parametrize("spelling", ["canonical", "without references"])
+def test_formula_and_error_cells_are_found_however_the_cells_are_placed(db, tmp_path, spelling):
+    """Excel's own spelling is checked through the few marked cells; cells without an r=
+    reference send the sheet through the cell-by-cell walk. Both find the same cells."""
+    rows = (_row(1, *T_HEAD[:4])
+            + _row(2, code(1), "甲公司", "企业", '<c t="str"><f>C2&amp;"x"</f><v>企业x</v></c>')
+            + _row(3, code(2), '<c t="e"><v>#VALUE!</v></c>', "企业", "黄寨镇")
+            + _row(4, code(3), "丙公司", "企业", '<c t="str"><f>A1</f></c>')
+            + _row(5, code(4), "丁公司", "企业", '<c t="n"><f>1+1</f><v>2</v></c>'))
+    if spelling != "canonical":
+        rows = re.sub(r'<c r="[A-Z]+\d+"', "<c", rows)
+    err = _rejected("targets", _raw_xlsx(tmp_path / "f.xlsx", rows))
+    assert err.problems == [(3, "单元格为错误值 #VALUE!（“单位名称”列）"),
+                            (4, "公式单元格没有计算结果，请在 Excel 中保存后再导入（“乡镇”列）")]
+    rows = rows.replace("<f>A1</f></c>", "<f>A1</f><v>练集镇</v></c>").replace(
+        '<v>#VALUE!</v>', "<v>乙公司</v>").replace('t="e"', 't="str"')
+    registry.import_file("targets", _raw_xlsx(tmp_path / "g.xlsx", rows), "clerk")
+    assert [(t.name, t.township) for t in Target.select().order_by(Target.id)] == [
+        ("甲公司", "企业x"), ("乙公司", "黄寨镇"), ("丙公司", "练集镇"), ("丁公司", "2")]
 
 
 def test_the_area_bound_is_exact_when_the_cheap_one_is_too_loose(db, tmp_path, monkeypatch):

@@ -4,7 +4,9 @@ million targets.
 
 One module per idea: kinds (the lists and their columns), cells (one cell's value and reason),
 tabular (reading CSV and XLSX files), importer, rows (the cell text of stored rows), exporter,
-search. The names below are the ones the CLI, the screens and the tests use."""
+search. The names below are the ones the CLI, the screens and the tests use; note that
+`kiosk.registry.search` is the search function (import the module's other names from
+kiosk.registry.search directly)."""
 from __future__ import annotations
 
 from kiosk.registry.cells import INT_MAX

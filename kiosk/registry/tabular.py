@@ -205,13 +205,13 @@ def _scan(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
     too large, and find the cells calamine reads as empty text although they hold no value
     (error values, formulas never calculated). {row: {column index: problem}}.
 
-    A sheet as Excel, WPS or openpyxl write it (every cell starting <c r="A1"…, no formula,
-    no error value) is checked with a few scans of its bytes; any other is walked cell by cell,
-    which also measures its area exactly, whatever the XML spelling."""
+    A sheet whose every cell starts <c r="A1"… (as Excel, WPS and openpyxl write them) is
+    checked with a few scans of its bytes, and only its formula, error and odd-value cells
+    are looked at one by one; any other sheet is walked cell by cell, which also measures its
+    area exactly, whatever the XML spelling."""
     shape = xml.translate(_SHAPE)
     cells = shape.count(b"<c ")
-    if (shape.find(b"<f ") >= 0 or shape.find(b't="e"') >= 0 or _ODD_VALUE.search(xml)
-            or cells != shape.count(b'<c r="L')):
+    if cells != shape.count(b'<c r="L'):
         return _odd_cells(xml, name)
     digits = 1
     # Rows come in order, so the longest references sit near the end: only the last miss
@@ -226,7 +226,48 @@ def _scan(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
             rows = max(rows, int(number))
             cols = max(cols, _column(letters))
         _check_area(rows, cols, name)
-    return {}
+    marked = set()
+    for marker in (_FORMULA, _ERROR):
+        marked.update(shape.rfind(b'<c r="', 0, m.start()) for m in marker.finditer(shape))
+    marked.update(shape.rfind(b'<c r="', 0, m.start()) for m in _ODD_VALUE.finditer(xml))
+    problems: dict[int, dict[int, CellProblem]] = {}
+    for start in sorted(marked - {-1}):
+        _check_cell(xml, start, name, problems)
+    return problems
+
+
+# On the shape of the sheet: a formula element, an error value's type.
+_FORMULA = re.compile(rb"<f ")
+_ERROR = re.compile(rb't="e"')
+_CELL_REF = re.compile(rb'r=["\']([A-Z]{1,3})(\d{1,7})["\']')
+_CELL_TYPE = re.compile(rb'\st=["\'](\w+)["\']')
+_VALUE = re.compile(rb"<v>([^<]*)</v>")
+
+
+def _check_cell(xml: bytes, start: int, name: str,
+                problems: dict[int, dict[int, CellProblem]]) -> None:
+    """Note the problem of the cell starting at `start`, as _odd_cells does for every cell."""
+    tag_end = xml.find(b">", start)
+    attrs = xml[start:tag_end]
+    ref = _CELL_REF.search(attrs)
+    row, col = int(ref[2]), _column(ref[1])
+    typed = _CELL_TYPE.search(attrs)
+    t = typed[1].decode() if typed else None
+    if attrs.endswith(b"/") or t == "inlineStr":
+        return
+    end = xml.find(b"</c>", tag_end)
+    content = xml[tag_end + 1:end if end >= 0 else len(xml)]
+    value = _VALUE.search(content)
+    text = value[1].decode("utf-8", "replace") if value and value[1] else None
+    problem = None
+    if text is None and _FORMULA.search(content.translate(_SHAPE)):
+        problem = "公式单元格没有计算结果，请在 Excel 中保存后再导入"
+    elif t == "e":
+        problem = f"单元格为错误值 {text or ''}".rstrip()
+    elif text is not None and t in (None, "n", "d"):
+        _check_number(text, t, row, name)
+    if problem:
+        problems.setdefault(row, {})[col - 1] = CellProblem(problem)
 
 
 def _column(letters: bytes | str) -> int:
@@ -244,9 +285,8 @@ def _check_area(rows: int, cols: int, name: str) -> None:
 
 
 def _odd_cells(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
-    """Walk every cell of a sheet that has formulas, error values or values that are not plain
-    numbers: note the cells without a usable value, refuse number cells that hold no number
-    (a damaged file), and measure the used area."""
+    """Walk every cell of a sheet in an unusual XML spelling: note the cells without a usable
+    value, refuse number cells that hold no number (a damaged file), and measure the area."""
     c_tag, v_tag, row_tag, f_tag = f"{_XNS}c", f"{_XNS}v", f"{_XNS}row", f"{_XNS}f"
     problems: dict[int, dict[int, CellProblem]] = {}
     expected = 1
