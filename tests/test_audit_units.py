@@ -535,3 +535,14 @@ def test_a_malformed_head_names_the_expected_form():
     assert str(e.value) == ("链头“12:abc”格式不对：应为 序号:64位十六进制哈希"
                             "（kiosk audit head 的输出）。")
     assert parse_head("3:" + "0123456789abcdef" * 4) == (3, "0123456789abcdef" * 4)
+
+
+def test_a_user_named_by_id_is_covered_by_login(db):
+    u = auth.create_user("zed", "zed12345", "admin", "甲", actor="test")
+    auth.create_user("42", "pw123456", "leader", "数字", actor="test")
+    assert cover.subjects("user", str(u.id)) == [("user", "zed")]
+    assert cover.subjects("user", "42") == [("user", "42")]  # a login that looks like an id
+    assert cover.subjects("user", "999") == [("user", "999")]
+    User.update(role="leader").where(User.id == u.id).execute()
+    audit.record("admin", "user.role", "user", u.id, role="leader")
+    assert audit.verify().ok

@@ -276,8 +276,17 @@ def _all_users() -> Iterable[str]:
     return [n for (n,) in User.select(User.username).tuples()]
 
 
+def _login(ident: str) -> str:
+    """Users are covered by login; an event that names one by id ("user", 5) still counts."""
+    if ident.isdigit() and not User.select().where(User.username == ident).exists():
+        row = User.select(User.username).where(User.id == int(ident)).tuples().first()
+        if row:
+            return row[0]
+    return ident
+
+
 register(Kind("user", hash_user, lambda i: f"用户 {i}", {"role": "角色", "account": "账户"},
-              every=_all_users))
+              every=_all_users, canon=_login))
 
 
 def hash_setting(ident: str) -> Parts | None:
