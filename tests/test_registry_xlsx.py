@@ -130,11 +130,17 @@ def test_two_cells_far_apart_are_refused_instead_of_laid_out(db, tmp_path, no_ca
     "<row r='9'><c r='XFD1048576'><v>1</v></c></row>",           # single quotes
     '<row r="1048576"><c><v>1</v></c></row><row r="1048577"><c r="XFD2"><v>1</v></c></row>',
     '<row r="9"><c s="0" r="XFD1048576" t="str"><v>1</v></c></row>',  # r not first
+    '<row r="9"><c r="XFD1048576"><v>1</v></c></row>'.replace("1048576", "00001048576"),
 ])
 def test_far_cells_in_any_xml_spelling_are_refused(db, tmp_path, far, no_calamine):
     rows = _row(1, *T_HEAD[:3]) + _row(2, code(1), "甲公司", "企业") + far
     assert "的表格范围过大（1048576 行 × 16384 列）" in _import_error(
         _raw_xlsx(tmp_path / "far.xlsx", rows))
+
+
+def test_rows_beyond_excels_last_are_counted_too(db, tmp_path, no_calamine):
+    rows = _row(1, *T_HEAD[:3]) + '<row r="9"><c r="XFD123456789"><v>1</v></c></row>'
+    assert "（123456789 行 × 16384 列）" in _import_error(_raw_xlsx(tmp_path / "x.xlsx", rows))
 
 
 def test_error_values_in_any_xml_spelling_are_bad_rows(db, tmp_path):

@@ -118,9 +118,9 @@ _PNS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\t\n\r>/'",
                          b"L" * 26 + b"D" * 10 + b'     "')
 # A reference in any spelling that has the shape <c r="L…": the translation is byte for byte.
-_REF = re.compile(rb'<c[\t\n\r />]r=["\']([A-Z]{1,3})(\d{1,7})["\']')
+_REF = re.compile(rb'<c[\t\n\r />]r=["\']([A-Z]+)(\d+)["\']')
 # A value that is not plain number text: error values, ISO dates, formula text results, or the
-# garbage of a damaged file; such sheets are walked cell by cell (see _odd_cells).
+# garbage of a damaged file; such cells are looked at one by one (see _check_cell).
 _ODD_VALUE = re.compile(rb"<v>[^<]*?[^-+.0-9eE<]")
 
 
@@ -239,7 +239,7 @@ def _scan(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
 # On the shape of the sheet: a formula element, an error value's type.
 _FORMULA = re.compile(rb"<f ")
 _ERROR = re.compile(rb't="e"')
-_CELL_REF = re.compile(rb'r=["\']([A-Z]{1,3})(\d{1,7})["\']')
+_CELL_REF = re.compile(rb'r=["\']([A-Z]+)(\d+)["\']')
 _CELL_TYPE = re.compile(rb'\st=["\'](\w+)["\']')
 _VALUE = re.compile(rb"<v>([^<]*)</v>")
 
