@@ -43,6 +43,28 @@ class ImportResult:
     rows: int
 
 
+class CheckedRows:
+    """A file's rows once every cell passed, kept as the columns they were checked in: the
+    upsert writes the columns as they are, and iterating gives (line, record) pairs for the
+    lists that need records."""
+
+    def __init__(self, lines: list[int], fields: list[str], columns: list[list]):
+        self.lines, self.fields, self.columns = lines, fields, columns
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __iter__(self):
+        for line, vals in zip(self.lines, zip(*self.columns, strict=True), strict=True):
+            yield line, dict(zip(self.fields, vals, strict=True))
+
+    def column(self, field: str) -> list:
+        """The field's values, or None for each row when the file has no such column."""
+        if field in self.fields:
+            return self.columns[self.fields.index(field)]
+        return [None] * len(self.lines)
+
+
 def _header_map(k: Kind, header: list) -> tuple[dict[int, Column], list[tuple[int, str]]]:
     """({cell index: column}, problems of line 1): Chinese labels or field names, in any order."""
     by_name = {}
@@ -102,8 +124,14 @@ def _parse_file(k: Kind, path: Path):
     by_column += [(None,) * len(table)] * (width - len(by_column))
     checked = [_column_values(c, by_column[i], serial1904) for i, c, serial1904 in plan]
     failed = set().union(*(j for _, j in checked))
-    recs = [dict(zip(fields, vals, strict=True))
-            for vals in zip(*(v for v, _ in checked), strict=True)]
+    present = [c.field for c in colmap.values()]
+    columns = [v for v, _ in checked]
+    if not failed and max(map(len, table)) <= width:
+        keys = columns[fields.index(k.key[0])] if len(k.key) == 1 else list(
+            zip(*(columns[fields.index(f)] for f in k.key), strict=True))
+        if len(set(keys)) == len(keys):
+            return present, CheckedRows(lines, fields, columns), problems
+    recs = [dict(zip(fields, vals, strict=True)) for vals in zip(*columns, strict=True)]
     # The passes below add problems line by line; import_file sorts them by line (a stable
     # sort), so each line lists its cells' problems, then stray cells, then a repeated key.
     bad: set[int] = set()
@@ -111,26 +139,24 @@ def _parse_file(k: Kind, path: Path):
         recs[j], row_bad = _row_problems(plan, table[j], lines[j], problems)
         if row_bad:
             bad.add(j)
-    if max(map(len, table)) > width:
-        for j, cells in enumerate(table):
-            if len(cells) > width and any(cell_text(v).strip() for v in cells[width:]):
-                problems.append((lines[j], "有单元格不在任何列名之下"))
-                bad.add(j)
-    good = [j for j in range(len(recs)) if j not in bad] if bad else range(len(recs))
+    for j, cells in enumerate(table):
+        if len(cells) > width and any(cell_text(v).strip() for v in cells[width:]):
+            problems.append((lines[j], "有单元格不在任何列名之下"))
+            bad.add(j)
     key_of = operator.itemgetter(*k.key)
-    keys = [key_of(recs[j]) for j in good]
-    if len(set(keys)) == len(keys):
-        return [c.field for c in colmap.values()], [(lines[j], recs[j]) for j in good], problems
+    label = "、".join(k.col(f).label for f in k.key)
     records: list[tuple[int, dict]] = []
     seen_keys: dict[tuple, int] = {}
-    label = "、".join(k.col(f).label for f in k.key)
-    for j, key in zip(good, keys, strict=True):
+    for j, rec in enumerate(recs):
+        if j in bad:
+            continue
+        key = key_of(rec)
         if key in seen_keys:
             problems.append((lines[j], f"{label}与第{seen_keys[key]}行重复"))
             continue
         seen_keys[key] = lines[j]
-        records.append((lines[j], recs[j]))
-    return [c.field for c in colmap.values()], records, problems
+        records.append((lines[j], rec))
+    return present, records, problems
 
 
 def _column_values(c: Column, raws: tuple, serial1904: bool) -> tuple[list, set[int]]:
@@ -158,16 +184,16 @@ def _column_values(c: Column, raws: tuple, serial1904: bool) -> tuple[list, set[
     else:
         out = [MISS] * len(raws)
     failed = set()
-    for j, v in enumerate(out):
-        if v is MISS:
-            raw = raws[j]
-            if raw.__class__ is not CellProblem:
-                try:
-                    out[j] = parse_cell(c, raw)
-                    continue
-                except Bad:
-                    pass
-            failed.add(j)
+    # Positions still MISS, found in C (map/compress) rather than a Python loop over the column.
+    for j in itertools.compress(range(len(out)), map(operator.is_, out, itertools.repeat(MISS))):
+        raw = raws[j]
+        if raw.__class__ is not CellProblem:
+            try:
+                out[j] = parse_cell(c, raw)
+                continue
+            except Bad:
+                pass
+        failed.add(j)
     return out, failed
 
 
@@ -239,7 +265,7 @@ def import_file(kind: str, path, actor: str, *, role: str | None = None) -> Impo
     writer = {"items": _write_items, "inspections": _write_inspections}.get(kind, _write_upsert)
     try:
         with write_tx():
-            inserted, updated = writer(k, present, [r for _, r in records], refs)
+            inserted, updated = writer(k, present, records, refs)
             audit.record(actor, "registry.import", kind, path.name, inserted=inserted,
                          updated=updated, rows=len(records), file=path.name, sha256=digest)
     except peewee.IntegrityError:
@@ -253,13 +279,19 @@ def import_file(kind: str, path, actor: str, *, role: str | None = None) -> Impo
     return ImportResult(inserted=inserted, updated=updated, rows=len(records))
 
 
-def _write_upsert(k: Kind, present: list[str], recs: list[dict], refs: dict) -> tuple[int, int]:
+def _write_upsert(k: Kind, present: list[str], records, refs: dict) -> tuple[int, int]:
     model = MODELS[k.name]
     stamp = now()
     defaults = DEFAULTS[k.name]
+    checked = isinstance(records, CheckedRows)
+    # The directories are written from the checked columns; the links need each record.
+    recs = [r for _, r in records] if k.name in ("conflicts", "trainings") or not checked else []
 
     def column(f: str) -> list:
-        values = list(map(dict.get, recs, itertools.repeat(f)))
+        if checked:
+            values = records.column(f)
+        else:
+            values = list(map(dict.get, recs, itertools.repeat(f)))
         d = defaults.get(f)
         return values if d is None else [d if v is None else v for v in values]
 
@@ -267,7 +299,7 @@ def _write_upsert(k: Kind, present: list[str], recs: list[dict], refs: dict) -> 
         conflict_target = [getattr(model, k.key[0])]
         fields = [c.field for c in k.columns] + ["updated_at"]
         updates = [f for f in present if f not in k.key] + ["updated_at"]
-        columns = [column(f) for f in fields[:-1]] + [[stamp] * len(recs)]
+        columns = [column(f) for f in fields[:-1]] + [[stamp] * len(records)]
     elif k.name == "conflicts":
         conflict_target = [Conflict.inspector, Conflict.target]
         fields = ["inspector", "target", "reason", "declared_at"]
@@ -284,7 +316,7 @@ def _write_upsert(k: Kind, present: list[str], recs: list[dict], refs: dict) -> 
     before = model.select().count()
     _upsert(model, fields, conflict_target, updates, columns, empty=before == 0)
     inserted = model.select().count() - before
-    return inserted, len(recs) - inserted
+    return inserted, len(records) - inserted
 
 
 def _sqlite_column(values: list) -> list:
@@ -367,7 +399,8 @@ def _driver_errors(sqlite: bool):
         raise peewee.DatabaseError(*e.args) from e
 
 
-def _write_items(k: Kind, present: list[str], recs: list[dict], refs: dict) -> tuple[int, int]:
+def _write_items(k: Kind, present: list[str], records, refs: dict) -> tuple[int, int]:
+    recs = [r for _, r in records]
     inserted = updated = 0
     plain = [c.field for c in k.columns if c.field != "strata"]
     for rec in recs:
@@ -396,8 +429,8 @@ def _write_items(k: Kind, present: list[str], recs: list[dict], refs: dict) -> t
     return inserted, updated
 
 
-def _write_inspections(k: Kind, present: list[str], recs: list[dict],
-                       refs: dict) -> tuple[int, int]:
+def _write_inspections(k: Kind, present: list[str], records, refs: dict) -> tuple[int, int]:
+    recs = [r for _, r in records]
     # No unique index on (target, date, department), so match existing rows by hand.
     target_ids = {refs["uscc"][r["uscc"]] for r in recs}
     existing: dict[tuple, int] = {}
