@@ -56,8 +56,8 @@ def _common(pdf: KioskPDF, info: dict, title: str) -> None:
     earlier = info.get("earlier_attempts") or []
     if earlier:  # no silent re-draw: every earlier attempt of the task, with its reason
         pdf.kv("此前各次摇号", "\n".join(
-            f"第 {a['attempt']} 次：{a.get('state_label') or a['state']}" + (f"，理由：{a['reason']}" if a.get("reason")
-                                                    else "")
+            f"第 {a['attempt']} 次：{a.get('state_label') or a['state']}"
+            + (f"，理由：{a['reason']}" if a.get("reason") else "")
             + (f"，见证人 {'、'.join(a['witnesses'])}" if a.get("witnesses") else "")
             for a in earlier), size=9.5)
 
