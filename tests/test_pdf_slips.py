@@ -330,10 +330,10 @@ def test_qr_image_scans_back(payload):
 
 
 def _plain_fpdf(doc: printing.KioskPDF) -> printing.KioskPDF:
-    """The same document with KioskPDF's fast paths replaced by fpdf2's own methods."""
+    """The same document with fpdf2's own methods wherever KioskPDF might override them
+    (today it only remembers string widths)."""
     for name in ("text", "rect", "set_font", "get_string_width"):
         setattr(doc, name, types.MethodType(getattr(FPDF, name), doc))
-    doc._fixed_cell = lambda w, h, text, align: FPDF.cell(doc, w, h, text, align=align)
     return doc
 
 
