@@ -69,11 +69,7 @@ def count_matches(kind: str, text: str) -> tuple[int, bool]:
     """(matches, capped): a search may stop counting at the registry's cap to stay fast."""
     from kiosk import registry
 
-    capped = getattr(registry, "count_capped", None)
-    if capped is not None:
-        n, was_capped = capped(kind, text)
-        return int(n), bool(was_capped)
-    return int(registry.count(kind, text)), False
+    return registry.count_capped(kind, text)
 
 
 class RegistryScreen(Screen[None]):
