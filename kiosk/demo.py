@@ -160,7 +160,7 @@ def clear_store() -> None:
         for model in reversed(ALL_MODELS):
             model.delete().execute()
         create_audit_triggers(db)
-    anchor.reset(db)
+    anchor.reset()
 
 
 def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,

@@ -43,7 +43,23 @@ def test_an_export_is_audited_with_its_hash_and_is_owner_only(store, out_dir):
     assert detail["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert detail["size"] == out.stat().st_size and detail["rows"] == 1
     assert oct(out.stat().st_mode & 0o777) == "0o600"
+    assert detail["file"] == "targets.csv"
     assert sorted(p.name for p in out_dir.iterdir()) == ["targets.csv"]
+
+
+def test_the_temporary_file_sits_hidden_beside_the_export(store, out_dir):
+    seen = []
+
+    def write(path):
+        seen.append(path)
+        path.write_text("x", encoding="utf-8")
+
+    audit.audited_export("admin", "items", out_dir / "items.xlsx", write)
+    audit.audited_export("admin", "items", out_dir / "items", write)
+    assert [p.parent for p in seen] == [out_dir, out_dir]
+    assert seen[0].name.startswith(".items.xlsx.") and seen[0].suffix == ".xlsx"
+    assert seen[1].name.startswith(".items.") and seen[1].suffix == ".tmp"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["items", "items.xlsx"]
 
 
 def test_an_export_whose_audit_fails_leaves_no_file(store, out_dir, monkeypatch):

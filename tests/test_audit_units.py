@@ -286,6 +286,12 @@ def test_details_are_shown_as_key_value_pairs():
 # ---------------------------------------------------------------- the certificate
 
 
+def leader_bureau() -> str:
+    from kiosk import settings
+
+    return settings.get("bureau_name")
+
+
 def test_the_certificate_names_the_head_and_is_logged(db, tmp_path):
     pdfium = pytest.importorskip("pypdfium2")
     leader = auth.create_user("leader", "leader123", "leader", "吴建华", actor="test")
@@ -299,7 +305,14 @@ def test_the_certificate_names_the_head_and_is_logged(db, tmp_path):
     text = doc[0].get_textpage().get_text_range().replace("\r", "").replace("\n", "")
     assert len(doc) == 1
     doc.close()
-    assert h in text and f"kiosk audit verify --head {seq}:{h}" in text.replace(" ", " ")
+    assert h in text and f"kiosk audit verify --head {seq}:{h}" in text
+    when = AuditEvent.get(AuditEvent.seq == seq).at
+    assert text.startswith(f"{leader_bureau()} 审计链头证明")
+    assert f"审计链头证明{dt.date.today():%Y年%m月%d日}" in text
+    assert f"该条时间 {when}" in text and f"审计链头 {seq}:{h[:16]} 第 1 页" in text
+    page = pdfium.PdfDocument(str(out))[0]
+    assert (round(page.get_width() / 72 * 25.4), round(page.get_height() / 72 * 25.4)) == (
+        210, 297)
     ev = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
     assert (ev.actor, ev.action, ev.entity_id) == ("leader", "audit.certificate", str(seq))
     assert not list(tmp_path.glob(".cert-*"))
@@ -462,25 +475,25 @@ def test_the_baseline_vouches_once_as_the_system(db):
     assert json.loads(ev.detail) == {"subjects": 1} and "user:old" in ev.covers
 
 
-def test_reset_forgets_only_that_stores_anchor(tmp_path):
+def test_reset_forgets_only_the_current_stores_anchor(tmp_path):
     from db import connect
 
     a = connect(tmp_path / "a.sqlite3")
     audit.record("admin", "test.a", "thing", 1)
     pa = anchor.path(a)
+    a.close()
     b = connect(tmp_path / "b.sqlite3")
     audit.record("admin", "test.b", "thing", 1)
     pb = anchor.path(b)
     assert pa.exists() and pb.exists()
-    anchor.reset(a)
-    assert not pa.exists() and pb.exists()
-    anchor.reset(a)  # nothing left to forget: no error
+    anchor.reset()
+    assert pa.exists() and not pb.exists()
+    anchor.reset()  # nothing left to forget: no error
     with b.atomic():
         audit.record("admin", "test.b2", "thing", 2)
-        anchor.reset(b)
+        anchor.reset()  # the head pending in this transaction is forgotten too
     anchor.flush()
     assert not pb.exists()
-    a.close()
     b.close()
 
 
@@ -546,3 +559,62 @@ def test_a_user_named_by_id_is_covered_by_login(db):
     User.update(role="leader").where(User.id == u.id).execute()
     audit.record("admin", "user.role", "user", u.id, role="leader")
     assert audit.verify().ok
+
+
+def test_a_page_holds_exactly_its_size_and_knows_its_ends(trail):
+    exact = query.page(trail, query.EventFilter(actor="admin"), size=15)
+    assert len(exact.rows) == 15 and (exact.has_newer, exact.has_older) == (False, False)
+    up = query.page(trail, query.EventFilter(actor="admin"), newer_than=0, size=5)
+    assert [r.seq for r in up.rows] == [10, 8, 6, 4, 2]
+    assert (up.has_newer, up.has_older) == (True, False)
+    down = query.page(trail, query.EventFilter(actor="admin"), older_than=10, size=4)
+    assert [r.seq for r in down.rows] == [8, 6, 4, 2] and (down.has_newer, down.has_older) == (
+        True, False)
+    assert query.page(trail, older_than=1).rows == []
+    assert query.page(trail, query.EventFilter(actor="nobody")) == query.Page([], False, False)
+
+
+def test_filters_one_at_a_time_and_at_their_bounds(db):
+    from kiosk.store import bulk_insert, write_tx
+
+    leader = auth.create_user("leader", "leader123", "leader", "吴建华", actor="test")
+    rows = [(2, "2026-03-03 00:00:00", "admin", "a.x", "setting", "printer:a4", "{}"),
+            (3, "2026-03-05 23:59:59.500000", "op", "a.y", "store", "", "{}"),
+            (4, "2026-03-06 00:00:00", "admin", "b.x", "", "loose", "not json"),
+            (5, "2026-03-06 00:00:01", "op", "b.y", "thing", "9", '{"t": "' + "长" * 300 + '"}')]
+    with write_tx():  # times and subjects chosen for the bounds; hashes do not matter here
+        bulk_insert(AuditEvent, ["seq", "at", "actor", "action", "entity", "entity_id",
+                                 "detail", "prev_hash", "hash", "covers"],
+                    [(*r, GENESIS, GENESIS, "") for r in rows])
+    def seqs(**kw):
+        return [r.seq for r in query.page(leader, query.EventFilter(**kw), size=50).rows]
+
+    assert seqs(actor="op") == [5, 3]
+    assert seqs(subject="setting:printer:a4") == [2]
+    assert seqs(since=dt.date(2026, 3, 3), until=dt.date(2026, 3, 3)) == [2]
+    assert seqs(since=dt.date(2026, 3, 4), until=dt.date(2026, 3, 5)) == [3]
+    assert seqs(since=dt.date(2026, 3, 6), until=dt.date(2026, 3, 6)) == [5, 4]
+    page = {r.seq: r for r in query.page(leader, size=50).rows}
+    assert page[3].subject == "store" and page[4].subject == "loose"
+    assert page[2].subject == "setting:printer:a4"
+    assert page[3].at == "2026-03-05 23:59:59" and page[4].detail == "not json"
+    assert page[5].detail == "t=" + "长" * 198 and len(page[5].detail) == query.DETAIL_CHARS
+
+
+def test_labels_name_the_right_task_and_refuse_nothing(db):
+    _final_report_with_rectification()
+    item = Item.get()
+    other = PlanTask.create(code="2026-RS-01-2", year=2026, item=item, round_no=2,
+                            planned_month=6, state="drawn")
+    draw2 = Draw.create(task=other, attempt_no=3, state="sealed", operator="op",
+                        pool_digest="a" * 64, inspectors_digest="b" * 64,
+                        conflicts_digest="c" * 64, strata_json="{}")
+    t2 = Target.create(uscc="91411623MA0002BB2Y", name="店", category="x")
+    a2 = Assignment.create(draw=draw2, position=0, task_code="2026-07-0002", target=t2)
+    r2 = Report.create(assignment=a2, state="final", finding="无问题")
+    rect2 = Rectification.create(report=r2, deadline=dt.date(2026, 9, 1))
+    assert cover.label_draw(str(draw2.id)) == "任务 2026-RS-01-2 第 3 次摇号"
+    assert cover.label_report(str(r2.id)) == "任务 2026-07-0002"
+    assert cover.label_rectification(str(rect2.id)) == "任务 2026-07-0002 的整改"
+    assert cover.label_report("x") == "检查报告 x"
+    assert cover.label_rectification("x") == "整改记录 x"

@@ -122,12 +122,13 @@ def flush() -> None:
         return
 
 
-def reset(db: peewee.Database | None = None) -> None:
-    """Forget this store's anchor: only `kiosk demo --reset`, which empties the chain."""
-    p = path(db)
-    _pending.pop(store_identity(db) or "", None)
-    if p is not None:
-        p.unlink(missing_ok=True)
+def reset() -> None:
+    """Forget the current store's anchor: only `kiosk demo --reset`, which empties the chain."""
+    ident = store_identity()
+    if ident is None:
+        return
+    _pending.pop(ident, None)
+    path().unlink(missing_ok=True)
 
 
 def _flush_at_exit() -> None:

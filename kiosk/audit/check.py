@@ -130,7 +130,7 @@ def _check_files(archives: dict[str, tuple[int, str]]) -> int:
     # the store's data dir), archived final reports under archive/ by task code.
     base = data_dir_for(database.obj)
     n = 0
-    for e in Evidence.select().order_by(Evidence.id):
+    for e in Evidence.select():
         sha = _sha256(base / e.stored_path)  # an absolute stored path stays as it is
         if sha is None:
             raise _Broken(f"证据文件“{e.filename}”（报告 {e.report_id}）已丢失。")

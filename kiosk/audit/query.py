@@ -12,6 +12,8 @@ from db.models import AuditEvent, User
 from kiosk import access
 from kiosk.errors import UserError
 
+DETAIL_CHARS = 200  # a detail longer than this is cut: the screen shows about 40 anyway
+
 
 @dataclass(frozen=True)
 class EventFilter:
@@ -75,27 +77,26 @@ def _where(f: EventFilter):
 
 def _detail(text: str) -> str:
     try:
-        d = json.loads(text or "{}")
+        d = json.loads(text)
     except ValueError:
-        return text[:200]
+        return text[:DETAIL_CHARS]
     if not isinstance(d, dict):
-        return str(d)[:200]
-    return "；".join(f"{k}={v}" for k, v in d.items())[:200]
+        return str(d)[:DETAIL_CHARS]
+    return "；".join(f"{k}={v}" for k, v in d.items())[:DETAIL_CHARS]
 
 
 def _row(ev: tuple) -> EventRow:
     seq, at, actor, action, entity, entity_id, detail = ev
-    at_s = at if isinstance(at, str) else at.strftime("%Y-%m-%d %H:%M:%S")
     subject = f"{entity}:{entity_id}" if entity and entity_id else (entity or entity_id)
-    return EventRow(seq, at_s, actor, action, subject, _detail(detail))
+    return EventRow(seq, str(at)[:19], actor, action, subject, _detail(detail))
 
 
-def _select(cond, extra, order, limit: int):
+def _query(cond):
     q = AuditEvent.select(AuditEvent.seq, AuditEvent.at, AuditEvent.actor, AuditEvent.action,
                           AuditEvent.entity, AuditEvent.entity_id, AuditEvent.detail)
-    for c in [*cond, *extra]:
+    for c in cond:
         q = q.where(c)
-    return list(q.order_by(order).limit(limit).tuples())
+    return q
 
 
 def page(user: User | None, f: EventFilter = EventFilter(), *, older_than: int | None = None,
@@ -107,19 +108,14 @@ def page(user: User | None, f: EventFilter = EventFilter(), *, older_than: int |
                    access.MAY_NOT_READ_AUDIT)
     cond = _where(f)
     if newer_than is not None:
-        rows = _select(cond, [AuditEvent.seq > newer_than], AuditEvent.seq.asc(), size + 1)
-        has_newer = len(rows) > size
-        rows = rows[:size][::-1]
-        has_older = bool(rows) and _exists(cond, AuditEvent.seq < rows[-1][0])
+        q = _query([*cond, AuditEvent.seq > newer_than]).order_by(AuditEvent.seq.asc())
+        rows = list(q.limit(size).tuples())[::-1]
     else:
-        extra = [AuditEvent.seq < older_than] if older_than is not None else []
-        rows = _select(cond, extra, AuditEvent.seq.desc(), size + 1)
-        has_older = len(rows) > size
-        rows = rows[:size]
-        has_newer = (older_than is not None and bool(rows)
-                     and _exists(cond, AuditEvent.seq > rows[0][0]))
+        bound = [AuditEvent.seq < older_than] if older_than is not None else []
+        q = _query([*cond, *bound]).order_by(AuditEvent.seq.desc())
+        rows = list(q.limit(size).tuples())
+    if not rows:
+        return Page([], False, False)
+    has_newer = _query([*cond, AuditEvent.seq > rows[0][0]]).exists()
+    has_older = _query([*cond, AuditEvent.seq < rows[-1][0]]).exists()
     return Page([_row(r) for r in rows], has_newer, has_older)
-
-
-def _exists(cond, extra) -> bool:
-    return bool(_select(cond, [extra], AuditEvent.seq.asc(), 1))
