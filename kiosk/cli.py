@@ -25,10 +25,6 @@ def _connect(args):
     return db
 
 
-def _actor(args) -> str:
-    return getattr(args, "operator", None) or getpass.getuser() or "cli"
-
-
 NO_ACCOUNT = ("此命令需要以终端账户登录：请设置环境变量 KIOSK_USER 和 KIOSK_PASSWORD，"
               "或用 --user 指定账户并在终端输入密码。")
 
@@ -138,7 +134,8 @@ def cmd_tasks(args) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
         for r in rows:
-            print(f"{r['id']:>4}  {r['code']:<18} {r['month']:>2}月  {r['state_label']:<4}  {r['item']}")
+            print(f"{r['id']:>4}  {r['code']:<18} {r['month']:>2}月  {r['state_label']:<4}  "
+                  f"{r['item']}")
     return 0
 
 

@@ -247,6 +247,10 @@ def test_a_command_without_credentials_is_refused_in_one_sentence(demo_db, tmp_p
     p = kiosk("audit", "head", "--db", demo_db, check=1, as_="auditor",
               env_extra={"KIOSK_PASSWORD": "wrong-password"})
     assert p.stderr == "用户名或密码不正确。\n"
+    # No free-text actor any more: --operator is not an option.
+    p = kiosk("draw", "2026-RS-01-1", "--operator", "leader", "--out", tmp_path / "r.json",
+              "--db", demo_db, check=2, as_="operator")
+    assert "--operator" in p.stderr and "Traceback" not in p.stderr
 
 
 def test_an_account_without_the_role_is_refused_and_logged(demo_db, tmp_path):
