@@ -28,7 +28,7 @@ _CACHE_SECONDS = 60.0
 
 _lock = threading.Lock()
 # database object -> {year: (loaded_at, {date: is_workday})}; weak so a closed test store goes away.
-_cache: "weakref.WeakKeyDictionary[object, dict[int, tuple[float, dict[dt.date, bool]]]]" = (
+_cache: weakref.WeakKeyDictionary[object, dict[int, tuple[float, dict[dt.date, bool]]]] = (
     weakref.WeakKeyDictionary())
 _known_years: dict[int, bool] = {}
 

@@ -1,4 +1,5 @@
-"""Registry import/export (all or nothing, every bad row by line), upsert by key, search and paging."""
+"""Registry import/export (all or nothing, every bad row by line), upsert by key, search and
+paging."""
 from __future__ import annotations
 
 import csv
@@ -8,8 +9,16 @@ import json
 import openpyxl
 import pytest
 
-from db.models import (AuditEvent, Conflict, InspectionRecord, Inspector, Item, ItemStratum,
-                       Target, Training)
+from db.models import (
+    AuditEvent,
+    Conflict,
+    InspectionRecord,
+    Inspector,
+    Item,
+    ItemStratum,
+    Target,
+    Training,
+)
 from kiosk import registry, uscc
 from kiosk.errors import UserError
 from kiosk.registry import ImportRejected, cells, importer
@@ -51,21 +60,25 @@ def read_table(path):
         with open(path, encoding="utf-8-sig", newline="") as f:
             return [[str(c) for c in r] for r in csv.reader(f)]
     wb = openpyxl.load_workbook(path, read_only=True)
-    rows = [["" if c is None else str(c) for c in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
+    rows = [["" if c is None else str(c) for c in r]
+            for r in wb.worksheets[0].iter_rows(values_only=True)]
     wb.close()
     return rows
 
 
 ITEMS = [
-    ["RS-01", "劳动合同签订情况检查", "《中华人民共和国劳动合同法》第十条", "书面劳动合同签订|劳动合同条款",
-     "现场检查", "用人单位-制造业", "1%", "3", "劳动保障监察大队", "劳动保障监察大队;劳动关系股", "",
+    ["RS-01", "劳动合同签订情况检查", "《中华人民共和国劳动合同法》第十条",
+     "书面劳动合同签订|劳动合同条款", "现场检查", "用人单位-制造业", "1%", "3", "劳动保障监察大队",
+     "劳动保障监察大队;劳动关系股", "",
      "2", "12", "特殊监管:special:30%;小微企业:small_micro:0.5%;较高风险:risk:较高:10%", "在用"],
     ["RS-02", "劳务派遣用工检查", "《劳务派遣暂行规定》", "派遣资质", "书面检查", "劳务派遣单位",
      "2.5%", "4", "劳动关系股", "", "市场监管局", "3", "6", "", "停用"],
 ]
 INSPECTORS = [
-    ["41162301001", "张伟", "劳动保障监察大队", "商水县人力资源和社会保障局", "2024-01-01", "2028-12-31", "在岗", "0394-5421001"],
-    ["41162301002", "李娜", "劳动关系股", "商水县人力资源和社会保障局", "2023-05-01", "2027-04-30", "在岗", ""],
+    ["41162301001", "张伟", "劳动保障监察大队", "商水县人力资源和社会保障局", "2024-01-01",
+     "2028-12-31", "在岗", "0394-5421001"],
+    ["41162301002", "李娜", "劳动关系股", "商水县人力资源和社会保障局", "2023-05-01",
+     "2027-04-30", "在岗", ""],
     ["41162301003", "王强", "劳动保障监察大队", "商水县人力资源和社会保障局", "", "", "离岗", ""],
 ]
 
@@ -74,8 +87,10 @@ def load_all(tmp_path):
     """Every kind imported once, in dependency order."""
     h = {k: [lbl for _, lbl in registry.columns(k)] for k in registry.KINDS}
     registry.import_file("items", write_csv(tmp_path / "items.csv", h["items"], ITEMS), "clerk")
-    registry.import_file("inspectors", write_csv(tmp_path / "insp.csv", h["inspectors"], INSPECTORS), "clerk")
-    registry.import_file("targets", write_csv(tmp_path / "t.csv", T_HEAD, [target_row(i) for i in range(1, 6)]), "clerk")
+    registry.import_file("inspectors", write_csv(tmp_path / "insp.csv", h["inspectors"],
+                                                 INSPECTORS), "clerk")
+    registry.import_file("targets", write_csv(tmp_path / "t.csv", T_HEAD,
+                                              [target_row(i) for i in range(1, 6)]), "clerk")
     registry.import_file("conflicts", write_csv(tmp_path / "c.csv", h["conflicts"], [
         ["41162301001", code(1), "近亲属在该单位任职", "2026-03-01 09:30:00"],
         ["41162301002", code(2), "", "2026-03-02 10:00:00"]]), "clerk")
@@ -101,7 +116,8 @@ def test_targets_csv_import_stores_values_and_writes_one_audit_event(db, tmp_pat
     assert (result.inserted, result.updated, result.rows) == (2, 0, 2)
     t = Target.get(Target.uscc == code(2))
     assert (t.name, t.category, t.township, t.size_class, t.credit_risk, t.complaint_count,
-            t.serious_violation, t.active) == ("商水县鑫源建筑工程有限公司", "用人单位-建筑业", "练集镇",
+            t.serious_violation, t.active) == ("商水县鑫源建筑工程有限公司", "用人单位-建筑业",
+                                               "练集镇",
                                                "中型", "较高", 4, True, False)
     events = list(AuditEvent.select().where(AuditEvent.seq > before))
     assert [e.action for e in events] == ["registry.import"]
@@ -113,10 +129,12 @@ def test_targets_csv_import_stores_values_and_writes_one_audit_event(db, tmp_pat
 
 
 def test_reimport_updates_by_key_rather_than_duplicating(db, tmp_path):
-    registry.import_file("targets", write_csv(tmp_path / "a.csv", T_HEAD, [target_row(1), target_row(2)]), "clerk")
+    registry.import_file("targets", write_csv(tmp_path / "a.csv", T_HEAD,
+                                              [target_row(1), target_row(2)]), "clerk")
     first_id = Target.get(Target.uscc == code(1)).id
     changed = target_row(1, "商水县新名称有限公司")
-    res = registry.import_file("targets", write_csv(tmp_path / "b.csv", T_HEAD, [changed, target_row(3)]), "clerk")
+    res = registry.import_file("targets", write_csv(tmp_path / "b.csv", T_HEAD,
+                                                    [changed, target_row(3)]), "clerk")
     assert (res.inserted, res.updated, res.rows) == (1, 1, 2)
     assert Target.select().count() == 3
     t = Target.get(Target.uscc == code(1))
@@ -130,10 +148,13 @@ def test_absent_optional_columns_are_left_alone_on_update(db, tmp_path):
     row = target_row(1)
     row[8] = "是"
     registry.import_file("targets", write_csv(tmp_path / "a.csv", T_HEAD, [row]), "clerk")
-    registry.import_file("targets", write_csv(tmp_path / "b.csv", ["统一社会信用代码", "单位名称", "类别"],
-                                              [[code(1), "改名后的公司", "用人单位-建筑业"]]), "clerk")
+    registry.import_file("targets", write_csv(tmp_path / "b.csv",
+                                              ["统一社会信用代码", "单位名称", "类别"],
+                                              [[code(1), "改名后的公司", "用人单位-建筑业"]]),
+                         "clerk")
     t = Target.get(Target.uscc == code(1))
-    assert (t.name, t.category, t.serious_violation, t.township) == ("改名后的公司", "用人单位-建筑业", True, "黄寨镇")
+    assert (t.name, t.category, t.serious_violation, t.township) == (
+        "改名后的公司", "用人单位-建筑业", True, "黄寨镇")
 
 
 def _rejected(kind, path) -> ImportRejected:
@@ -143,21 +164,22 @@ def _rejected(kind, path) -> ImportRejected:
 
 
 def test_every_bad_target_row_is_named_with_its_line_and_nothing_is_written(db, tmp_path):
-    registry.import_file("targets", write_csv(tmp_path / "pre.csv", T_HEAD, [target_row(1)]), "clerk")
+    registry.import_file("targets", write_csv(tmp_path / "pre.csv", T_HEAD, [target_row(1)]),
+                         "clerk")
     events_before = AuditEvent.select().count()
     bad_check = code(2)[:17] + ("0" if code(2)[17] != "0" else "1")
     rows = [
         target_row(10),                                   # 2 good
-        [bad_check] + target_row(2)[1:],                  # 3 bad check character
+        [bad_check, *target_row(2)[1:]],                  # 3 bad check character
         target_row(11),                                   # 4 good
         target_row(11, "另一个名称"),                      # 5 duplicate key of line 4
-        target_row(12)[:1] + [" "] + target_row(12)[2:],  # 6 missing name
+        [*target_row(12)[:1], " ", *target_row(12)[2:]],  # 6 missing name
         target_row(13, "带\t制表符的公司"),                 # 7 TAB
         target_row(14, "带\n换行的公司"),                   # 8 newline
-        target_row(15)[:7] + ["三次", "否", "正常"],        # 9 not a number
-        target_row(16)[:5] + ["巨型"] + target_row(16)[6:],  # 10 not a size class
-        ["91411623MA00001O17"] + target_row(17)[1:],      # 11 illegal letter O
-        target_row(18)[:8] + ["也许", "正常"],              # 12 not yes/no
+        [*target_row(15)[:7], "三次", "否", "正常"],        # 9 not a number
+        [*target_row(16)[:5], "巨型", *target_row(16)[6:]],  # 10 not a size class
+        ["91411623MA00001O17", *target_row(17)[1:]],      # 11 illegal letter O
+        [*target_row(18)[:8], "也许", "正常"],              # 12 not yes/no
         target_row(1, "改名"),                             # 13 good update of an existing row
     ]
     path = write_csv(tmp_path / "bad.csv", T_HEAD, rows)
@@ -173,7 +195,8 @@ def test_every_bad_target_row_is_named_with_its_line_and_nothing_is_written(db, 
     assert "规模" in lines[10] and "巨型" in lines[10]
     assert "第16位含非法字符“O”" in lines[11]
     assert "严重违法记录" in lines[12]
-    assert str(err).startswith("导入被拒绝，文件未做任何更改：第3行：统一社会信用代码校验位错误（应为 ")
+    assert str(err).startswith(
+        "导入被拒绝，文件未做任何更改：第3行：统一社会信用代码校验位错误（应为 ")
     assert "第12行" in str(err)
     assert isinstance(err, UserError)
     # Nothing written: not the good rows, not the update, no audit event.
@@ -210,17 +233,20 @@ def test_bad_dates_and_unknown_references_are_named(db, tmp_path):
         (4, "“登记时间”“2026-13-01”不是有效的日期时间（应写成 2026-03-01 09:30）"),
     ]
     conflicts_before = Conflict.select().count()
-    err = _rejected("conflicts", write_csv(tmp_path / "c2.csv", hc, [["41162309999", code(2), "", ""]]))
+    err = _rejected("conflicts", write_csv(tmp_path / "c2.csv", hc,
+                                           [["41162309999", code(2), "", ""]]))
     assert err.problems == [(2, "执法证号“41162309999”不在执法检查人员名录中")]
     assert Conflict.select().count() == conflicts_before
 
     hi = [lbl for _, lbl in registry.columns("inspections")]
-    err = _rejected("inspections", write_csv(tmp_path / "i.csv", hi, [[unknown_target, "2026-01-01", "市场监管局", ""]]))
+    err = _rejected("inspections", write_csv(tmp_path / "i.csv", hi,
+                                             [[unknown_target, "2026-01-01", "市场监管局", ""]]))
     assert err.problems == [(2, f"统一社会信用代码“{unknown_target}”不在检查对象名录中")]
 
 
 def test_unknown_and_missing_headers_are_line_one(db, tmp_path):
-    err = _rejected("targets", write_csv(tmp_path / "h.csv", ["统一社会信用代码", "单位名称", "法人代表"],
+    err = _rejected("targets", write_csv(tmp_path / "h.csv",
+                                         ["统一社会信用代码", "单位名称", "法人代表"],
                                          [[code(1), "某公司", "张三"]]))
     assert (1, "未知的列名“法人代表”") in err.problems
     assert (1, "缺少必需的列“类别”") in err.problems
@@ -228,7 +254,8 @@ def test_unknown_and_missing_headers_are_line_one(db, tmp_path):
 
 
 def test_many_bad_rows_are_all_listed_and_the_message_counts_them(db, tmp_path):
-    rows = [[code(i)[:17] + ("0" if code(i)[17] != "0" else "1")] + target_row(i)[1:] for i in range(15)]
+    rows = [[code(i)[:17] + ("0" if code(i)[17] != "0" else "1"), *target_row(i)[1:]]
+            for i in range(15)]
     err = _rejected("targets", write_csv(tmp_path / "m.csv", T_HEAD, rows))
     assert [n for n, _ in err.problems] == list(range(2, 17))
     msg = str(err)
@@ -237,13 +264,15 @@ def test_many_bad_rows_are_all_listed_and_the_message_counts_them(db, tmp_path):
 
 
 def test_blank_rows_are_skipped_but_keep_their_line_numbers(db, tmp_path):
-    path = write_csv(tmp_path / "b.csv", T_HEAD, [target_row(1), [""] * 10, [code(2), "", "用人单位-制造业"]])
+    path = write_csv(tmp_path / "b.csv", T_HEAD,
+                     [target_row(1), [""] * 10, [code(2), "", "用人单位-制造业"]])
     err = _rejected("targets", path)
     assert err.problems == [(4, "缺少必填项“单位名称”")]
 
 
 def test_gb18030_csv_round_trip(db, tmp_path):
-    rows = [target_row(1, "商水县䶮鑫纺织有限公司"), target_row(2, "商水县瑞祥餐饮服务有限公司", "用人单位-餐饮住宿业")]
+    rows = [target_row(1, "商水县䶮鑫纺织有限公司"),
+            target_row(2, "商水县瑞祥餐饮服务有限公司", "用人单位-餐饮住宿业")]
     path = write_csv(tmp_path / "gbk.csv", T_HEAD, rows, encoding="gb18030")
     with pytest.raises(UnicodeDecodeError):
         path.read_bytes().decode("utf-8")
@@ -264,17 +293,21 @@ def test_gb18030_csv_round_trip(db, tmp_path):
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8"])
 def test_utf8_csv_with_or_without_bom(db, tmp_path, encoding):
-    path = write_csv(tmp_path / "u.csv", T_HEAD, [target_row(1, "商水县鸿锦建设有限公司")], encoding=encoding)
+    path = write_csv(tmp_path / "u.csv", T_HEAD, [target_row(1, "商水县鸿锦建设有限公司")],
+                     encoding=encoding)
     assert registry.import_file("targets", path, "clerk").inserted == 1
     assert Target.get().name == "商水县鸿锦建设有限公司"
 
 
 def test_xlsx_with_numeric_and_date_cells(db, tmp_path):
     import datetime as dt
-    registry.import_file("inspectors", write_xlsx(tmp_path / "i.xlsx", [lbl for _, lbl in registry.columns("inspectors")], [
-        [41162301009, "赵敏", "劳动保障监察大队", "", dt.datetime(2024, 1, 1), dt.date(2029, 1, 1), "在岗", ""]]), "clerk")
+    registry.import_file("inspectors", write_xlsx(
+        tmp_path / "i.xlsx", [lbl for _, lbl in registry.columns("inspectors")],
+        [[41162301009, "赵敏", "劳动保障监察大队", "", dt.datetime(2024, 1, 1), dt.date(2029, 1, 1),
+          "在岗", ""]]), "clerk")
     i = Inspector.get()
-    assert (i.cert_no, i.cert_valid_from, i.cert_valid_until) == ("41162301009", dt.date(2024, 1, 1), dt.date(2029, 1, 1))
+    assert (i.cert_no, i.cert_valid_from, i.cert_valid_until) == (
+        "41162301009", dt.date(2024, 1, 1), dt.date(2029, 1, 1))
     assert i.department == "商水县人力资源和社会保障局"
     row = target_row(1)
     row[7] = 3
@@ -306,9 +339,11 @@ def test_every_kind_round_trips_unchanged(db, tmp_path, kind, suffix):
 def test_items_carry_their_strata(db, tmp_path):
     load_all(tmp_path)
     item = Item.get(Item.code == "RS-01")
-    assert (item.ratio_bp, item.frequency, item.team_size, item.content) == (100, 3, 2, "书面劳动合同签订\n劳动合同条款")
+    assert (item.ratio_bp, item.frequency, item.team_size, item.content) == (
+        100, 3, 2, "书面劳动合同签订\n劳动合同条款")
     strata = [(s.name, s.criterion, s.ratio_bp) for s in item.strata.order_by(ItemStratum.position)]
-    assert strata == [("特殊监管", "special", 3000), ("小微企业", "small_micro", 50), ("较高风险", "risk:较高", 1000)]
+    assert strata == [("特殊监管", "special", 3000), ("小微企业", "small_micro", 50),
+                      ("较高风险", "risk:较高", 1000)]
     assert Item.get(Item.code == "RS-02").ratio_bp == 250
     row = registry.search("items", "RS-01")[0]
     assert row["strata"] == "特殊监管:special:30%;小微企业:small_micro:0.5%;较高风险:risk:较高:10%"
@@ -344,7 +379,7 @@ def test_public_inspector_list_leaves_out_phones(db, tmp_path):
 
 def test_unsupported_files_are_plain_user_errors(db, tmp_path):
     (tmp_path / "x.xls").write_bytes(b"old excel")
-    with pytest.raises(UserError, match="不支持旧版 .xls"):
+    with pytest.raises(UserError, match=r"不支持旧版 .xls"):
         registry.import_file("targets", tmp_path / "x.xls", "clerk")
     with pytest.raises(UserError, match="未知的名录类型"):
         registry.import_file("people", tmp_path / "x.xls", "clerk")
@@ -360,7 +395,8 @@ def sixty(db, tmp_path):
     rows = []
     for i in range(60):
         if i % 3 == 0:
-            rows.append(target_row(i, f"商水县鑫源建筑工程{i}号有限公司", "用人单位-建筑业", "练集镇"))
+            rows.append(target_row(i, f"商水县鑫源建筑工程{i}号有限公司", "用人单位-建筑业",
+                                   "练集镇"))
         elif i % 3 == 1:
             rows.append(target_row(i, f"周口瑞祥餐饮{i}店", "用人单位-餐饮住宿业", "黄寨镇"))
         else:
@@ -411,9 +447,11 @@ def test_bulk_import_keeps_the_name_index_and_its_trigger(db, tmp_path, monkeypa
     assert [r["uscc"] for r in registry.search("targets", "戊己庚")] == [code(2)]
     assert registry.count("targets", "有限公司") == 3
     monkeypatch.setattr(importer, "BULK_FTS_ROWS", 100)
-    registry.import_file("targets", write_csv(tmp_path / "b.csv", T_HEAD, [target_row(4, "商水县寅卯辰巳厂")]), "clerk")
+    registry.import_file("targets", write_csv(tmp_path / "b.csv", T_HEAD,
+                                              [target_row(4, "商水县寅卯辰巳厂")]), "clerk")
     assert [r["uscc"] for r in registry.search("targets", "寅卯辰")] == [code(4)]
-    assert db.execute_sql("SELECT COUNT(*) FROM sqlite_master WHERE name = 'target_fts_ai'").fetchone()[0] == 1
+    assert db.execute_sql("SELECT COUNT(*) FROM sqlite_master WHERE name = 'target_fts_ai'"
+                          ).fetchone()[0] == 1
 
 
 def test_count_is_capped_for_searches(sixty, monkeypatch):
@@ -450,7 +488,8 @@ def test_import_and_search_on_postgresql(pg_db, tmp_path):
     rows = [target_row(i, f"商水县鑫源建筑工程{i}号有限公司") for i in range(5)]
     res = registry.import_file("targets", write_csv(tmp_path / "pg.csv", T_HEAD, rows), "clerk")
     assert (res.inserted, res.updated) == (5, 0)
-    res = registry.import_file("targets", write_csv(tmp_path / "pg2.csv", T_HEAD, rows[:2]), "clerk")
+    res = registry.import_file("targets", write_csv(tmp_path / "pg2.csv", T_HEAD, rows[:2]),
+                               "clerk")
     assert (res.inserted, res.updated) == (0, 2)
     assert registry.count("targets", "建筑工程3号") == 1
     assert registry.search("targets", code(2)[:16])[0]["uscc"] == code(2)
@@ -465,7 +504,8 @@ def test_category_pages_list_stopped_targets_first_then_by_id(db, tmp_path):
     registry.import_file("targets", write_csv(tmp_path / "c.csv", T_HEAD, rows), "clerk")
     got = [r["uscc"] for r in registry.search("targets", "用人单位-制造业")]
     assert got == [code(3), code(1), code(2), code(4)]
-    assert [r["uscc"] for r in registry.search("targets", "用人单位-制造业", offset=2, limit=5)] == [code(2), code(4)]
+    assert [r["uscc"] for r in registry.search("targets", "用人单位-制造业", offset=2, limit=5)
+            ] == [code(2), code(4)]
 
 
 def test_xlsx_rows_are_numbered_as_excel_shows_them(db, tmp_path):
@@ -515,12 +555,14 @@ def test_database_refusals_on_postgresql_are_plain_sentences_and_write_nothing(
     assert Target.select().count() == 0
     assert AuditEvent.select().where(AuditEvent.action == "registry.import").count() == 0
     monkeypatch.undo()
-    assert registry.import_file("targets", write_csv(tmp_path / "ok.csv", T_HEAD, [row[:7]]), "clerk").inserted == 1
+    assert registry.import_file("targets", write_csv(tmp_path / "ok.csv", T_HEAD, [row[:7]]),
+                                "clerk").inserted == 1
 
 
 @pytest.mark.postgres
 def test_nul_is_a_bad_row_on_postgresql(pg_db, tmp_path):
-    err = _rejected("targets", write_csv(tmp_path / "nul.csv", T_HEAD, [target_row(1, "甲\x00公司")]))
+    err = _rejected("targets", write_csv(tmp_path / "nul.csv", T_HEAD,
+                                         [target_row(1, "甲\x00公司")]))
     assert err.problems == [(2, "“单位名称”含有控制字符 U+0000")]
 
 
@@ -540,7 +582,8 @@ def test_utf8_file_with_a_stray_byte_is_refused_naming_its_line(db, tmp_path):
         raw = good.encode() + b"\n" + f"{code(3)},Caf".encode() + stray + "企业,用人单位\n".encode()
         (tmp_path / "s.csv").write_bytes(raw)
         err = _rejected("targets", tmp_path / "s.csv")
-        assert err.problems == [(4, "含有不是 UTF-8 编码的字节，请检查该行或将文件另存为 UTF-8 编码")]
+        assert err.problems == [
+            (4, "含有不是 UTF-8 编码的字节，请检查该行或将文件另存为 UTF-8 编码")]
     # A BOM says UTF-8 even when the bad byte is the only non-ASCII in the file.
     (tmp_path / "b.csv").write_bytes(b"\xef\xbb\xbfuscc,name,category\n"
                                      + f"{code(1)},Caf".encode() + b"\xe9A,x\n")
@@ -559,7 +602,8 @@ def test_xlsx_export_keeps_formula_like_text_as_text_and_drops_control_character
     Target.delete().execute()
     registry.import_file("targets", tmp_path / "o.xlsx", "clerk")
     t = Target.get()
-    assert (t.name, t.category, t.township, t.address) == ("=1+1", "@用人单位", "-黄寨镇", "人民路1号")
+    assert (t.name, t.category, t.township, t.address) == (
+        "=1+1", "@用人单位", "-黄寨镇", "人民路1号")
 
 
 def _raw_xlsx(path, rows_xml: str, date1904: bool = False):
@@ -572,18 +616,22 @@ def _raw_xlsx(path, rows_xml: str, date1904: bool = False):
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("[Content_Types].xml",
                    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                   '<Default Extension="rels" '
+                   'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
                    '<Default Extension="xml" ContentType="application/xml"/>'
                    f'<Override PartName="/xl/workbook.xml" ContentType="{ct}.sheet.main+xml"/>'
-                   f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{ct}.worksheet+xml"/></Types>')
+                   f'<Override PartName="/xl/worksheets/sheet1.xml" '
+                   f'ContentType="{ct}.worksheet+xml"/></Types>')
         z.writestr("_rels/.rels", f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
                    f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
         pr = '<workbookPr date1904="1"/>' if date1904 else ""
         z.writestr("xl/workbook.xml", f'<workbook xmlns="{main}" xmlns:r="{rel}">{pr}<sheets>'
                    '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
-        z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+        z.writestr("xl/_rels/workbook.xml.rels",
+                   f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
                    f'Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
-        z.writestr("xl/worksheets/sheet1.xml", f'<worksheet xmlns="{main}"><sheetData>{rows_xml}</sheetData></worksheet>')
+        z.writestr("xl/worksheets/sheet1.xml",
+                   f'<worksheet xmlns="{main}"><sheetData>{rows_xml}</sheetData></worksheet>')
     return path
 
 
@@ -605,8 +653,10 @@ def test_quick_xlsx_reader_reads_iso_dates_and_1904_serials(db, tmp_path):
     iso = head + _row(2, "C1", "甲", '<c t="d"><v>2026-03-01T00:00:00</v></c>')
     registry.import_file("trainings", _raw_xlsx(tmp_path / "iso.xlsx", iso), "clerk")
     serial = head + _row(2, "C1", "乙", "<c><v>44621</v></c>")
-    registry.import_file("trainings", _raw_xlsx(tmp_path / "mac.xlsx", serial, date1904=True), "clerk")
-    registry.import_file("trainings", _raw_xlsx(tmp_path / "win.xlsx", serial.replace("乙", "丙")), "clerk")
+    registry.import_file("trainings", _raw_xlsx(tmp_path / "mac.xlsx", serial, date1904=True),
+                         "clerk")
+    registry.import_file("trainings", _raw_xlsx(tmp_path / "win.xlsx", serial.replace("乙", "丙")),
+                         "clerk")
     got = {t.title: t.date for t in Training.select()}
     assert got == {"甲": dt.date(2026, 3, 1), "乙": dt.date(2026, 3, 2), "丙": dt.date(2022, 3, 1)}
 
@@ -635,7 +685,7 @@ def test_a_sheet_the_quick_reader_cannot_read_gives_a_plain_answer(db, tmp_path)
     rows = (_row(1, "统一社会信用代码", "单位名称", "类别", "投诉举报次数")
             + _row(2, code(1), "甲公司", "企业", "<c><v>not a number</v></c>"))
     # The quick reader gives up mid-sheet; openpyxl, asked next, fails on the same row.
-    with pytest.raises(UserError, match="^无法读取 Excel 文件“odd.xlsx”第2行附近的内容"):
+    with pytest.raises(UserError, match=r"^无法读取 Excel 文件“odd.xlsx”第2行附近的内容"):
         registry.import_file("targets", _raw_xlsx(tmp_path / "odd.xlsx", rows), "clerk")
 
 
@@ -643,6 +693,6 @@ def test_a_sheet_the_quick_reader_cannot_read_gives_a_plain_answer(db, tmp_path)
 def test_a_file_with_only_the_header_is_refused(db, tmp_path, suffix):
     path = tmp_path / f"h{suffix}"
     (write_csv if suffix == ".csv" else write_xlsx)(path, T_HEAD, [["", "", ""]])
-    with pytest.raises(UserError, match="^文件没有数据行。$"):
+    with pytest.raises(UserError, match=r"^文件没有数据行。$"):
         registry.import_file("targets", path, "clerk")
     assert AuditEvent.select().count() == 0
