@@ -125,6 +125,8 @@ _ODD_VALUE = re.compile(rb"<v>[^<]*?[^-+.0-9eE<]")
 
 
 def _xlsx_rows(path: Path, info: dict) -> Iterator[tuple[int, list]]:
+    """The first sheet's rows: the package and the sheet are checked first (sizes, area,
+    cells without a value), then calamine reads it; see read_rows."""
     name = path.name
     try:
         package = zipfile.ZipFile(path)
