@@ -369,3 +369,27 @@ def test_shared_and_inline_strings_read_alike(db, tmp_path):
     liar = tmp_path / "liar.xlsx"
     liar.write_bytes(_shrink_declared_size(shared.read_bytes(), "xl/sharedStrings.xml", 10))
     assert _import_error(liar).startswith("Excel 文件“liar.xlsx”已损坏或不完整")
+
+
+def test_xlsx_is_read_by_calamine_not_openpyxl(db, tmp_path, monkeypatch):
+    path = write_xlsx(tmp_path / "t.xlsx", T_HEAD, [target_row(1)])
+
+    def no_openpyxl(*args, **kwargs):
+        raise AssertionError("openpyxl only writes exports")
+    monkeypatch.setattr(openpyxl, "load_workbook", no_openpyxl)
+    assert registry.import_file("targets", path, "clerk").inserted == 1
+
+
+def test_a_panic_inside_calamine_is_one_sentence(db, tmp_path, monkeypatch):
+    import python_calamine
+
+    class PanicException(BaseException):  # what pyo3 raises when Rust code panics
+        pass
+
+    def panic(*args, **kwargs):
+        raise PanicException("index out of bounds")
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", panic)
+    path = write_xlsx(tmp_path / "t.xlsx", T_HEAD, [target_row(1)])
+    assert _import_error(path) == ("无法读取 Excel 文件“t.xlsx”，"
+                                   "请在 Excel 中检查后另存为 .xlsx 或 CSV。")
+    assert Target.select().count() == 0
