@@ -385,6 +385,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["import"])
     s.add_argument("file")
     s.set_defaults(func=cmd_holidays)
+
+    from kiosk.commands import register_all
+
+    register_all(sub, common)
     return p
 
 
