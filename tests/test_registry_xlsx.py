@@ -79,11 +79,12 @@ def _shrink_declared_size(data: bytes, member: str, size: int) -> bytes:
     return bytes(out)
 
 
-def test_a_part_that_lies_about_its_size_is_refused(db, tmp_path, no_calamine):
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/styles.xml"])
+def test_a_part_that_lies_about_its_size_is_refused(db, tmp_path, part, no_calamine):
     path = write_xlsx(tmp_path / "ok.xlsx", T_HEAD, [target_row(i) for i in range(1, 50)])
     liar = tmp_path / "liar.xlsx"
-    liar.write_bytes(_shrink_declared_size(path.read_bytes(), "xl/worksheets/sheet1.xml", 100))
-    assert zipfile.ZipFile(liar).getinfo("xl/worksheets/sheet1.xml").file_size == 100
+    liar.write_bytes(_shrink_declared_size(path.read_bytes(), part, 100))
+    assert zipfile.ZipFile(liar).getinfo(part).file_size == 100
     assert _import_error(liar) == ("Excel 文件“liar.xlsx”已损坏或不完整，无法读取："
                                    "请在 Excel 中打开后另存为 .xlsx 或 CSV。")
 

@@ -133,16 +133,15 @@ def _xlsx_rows(path: Path, info: dict) -> Iterator[tuple[int, list]]:
     except (zipfile.BadZipFile, OSError, ValueError):
         raise UserError(f"无法打开 Excel 文件“{name}”。") from None
     with package:
-        sheet, info["date1904"] = _first_sheet(package, name)
+        sheet, info["date1904"], shared = _first_sheet(package, name)
         unpacked = sum(i.file_size for i in package.infolist()
                        if i.filename.endswith((".xml", ".rels")))
         if unpacked > MAX_UNPACKED:
             raise UserError(f"Excel 文件“{name}”解压后超过 {MAX_UNPACKED >> 20} MB，不能导入："
                             "请只保留要导入的工作表，或另存为 CSV。")
         xml = _unpack(package, sheet, name)
-        names = set(package.namelist())
-        if "xl/sharedStrings.xml" in names:
-            _unpack(package, "xl/sharedStrings.xml", name)  # checks it is what it claims to be
+        for part in shared:  # calamine reads these too: check they are what they claim to be
+            _unpack(package, part, name)
         problems = _scan(xml, name)
         del xml
     rows = _calamine_rows(path, name)
@@ -160,8 +159,9 @@ def _xlsx_rows(path: Path, info: dict) -> Iterator[tuple[int, list]]:
         yield n, cells
 
 
-def _first_sheet(package: zipfile.ZipFile, name: str) -> tuple[str, bool]:
-    """(path of the first worksheet inside the package, date1904)."""
+def _first_sheet(package: zipfile.ZipFile, name: str) -> tuple[str, bool, list[str]]:
+    """(path of the first worksheet inside the package, date1904, paths of the shared strings
+    and styles parts the workbook names)."""
     try:
         book_path = "xl/workbook.xml"
         if "_rels/.rels" in package.namelist():
@@ -176,13 +176,18 @@ def _first_sheet(package: zipfile.ZipFile, name: str) -> tuple[str, bool]:
         rels = ET.fromstring(_unpack(package, posixpath.join(folder, "_rels", base + ".rels"),
                                      name, _MAX_SMALL_PART))
         target = next(r.get("Target") for r in rels if r.get("Id") == rid)
+        shared = [r.get("Target") for r in rels
+                  if r.get("Type", "").endswith(("/sharedStrings", "/styles"))]
     except UserError:
         raise
     except Exception:  # missing parts, bad XML: not a workbook calamine could read either
         raise UserError(f"无法打开 Excel 文件“{name}”。") from None
-    if target.startswith("/"):
-        return target.lstrip("/"), date1904
-    return posixpath.normpath(posixpath.join(folder, target)), date1904
+
+    def part(target: str) -> str:
+        if target.startswith("/"):
+            return target.lstrip("/")
+        return posixpath.normpath(posixpath.join(folder, target))
+    return part(target), date1904, [p for p in map(part, shared) if p in package.namelist()]
 
 
 def _unpack(package: zipfile.ZipFile, member: str, name: str, limit: int = MAX_UNPACKED) -> bytes:
