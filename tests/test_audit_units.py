@@ -319,8 +319,11 @@ def test_the_certificate_names_the_head_and_is_logged(db, tmp_path):
     with pytest.raises(UserError, match="只有局领导可以打印审计链头证明"):
         print_certificate(out, User.create(username="x", display_name="x", role="auditor",
                                            password_hash="x"))
-    with pytest.raises(UserError, match=r"\.pdf"):
+    assert ev.entity == "audit" and json.loads(ev.detail) == {"head": f"{seq}:{h}",
+                                                             "file": "cert.pdf"}
+    with pytest.raises(UserError) as e:
         print_certificate(tmp_path / "cert.txt", leader)
+    assert str(e.value) == "证明文件须为 .pdf。"
 
 
 # ---------------------------------------------------------------- verify, part by part
@@ -618,3 +621,38 @@ def test_labels_name_the_right_task_and_refuse_nothing(db):
     assert cover.label_rectification(str(rect2.id)) == "任务 2026-07-0002 的整改"
     assert cover.label_report("x") == "检查报告 x"
     assert cover.label_rectification("x") == "整改记录 x"
+
+
+def test_the_plan_is_covered_year_by_year_field_by_field(db):
+    item = Item.create(code="RS-01", name="n", legal_basis="b", content="c", category="x",
+                       lead_office="o")
+    item2 = Item.create(code="RS-02", name="n", legal_basis="b", content="c", category="x",
+                        lead_office="o")
+    for year in (2026, 2027):
+        PlanTask.create(code=f"{year}-RS-01-1", year=year, item=item, round_no=1,
+                        planned_month=3)
+        audit.record("leader", "plan.make", "plan", year)
+    assert audit.verify().ok
+    for change in ({"planned_month": 4}, {"round_no": 2}, {"item": item2}, {"state": "drawn"},
+                   {"code": "2027-RS-01-9"}):
+        task = PlanTask.get(PlanTask.year == 2027)
+        before = {k: getattr(task, k) for k in change}
+        PlanTask.update(**change).where(PlanTask.id == task.id).execute()
+        assert audit.verify().message == ("2027 年度抽查计划的计划任务及其状态与第 2 条"
+                                          "审计记录不符。")
+        PlanTask.update(**before).where(PlanTask.id == task.id).execute()
+        assert audit.verify().ok
+    assert cover._record_without_head('{"a": 1}') == {"a": 1}
+
+
+def test_pages_are_twenty_by_default_and_in_sequence_order(db):
+    from kiosk.store import bulk_insert, write_tx
+
+    leader = auth.create_user("leader", "leader123", "leader", "吴建华", actor="test")
+    rows = [(seq, "2026-03-03 00:00:00", "admin", "a.x", "thing", str(seq), "{}", GENESIS,
+             GENESIS, "") for seq in range(2, 40)]
+    with write_tx():
+        bulk_insert(AuditEvent, ["seq", "at", "actor", "action", "entity", "entity_id",
+                                 "detail", "prev_hash", "hash", "covers"], rows[::-1])
+    assert [r.seq for r in query.page(leader).rows] == list(range(39, 19, -1))
+    assert [r.seq for r in query.page(leader, newer_than=1, size=3).rows] == [4, 3, 2]
