@@ -147,6 +147,13 @@ def _v6_draw_secrets(db: peewee.Database) -> None:
         apply_ops(*ops)
 
 
+def _v7_publications(db: peewee.Database) -> None:
+    """Version 7 (issue 10): published versions of draw notices and public lists, and the
+    history of every item of the item list. New tables only, so today's models create them
+    (a later change to these models needs a frozen copy here, as v1 and v2 have)."""
+    db.create_tables([m.Publication, m.ItemVersion], safe=True)
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_addresses_and_recognition),
@@ -154,6 +161,7 @@ MIGRATIONS = [
     (4, _v4_pool_index),
     (5, _v5_audit_covers_and_append_only),
     (6, _v6_draw_secrets),
+    (7, _v7_publications),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -52,6 +52,11 @@ class Item(BaseModel):
     departments = TextField(default="")  # departments for joint items (Art. 11), separated by ';'
     team_size = IntegerField(default=2)
     recognition_months = IntegerField(default=12)  # Art. 16: recent inspections are recognised
+    # Art. 7: special targets are drawn more often and may be drawn again within the year;
+    # 0 / None: as the item's own frequency and window.
+    special_frequency = IntegerField(default=0)
+    special_recognition_months = IntegerField(null=True)
+    small_micro_reason = TextField(default="")  # why small/micro firms get a ratio under 1%
     version = IntegerField(default=1)  # bumped on every change (Art. 4)
     active = BooleanField(default=True)
     updated_at = DateTimeField(default=now)
@@ -153,6 +158,7 @@ class User(BaseModel):
     inspector = ForeignKeyField(Inspector, null=True, backref="users", on_delete="SET NULL")
     office = CharField(max_length=64, default="")
     active = BooleanField(default=True)
+    must_change = BooleanField(default=False)  # set by an administrator's reset
 
 
 class PlanTask(BaseModel):
@@ -165,6 +171,9 @@ class PlanTask(BaseModel):
     planned_month = IntegerField()
     state = CharField(max_length=16, default="planned")  # planned / drawing / drawn / cancelled
     note = TextField(default="")
+    # Art. 18: only a round a leader approved may be drawn; a change clears the approval.
+    approved_by = CharField(max_length=32, default="")
+    approved_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("item", "year", "round_no"), True),)
@@ -341,6 +350,38 @@ class AuditEvent(BaseModel):
     covers = TextField(default="")
 
 
+class Publication(BaseModel):
+    """One published version of a draw's notice or of the public lists (Art. 13, 4, 5).
+
+    Versions are never replaced: publishing again as more reports become final adds one."""
+
+    kind = CharField(max_length=16)  # draw / lists
+    draw = ForeignKeyField(Draw, null=True, backref="publications")
+    version = IntegerField()
+    published_at = DateTimeField(default=now)
+    published_by = CharField(max_length=32)
+    effective_date = DateField(default=dt.date.today)
+    files_json = TextField(default="{}")  # {file name: sha256} of the kit
+    results_json = TextField(default="{}")  # what the notice said: {uscc: result}, counts
+    archive = TextField(default="")  # where the store keeps this version's kit
+
+    class Meta:
+        indexes = ((("kind", "draw", "version"), True),)
+
+
+class ItemVersion(BaseModel):
+    """Every version of an item of the public item list, with its effective date (Art. 4)."""
+
+    code = CharField(max_length=32, index=True)
+    version = IntegerField()
+    effective_from = DateField()
+    fields_json = TextField()  # the item's public fields and strata as of this version
+    recorded_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("code", "version"), True),)
+
+
 ALL_MODELS = [
     Setting,
     Item,
@@ -363,4 +404,6 @@ ALL_MODELS = [
     Rectification,
     Holiday,
     AuditEvent,
+    Publication,
+    ItemVersion,
 ]

@@ -52,6 +52,7 @@ MAY_NOT_READ_AUDIT = "只有局领导和纪检审计人员可以查看审计日�
 MAY_NOT_CERTIFY = "只有局领导可以打印审计链头证明。"
 MAY_NOT_READ_DASHBOARD = "只有局领导、纪检审计人员和管理员可以查看汇总。"
 MAY_NOT_PRINT_SLIPS = "只有抽签操作员或管理员可以打印任务单。"
+MAY_NOT_PUBLISH = "只有局领导可以发布抽查结果和公示名录。"
 
 
 def role_label(role: str) -> str:
@@ -112,6 +113,12 @@ def may_read_dashboards(role: str | None) -> bool:
 
 def may_print_slips(role: str | None) -> bool:
     return role in DRAW_ROLES
+
+
+def may_publish(role: str | None) -> bool:
+    """Publishing a draw's results, the public lists and the provincial exchange is the
+    leaders' decision (Art. 13, 16): it ends the draw's confidentiality."""
+    return role in LEADER_ROLES
 
 
 def may_export(role: str | None, kind: str, public: bool = False) -> bool:
