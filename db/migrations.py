@@ -154,6 +154,27 @@ def _v7_publications(db: peewee.Database) -> None:
     db.create_tables([m.Publication, m.ItemVersion], safe=True)
 
 
+def _v8_plan_approval_and_accounts(db: peewee.Database) -> None:
+    """Version 8 (issue 11): a plan round's approval by a leader (Art. 18), an account that
+    must change its password after a reset, and an item's own rules for special targets and
+    the stated reason for a small/micro ratio under 1% (Art. 7)."""
+    mig = _migrator(db)
+    wanted = {
+        "plan_task": [("approved_by", peewee.CharField(max_length=32, default="")),
+                      ("approved_at", peewee.DateTimeField(null=True))],
+        "user": [("must_change", peewee.BooleanField(default=False))],
+        "item": [("special_frequency", peewee.IntegerField(default=0)),
+                 ("special_recognition_months", peewee.IntegerField(null=True)),
+                 ("small_micro_reason", peewee.TextField(default=""))],
+    }
+    ops = []
+    for table, cols in wanted.items():
+        have = _columns(db, table)
+        ops += [mig.add_column(table, name, field) for name, field in cols if name not in have]
+    if ops:
+        apply_ops(*ops)
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_addresses_and_recognition),
@@ -162,6 +183,7 @@ MIGRATIONS = [
     (5, _v5_audit_covers_and_append_only),
     (6, _v6_draw_secrets),
     (7, _v7_publications),
+    (8, _v8_plan_approval_and_accounts),
 ]
 LATEST = MIGRATIONS[-1][0]
 
