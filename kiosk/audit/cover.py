@@ -321,3 +321,33 @@ def hash_plan(ident: str) -> Parts | None:
 
 register(Kind("plan", hash_plan, lambda i: f"{i} 年度抽查计划", {"tasks": "计划任务及其状态"},
               entities=("task",), canon=_plan_year))
+
+
+# ---------------------------------------------------------------- publications (issue 10)
+
+
+def hash_publication(ident: str) -> Parts | None:
+    """A published version: the kit's file hashes and what it said; changing a published
+    version behind the kiosk's back is named (a new version is a new row)."""
+    from db.models import Publication
+
+    p = Publication.get_or_none(Publication.id == int(ident)) if ident.isdigit() else None
+    if p is None:
+        return None
+    return {"kit": digest([p.kind, p.draw_id, p.version, p.published_by, p.published_at,
+                           p.effective_date, p.files_json]),
+            "results": digest(p.results_json)}
+
+
+def label_publication(ident: str) -> str:
+    from db.models import Publication
+
+    p = Publication.get_or_none(Publication.id == int(ident)) if ident.isdigit() else None
+    if p is None:
+        return f"公示 {ident}"
+    what = f"摇号 {p.draw_id} 的结果公示" if p.kind == "draw" else "公示名录"
+    return f"{what}第 {p.version} 版"
+
+
+register(Kind("publication", hash_publication, label_publication,
+              {"kit": "公示文件及其摘要", "results": "公示的查处结果"}))
