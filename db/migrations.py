@@ -158,21 +158,16 @@ def _v8_plan_approval_and_accounts(db: peewee.Database) -> None:
     """Version 8 (issue 11): a plan round's approval by a leader (Art. 18), an account that
     must change its password after a reset, and an item's own rules for special targets and
     the stated reason for a small/micro ratio under 1% (Art. 7)."""
-    mig = _migrator(db)
-    wanted = {
-        "plan_task": [("approved_by", peewee.CharField(max_length=32, default="")),
-                      ("approved_at", peewee.DateTimeField(null=True))],
-        "user": [("must_change", peewee.BooleanField(default=False))],
-        "item": [("special_frequency", peewee.IntegerField(default=0)),
-                 ("special_recognition_months", peewee.IntegerField(null=True)),
-                 ("small_micro_reason", peewee.TextField(default=""))],
-    }
-    ops = []
-    for table, cols in wanted.items():
-        have = _columns(db, table)
-        ops += [mig.add_column(table, name, field) for name, field in cols if name not in have]
-    if ops:
-        apply_ops(*ops)
+    # Plain ALTER TABLE ... DEFAULT (see v6): no table rebuild under foreign keys.
+    for table, column, ddl in (
+            ("plan_task", "approved_by", "VARCHAR(32) NOT NULL DEFAULT ''"),
+            ("plan_task", "approved_at", "TIMESTAMP"),
+            ("user", "must_change", "BOOLEAN NOT NULL DEFAULT FALSE"),
+            ("item", "special_frequency", "INTEGER NOT NULL DEFAULT 0"),
+            ("item", "special_recognition_months", "INTEGER"),
+            ("item", "small_micro_reason", "TEXT NOT NULL DEFAULT ''")):
+        if column not in _columns(db, table):
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
 
 
 MIGRATIONS = [
