@@ -170,6 +170,13 @@ def _v8_plan_approval_and_accounts(db: peewee.Database) -> None:
             db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
 
 
+def _v9_cases_and_sanctions(db: peewee.Database) -> None:
+    """Version 9 (issue 11): findings followed to their end as cases (Art. 10) and sanctions
+    on inspectors (Art. 18). New tables only, so today's models create them (a later change
+    to these models needs a frozen copy here, as v1 and v2 have)."""
+    db.create_tables([m.EnforcementCase, m.Sanction], safe=True)
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_addresses_and_recognition),
@@ -179,6 +186,7 @@ MIGRATIONS = [
     (6, _v6_draw_secrets),
     (7, _v7_publications),
     (8, _v8_plan_approval_and_accounts),
+    (9, _v9_cases_and_sanctions),
 ]
 LATEST = MIGRATIONS[-1][0]
 

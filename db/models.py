@@ -382,6 +382,47 @@ class ItemVersion(BaseModel):
         indexes = ((("code", "version"), True),)
 
 
+class EnforcementCase(BaseModel):
+    """A finding followed to its end (Art. 10): one case per final report with a finding.
+
+    kind is the report's finding; each kind has its own steps and fields (kiosk/cases.py).
+    deadline is the current step's: the case is overdue once it has passed."""
+
+    report = ForeignKeyField(Report, unique=True, backref="cases", on_delete="CASCADE")
+    kind = CharField(max_length=16)  # 责令整改 / 行政处罚 / 移送司法机关
+    state = CharField(max_length=16, default="open", index=True)
+    opened_at = DateTimeField(default=now)
+    deadline = DateField(null=True)
+    rectification = ForeignKeyField(Rectification, null=True, on_delete="SET NULL")
+    reinspected_on = DateField(null=True)  # 责令整改: the re-inspection
+    reinspection = TextField(default="")
+    decision_no = CharField(max_length=64, default="")  # 行政处罚: the decision
+    decision_date = DateField(null=True)
+    amount_fen = BigIntegerField(null=True)  # the fine in fen: money is never a float
+    paid_on = DateField(null=True)
+    appealed_on = DateField(null=True)
+    organ = CharField(max_length=128, default="")  # 移送司法机关: the receiving organ
+    transferred_on = DateField(null=True)
+    receipt_no = CharField(max_length=64, default="")
+    outcome = TextField(default="")  # how it ended (appeal, transfer, closing note)
+    closed_at = DateTimeField(null=True)
+    closed_by = CharField(max_length=32, default="")
+    updated_at = DateTimeField(default=now)
+
+
+class Sanction(BaseModel):
+    """A sanction on an inspector (Art. 18): 批评教育, 通报批评, 暂扣执法证, 吊销执法证, 调离."""
+
+    inspector = ForeignKeyField(Inspector, backref="sanctions", on_delete="CASCADE")
+    kind = CharField(max_length=16)
+    start_date = DateField()
+    end_date = DateField(null=True)  # 暂扣执法证: the last day of the suspension
+    reason = TextField()
+    decided_by = CharField(max_length=128, default="")  # the organ or decision document
+    recorded_by = CharField(max_length=32)
+    recorded_at = DateTimeField(default=now)
+
+
 ALL_MODELS = [
     Setting,
     Item,
@@ -406,4 +447,6 @@ ALL_MODELS = [
     AuditEvent,
     Publication,
     ItemVersion,
+    EnforcementCase,
+    Sanction,
 ]

@@ -4,7 +4,18 @@ The services ask this module; the screens and the CLI never keep role lists of t
 """
 from __future__ import annotations
 
-from db.models import Assignment, AssignmentMember, Draw, Item, PlanTask, User
+import datetime as dt
+
+from db.models import (
+    Assignment,
+    AssignmentMember,
+    Draw,
+    Inspector,
+    Item,
+    PlanTask,
+    Sanction,
+    User,
+)
 from kiosk.errors import UserError
 
 ROLES = {
@@ -176,6 +187,8 @@ def is_team_member(assignment: Assignment | int, user: User | None) -> bool:
     """On the task's inspection team, with an account that is still active (Art. 9)."""
     if user is None or user.inspector_id is None:
         return False
+    if user.inspector_id in barred_inspectors():
+        return False  # 离岗, 暂扣 or 吊销 (Art. 18): off the team's reports too
     # One query that also checks the account is still active (the session's row may be stale).
     return (AssignmentMember.select()
             .join(User, on=(User.inspector == AssignmentMember.inspector))
@@ -220,3 +233,66 @@ def review_scope(user: User | None) -> str | None:
 
 def may_enter_reports(role: str | None) -> bool:
     return role in REPORT_ROLES
+
+
+# ------------------------------------------------------------ findings and sanctions (Art. 10, 18)
+
+# Follow a finding to its end (Art. 10): the reviewers of the item's lead office, and leaders.
+CASE_ROLES = frozenset({"reviewer", "leader"})
+# See the cases: those who handle them, and those who oversee or audit.
+CASE_READ_ROLES = frozenset({"reviewer", "leader", "auditor", "admin"})
+# Record sanctions on inspectors (Art. 18).
+SANCTION_ROLES = frozenset({"admin", "leader"})
+# Reassign a barred inspector's open tasks by an amendment of the sealed draw: those who run
+# draws, and leaders; always before the witnesses' quorum.
+REASSIGN_ROLES = DRAW_ROLES | LEADER_ROLES
+# The leaders' dashboards and their year-end export (Art. 14, 15, 17, 19).
+LEADER_DASHBOARD_ROLES = frozenset({"leader", "auditor"})
+# Sanctions that take an inspector off inspections while in force (Art. 18); an inspector
+# marked inactive in the directory (离岗) is off them too.
+BARRING_SANCTIONS = ("暂扣执法证", "吊销执法证", "调离")
+
+MAY_NOT_READ_CASES = "只有审核人、局领导、纪检审计人员或管理员可以查看执法案件。"
+MAY_NOT_HANDLE_CASE = "只有牵头股室的审核人或局领导可以办理该案件。"
+MAY_NOT_SANCTION = "只有管理员或局领导可以记录执法人员的处理。"
+MAY_NOT_REASSIGN = "只有抽签操作员、管理员或局领导可以在见证人见证下改派任务。"
+MAY_NOT_READ_LEADER_DASHBOARD = "只有局领导和纪检审计人员可以查看领导看板。"
+
+
+def may_read_cases(role: str | None) -> bool:
+    return role in CASE_READ_ROLES
+
+
+def may_handle_case(assignment: Assignment | int, user: User | None) -> bool:
+    """A leader, or a reviewer of the item's lead office (Art. 10)."""
+    user = active_user(user)
+    if user is None or user.role not in CASE_ROLES:
+        return False
+    return user.role in LEADER_ROLES or is_lead_reviewer(assignment, user)
+
+
+def may_sanction(role: str | None) -> bool:
+    return role in SANCTION_ROLES
+
+
+def may_reassign(role: str | None) -> bool:
+    return role in REASSIGN_ROLES
+
+
+def may_read_leader_dashboards(role: str | None) -> bool:
+    return role in LEADER_DASHBOARD_ROLES
+
+
+def barred_query(day: dt.date | None = None):
+    """Ids of inspectors who may not inspect on `day` (today by default): marked inactive
+    (离岗), or under a sanction in force that bars them (暂扣 until its end, 吊销, 调离)."""
+    day = day or dt.date.today()
+    sanctioned = (Sanction.select(Sanction.inspector)
+                  .where(Sanction.kind.in_(BARRING_SANCTIONS) & (Sanction.start_date <= day)
+                         & (Sanction.end_date.is_null() | (Sanction.end_date >= day))))
+    return Inspector.select(Inspector.id).where(
+        (Inspector.active == False) | Inspector.id.in_(sanctioned))  # noqa: E712
+
+
+def barred_inspectors(day: dt.date | None = None) -> set[int]:
+    return {i for (i,) in barred_query(day).tuples()}
