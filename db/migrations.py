@@ -134,17 +134,16 @@ def _v5_audit_covers_and_append_only(db: peewee.Database) -> None:
 
 def _v6_draw_secrets(db: peewee.Database) -> None:
     """Version 6 (issue 8): a draw keeps its system entropy encrypted until the reveal, the
-    beacon's declared source, and each witness's own account."""
-    ops = []
-    have = _columns(db, "draw")
-    for name in ("sealed_entropy", "beacon_source"):
-        if name not in have:
-            ops.append(_migrator(db).add_column("draw", name, peewee.TextField(default="")))
-    if "account" not in _columns(db, "draw_witness"):
-        ops.append(_migrator(db).add_column("draw_witness", "account",
-                                            peewee.CharField(max_length=32, default="")))
-    if ops:
-        apply_ops(*ops)
+    beacon's declared source, and each witness's own account.
+
+    One ALTER TABLE ... NOT NULL DEFAULT per column: playhouse's add_column would add a NOT
+    NULL afterwards, which SQLite does by rebuilding the table, and dropping a table that
+    listings, witnesses and assignments point at fails with foreign keys on."""
+    for table, column, ddl in (("draw", "sealed_entropy", "TEXT NOT NULL DEFAULT ''"),
+                               ("draw", "beacon_source", "TEXT NOT NULL DEFAULT ''"),
+                               ("draw_witness", "account", "VARCHAR(32) NOT NULL DEFAULT ''")):
+        if column not in _columns(db, table):
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
 
 
 def _v7_publications(db: peewee.Database) -> None:

@@ -35,6 +35,8 @@ def make_world(n_targets=40, n_inspectors=6, conflicts=((0, 0),), category="劳�
     for ii, ti in conflicts:
         Conflict.create(inspector=inspectors[ii], target=targets[ti], reason="近亲属")
     tasks = plans.make_plan(2026, "tester", items=[item])
+    plans.approve(2026, "leader")  # only an approved plan's rounds are drawn (Art. 18)
+    tasks = [type(t).get_by_id(t.id) for t in tasks]
     make_accounts()
     return item, targets, inspectors, tasks
 

@@ -54,6 +54,7 @@ def world(db):
                   for i in range(5)]
     Conflict.create(inspector=inspectors[0], target=targets[0], reason="近亲属任职")
     tasks = plans.make_plan(plans.this_year(), "tester", items=[item])
+    plans.approve(plans.this_year(), "leader")  # Art. 18: only approved rounds are drawn
     operator = auth.create_user("czy", "secret123", "operator", "操作员甲")
     witness = auth.create_user("jz", "secret123", "witness", "见证人甲")
     make_accounts()  # witness1..3 with <login>123
