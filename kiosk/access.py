@@ -63,6 +63,11 @@ MAY_NOT_READ_AUDIT = "只有局领导和纪检审计人员可以查看审计日�
 MAY_NOT_CERTIFY = "只有局领导可以打印审计链头证明。"
 MAY_NOT_READ_DASHBOARD = "只有局领导、纪检审计人员和管理员可以查看汇总。"
 MAY_NOT_PRINT_SLIPS = "只有抽签操作员或管理员可以打印任务单。"
+MAY_NOT_PLAN = "只有管理员或局领导可以编制和调整抽查计划。"
+MAY_NOT_APPROVE_PLAN = "只有局领导可以批准抽查计划（第十八条）。"
+MAY_NOT_MANAGE = "只有管理员可以管理账户和设置。"
+# Keep the accounts and the bureau's settings.
+ACCOUNT_ROLES = frozenset({"admin"})
 MAY_NOT_PUBLISH = "只有局领导可以发布抽查结果和公示名录。"
 
 
@@ -130,6 +135,26 @@ def may_publish(role: str | None) -> bool:
     """Publishing a draw's results, the public lists and the provincial exchange is the
     leaders' decision (Art. 13, 16): it ends the draw's confidentiality."""
     return role in LEADER_ROLES
+
+
+def may_plan(role: str | None) -> bool:
+    """Build the year's plan and move, add or cancel a round (Art. 7)."""
+    return role in PLAN_ROLES
+
+
+def may_approve_plan(role: str | None) -> bool:
+    """Approve the year's plan: only its rounds may be drawn (Art. 18)."""
+    return role in LEADER_ROLES
+
+
+def may_manage_accounts(role: str | None) -> bool:
+    """Add, disable and reset accounts, change roles and the bureau's settings."""
+    return role in ACCOUNT_ROLES
+
+
+def may_read_plan(role: str | None) -> bool:
+    """The plan and its compliance view: every signed-in role (the plan names no target)."""
+    return role in ROLES
 
 
 def may_export(role: str | None, kind: str, public: bool = False) -> bool:

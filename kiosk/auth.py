@@ -37,6 +37,13 @@ def create_user(username: str, password: str, role: str, display_name: str = "",
     return user
 
 
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def login(username: str, password: str) -> User:
     """The user, or UserError with one sentence; every attempt is in the audit log."""
     if len(username) > 32:

@@ -29,7 +29,8 @@ NO_ACCOUNT = ("此命令需要以终端账户登录：请设置环境变量 KIOS
               "或用 --user 指定账户并在终端输入密码。")
 
 
-def _account(args, may=None, refusal: str = "该账户无权执行此操作。"):
+def _account(args, may=None, refusal: str = "该账户无权执行此操作。", *,
+             allow_must_change: bool = False):
     """The kiosk account this command acts as (one helper for every command).
 
     KIOSK_USER and KIOSK_PASSWORD, else --user LOGIN with the password asked on the terminal.
@@ -50,6 +51,10 @@ def _account(args, may=None, refusal: str = "该账户无权执行此操作。")
                             "或设置 KIOSK_USER 和 KIOSK_PASSWORD。")
         password = getpass.getpass(f"账户 {login} 的密码：")
     user = auth.login(login, password)
+    if user.must_change and not allow_must_change:  # reset by an administrator
+        from kiosk.users import MUST_CHANGE
+
+        raise UserError(MUST_CHANGE)
     if may is not None and not may(user.role):
         audit.record(user.username, "cli.refused", "command", getattr(args, "command", ""),
                      role=user.role)
@@ -59,6 +64,10 @@ def _account(args, may=None, refusal: str = "该账户无权执行此操作。")
 
 def cmd_ui(args) -> int:
     _connect(args)
+    from kiosk import setup, users
+
+    if not users.has_admin():  # a login screen nobody could pass: say how to begin
+        raise UserError(setup.NO_ADMIN)
     from screens.app import run  # the only place the kiosk layer starts Textual
 
     run(args.db)

@@ -239,6 +239,7 @@ def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,
                              display_name=insp.name if insp else DISPLAY_NAMES[username],
                              inspector=insp, office="劳动保障监察大队", actor="demo")
         tasks = plans.make_plan(today.year, "demo")
+        plans.approve(today.year, "leader")  # only an approved round may be drawn (Art. 18)
         audit.record("demo", "demo.build", "store", "", targets=n_targets, items=len(items))
     record = _first_draw(tasks[3].code, today)
     return (f"演示数据库已生成：{len(ITEMS)} 个抽查事项，{len(inspectors)} 名执法人员，"

@@ -267,9 +267,10 @@ def hash_user(ident: str) -> Parts | None:
         return None
     cert = (Inspector.select(Inspector.cert_no).where(Inspector.id == u.inspector_id)
             .tuples().first() if u.inspector_id else None)
-    return {"role": digest([u.role, bool(u.active)]),
-            "account": digest([u.display_name, u.password_hash, u.office,
-                               cert[0] if cert else None])}
+    account = [u.display_name, u.password_hash, u.office, cert[0] if cert else None]
+    if getattr(u, "must_change", False):  # appended only when set: older hashes still match
+        account.append("must_change")
+    return {"role": digest([u.role, bool(u.active)]), "account": digest(account)}
 
 
 def _all_users() -> Iterable[str]:
@@ -313,9 +314,12 @@ def hash_plan(ident: str) -> Parts | None:
     year = _plan_year(ident)
     if year is None:
         return None
-    tasks = list(PlanTask.select(PlanTask.code, Item.code, PlanTask.round_no,
-                                 PlanTask.planned_month, PlanTask.state)
-                 .join(Item).where(PlanTask.year == int(year)).order_by(PlanTask.code).tuples())
+    # Approval and notes appended only when present: hashes of older plans still match.
+    tasks = [[*row[:5], *(row[5:7] if row[5] else ()), *((row[7],) if row[7] else ())]
+             for row in PlanTask.select(
+        PlanTask.code, Item.code, PlanTask.round_no, PlanTask.planned_month, PlanTask.state,
+        PlanTask.approved_by, PlanTask.approved_at, PlanTask.note)
+        .join(Item).where(PlanTask.year == int(year)).order_by(PlanTask.code).tuples()]
     return {"tasks": digest(tasks)} if tasks else None
 
 

@@ -28,7 +28,8 @@ from db.models import (
     PlanTask,
     Target,
 )
-from kiosk import settings
+from kiosk import access  # the barred-inspector rule (Art. 18)
+from kiosk import item_rules
 from kiosk.draw import lottery
 from kiosk.errors import UserError
 
@@ -158,8 +159,9 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
     """Eligible targets, certified inspectors and known conflicts for the task's item."""
     item = task.item
     rules, strata = item_strata(item)
-    months = item.recognition_months or settings.get_int("recognition_months")
-    since = window_start(draw_date, months)
+    # Each item's own windows (0: nothing recognised, never a silent 12); special targets may
+    # have a shorter one so they can be drawn again within the year (Art. 7).
+    months, special_months = item_rules.windows(item_rules.ItemRules.of(item))
     db = database.obj
     p = db.param
     t, ir = Target._meta.table_name, InspectionRecord._meta.table_name
@@ -176,8 +178,18 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
                   if c == item.category or c.startswith(item.category + "-")] or [item.category]
     where = f"{t}.category IN ({', '.join([p] * len(categories))}) AND {t}.active = {p}"
     where_params = [*categories, True]
-    recent = {u for (u,) in db.execute_sql(
-        f"SELECT uscc FROM {t} WHERE id IN ({recent_sql})", (since, since))}
+
+    def recent_in(m: int) -> set[str]:
+        if m <= 0:
+            return set()
+        since = window_start(draw_date, m)
+        return {u for (u,) in db.execute_sql(
+            f"SELECT uscc FROM {t} WHERE id IN ({recent_sql})", (since, since))}
+
+    recent = recent_in(months)
+    special = {n for n, c in rules if c == "special"}
+    recent_special = recent if special_months == months or not special else recent_in(
+        special_months)
     # The database joins the ids into one string, and each stratum's index into another:
     # far cheaper than a million Python row tuples. Fields never hold a newline (import
     # rejects them), and _sorted_pair re-checks the order whatever the collation.
@@ -193,14 +205,21 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
         ids = joined.split("\n") if joined else []
         col = list(map(names.__getitem__, keys or ""))
         eligible = len(ids)
-        if recent:  # recent inspections are few: dropping them here beats NOT IN per row
-            keep = [u not in recent for u in ids]
+        dropped: set[str] = set()
+        if recent or recent_special:  # few: dropping them here beats NOT IN per row
+            if recent_special is recent:
+                keep = [u not in recent for u in ids]
+            else:
+                keep = [u not in (recent_special if s in special else recent)
+                        for u, s in zip(ids, col, strict=True)]
+            dropped = {u for u, k in zip(ids, keep, strict=True) if not k}
             ids, col = list(itertools.compress(ids, keep)), list(itertools.compress(col, keep))
         ids, col = _sorted_pair(ids, col)
     excluded = eligible - len(ids)
 
     q = Inspector.select(Inspector.cert_no).where(
         (Inspector.active == True)  # noqa: E712
+        & Inspector.id.not_in(access.barred_query(draw_date))  # 暂扣/吊销/调离 (Art. 18)
         & (Inspector.cert_valid_until >= draw_date)
         & ((Inspector.cert_valid_from.is_null()) | (Inspector.cert_valid_from <= draw_date)))
     offices, departments = _split(item.offices), _split(item.departments)
@@ -219,7 +238,7 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
         [cert, uscc] for cert, uscc, category, active in db.execute_sql(
             f"SELECT {i}.cert_no, {t}.uscc, {t}.category, {t}.active FROM {c} "
             f"JOIN {i} ON {i}.id = {c}.inspector_id JOIN {t} ON {t}.id = {c}.target_id")
-        if active and category in cats and cert in insp_set and uscc not in recent]
+        if active and category in cats and cert in insp_set and uscc not in dropped]
     return Frozen(ids=ids, col=col, inspectors=inspectors, conflicts=sorted(conflicts),
                   strata=strata, team_size=item.team_size, excluded_recent=excluded)
 

@@ -47,7 +47,7 @@ from kiosk.draw.witnesses import (
     quorum,
 )
 from kiosk.errors import UserError
-from kiosk.plans import get_task
+from kiosk.plans import get_task, require_approved
 from kiosk.store import bulk_insert, write_tx
 
 __all__ = ["TERMINAL_ID", "Frozen", "build_pool", "heartbeat", "release"]
@@ -123,6 +123,7 @@ def prepare(task_code: str | int, operator: str, *, terminal: str = TERMINAL_ID,
             raise UserError(f"任务 {task.code} 已摇号封存，不得重复摇号。")
         if task.state == "cancelled":
             raise UserError(f"任务 {task.code} 已取消。")
+        require_approved(task)
         existing = open_attempt(task)
         if existing is not None:
             _take_lock(existing, terminal)

@@ -254,6 +254,8 @@ def import_file(kind: str, path, actor: str, *, role: str | None = None) -> Impo
         refs["cert_no"] = _lookup(Inspector, Inspector.cert_no, {r["cert_no"] for _, r in records})
     if kind in ("conflicts", "inspections"):
         refs["uscc"] = _lookup(Target, Target.uscc, {r["uscc"] for _, r in records})
+    if kind == "items":
+        problems.extend(_item_rule_problems(present, records))
     for line, rec in records:
         if "cert_no" in refs and rec["cert_no"] not in refs["cert_no"]:
             problems.append((line, f"执法证号“{rec['cert_no']}”不在执法检查人员名录中"))
@@ -277,6 +279,37 @@ def import_file(kind: str, path, actor: str, *, role: str | None = None) -> Impo
         detail = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
         raise UserError(f"数据库拒绝了导入的数据，文件未做任何更改（{detail}）。") from None
     return ImportResult(inserted=inserted, updated=updated, rows=len(records))
+
+
+def _item_rule_problems(present: list[str], records) -> list[tuple[int, str]]:
+    """Art. 7's rules for each item row as it will be stored (a column the file leaves out
+    keeps the stored item's value, or the default for a new item)."""
+    from kiosk.item_rules import ItemRules, problems
+
+    fields = ("ratio_bp", "frequency", "recognition_months", "special_frequency",
+              "special_recognition_months", "small_micro_reason")
+    stored = {i.code: i for i in Item.select().where(
+        Item.code.in_([r["code"] for _, r in records]))} if records else {}
+    out = []
+    for line, rec in records:
+        item = stored.get(rec["code"])
+        vals = {}
+        for f in fields:
+            if f in present and (rec.get(f) is not None or item is None):
+                vals[f] = rec.get(f) if rec.get(f) is not None else DEFAULTS["items"].get(f)
+            elif item is not None:
+                vals[f] = getattr(item, f)
+            else:
+                vals[f] = DEFAULTS["items"].get(f)
+        if "strata" in present and rec.get("strata") is not None:
+            strata = rec["strata"]
+        else:
+            strata = item_strata(item.id) if item is not None else []
+        rules = ItemRules(vals["ratio_bp"], vals["frequency"], vals["recognition_months"],
+                          tuple(strata), vals["special_frequency"] or 0,
+                          vals["special_recognition_months"], vals["small_micro_reason"] or "")
+        out.extend((line, f"事项“{rec['code']}”：{p}") for p in problems(rules))
+    return out
 
 
 def _write_upsert(k: Kind, present: list[str], records, refs: dict) -> tuple[int, int]:

@@ -64,6 +64,12 @@ KINDS: dict[str, Kind] = {
                    "small_micro（小型、微型）、risk:等级（如 risk:较高）、default（其余）。"
                    "例：特殊监管:special:30%;小微企业:small_micro:0.5%;一般:default:1%"),
         Column("active", "状态", "bool", words=("在用", "停用"), doc="在用 或 停用，默认在用"),
+        Column("special_frequency", "特殊对象抽查频次", "int", minimum=0,
+               doc="特殊监管对象每年抽查次数（第七条：不少于一般对象）；空为同一般对象"),
+        Column("special_recognition_months", "特殊对象结果互认月数", "int", minimum=0,
+               doc="特殊监管对象的结果互认月数，短于一般对象则年内可再次抽取；空为同一般对象"),
+        Column("small_micro_reason", "小微企业比例说明",
+               doc="小微企业分层比例低于 1% 时必须写明理由（第七条）"),
     ), key=("code",),
         doc="公开清单（第四条）。导出即为公开的随机抽查事项清单；事项每次变更版本号加 1。"),
     "inspectors": Kind("inspectors", "执法检查人员名录", (
@@ -120,7 +126,9 @@ MODELS = {"items": Item, "inspectors": Inspector, "targets": Target, "conflicts"
 # The value an optional cell left empty (or a column left out of a new row's file) stands for.
 DEFAULTS = {
     "items": {"method": "现场检查", "ratio_bp": 100, "frequency": 3, "offices": "",
-              "departments": "", "team_size": 2, "recognition_months": 12, "active": True},
+              "departments": "", "team_size": 2, "recognition_months": 12, "active": True,
+              "special_frequency": 0, "special_recognition_months": None,
+              "small_micro_reason": ""},
     "inspectors": {"department": "商水县人力资源和社会保障局", "cert_valid_from": None,
                    "cert_valid_until": None, "active": True, "phone": ""},
     "targets": {"township": "", "address": "", "size_class": "小型", "credit_risk": "低",
