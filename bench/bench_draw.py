@@ -83,6 +83,8 @@ def main() -> None:
     src.close()
     dst.close()
     connect(work)
+    if PlanTask.select().where(PlanTask.approved_by == "").exists():
+        plans.approve(2026, "bench")  # only an approved plan's rounds are drawn (Art. 18)
     task = PlanTask.select().order_by(PlanTask.id).first()
 
     # The floor: read the pool from the database and hash its listing.
