@@ -201,3 +201,20 @@ def sealed_draws() -> list[SealedDraw]:
     return [SealedDraw(d, code, n, f"{icode} {iname}", str(day), sizes.get(d, 0),
                        counts.get(d, 0))
             for d, n, day, code, icode, iname in q.tuples()]
+
+
+def export_exchange(year: int, out, user: User | None) -> Published:
+    """The provincial exchange files for `year` (Art. 16), audited like a publication."""
+    from kiosk.publication import exchange
+
+    user = _require_leader(user, f"exchange:{year}")
+    out = _out_dir(out)
+    today = dt.date.today()
+    with write_tx():
+        files = exchange.render(year)
+        files["SHA256SUMS"] = sha256sums(files)
+        version = _next_version("exchange", None)
+        n = len(json.loads(files["exchange.json"])["results"])
+        return _write(user, "exchange", None, version, out, files,
+                      {"counts": {"results": n}, "year": year}, today, f"exchange-{year}",
+                      year=year)
