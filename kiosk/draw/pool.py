@@ -28,8 +28,10 @@ from db.models import (
     PlanTask,
     Target,
 )
-from kiosk import access  # the barred-inspector rule (Art. 18)
-from kiosk import item_rules
+from kiosk import (
+    access,  # the barred-inspector rule (Art. 18)
+    item_rules,
+)
 from kiosk.draw import lottery
 from kiosk.errors import UserError
 
