@@ -28,8 +28,9 @@ def cmd_publish(args) -> int:
     user = _account(args, may=access.may_publish, refusal=access.MAY_NOT_PUBLISH)
     if what == "lists":
         res = publication.publish_lists(args.out, user)
+        n_items, n_insp = res.counts.get("items", 0), res.counts.get("inspectors", 0)
         print(f"已发布公示名录第 {res.version} 版到 {res.folder}："
-              f"事项 {res.counts.get('items', 0)} 项，执法人员 {res.counts.get('inspectors', 0)} 名。")
+              f"事项 {n_items} 项，执法人员 {n_insp} 名。")
         return 0
     res = publication.publish_draw(int(what), args.out, user)
     counts = "，".join(f"{k} {n} 个" for k, n in res.counts.items())

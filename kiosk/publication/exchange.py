@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from db.models import Draw, Publication, PlanTask
+from db.models import Draw, PlanTask, Publication
 from kiosk.errors import UserError
 
 SCHEMA = "dsr-exchange/1"

@@ -187,8 +187,9 @@ class SealedDraw:
 
 
 def sealed_draws() -> list[SealedDraw]:
-    from db.models import Assignment
     from peewee import fn
+
+    from db.models import Assignment
 
     counts = dict(Publication.select(Publication.draw, fn.COUNT(Publication.id))
                   .where(Publication.kind == "draw").group_by(Publication.draw).tuples())

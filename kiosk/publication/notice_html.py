@@ -96,10 +96,10 @@ def render(data: dict) -> str:
     ]))
     parts.append('<h2>七、在本页核验</h2><div id="verdict" data-result="pending">'
                  "正在本浏览器中重算摇号……（需要启用 JavaScript）</div>"
-                 "<p>本页按公开的摇号规则 dsr-draw/1，用页面内嵌的名录和随机数重算名录摘要、承诺值、"
-                 "种子、抽中对象和检查组（含当场回避更正），不联网。也可下载公示包，运行 "
-                 "<code>sha256sum -c SHA256SUMS</code> 和 <code>python3 verify.py record.json</code>"
-                 " 核验。</p>")
+                 "<p>本页按公开的摇号规则 dsr-draw/1，用页面内嵌的名录和随机数重算名录摘要、"
+                 "承诺值、种子、抽中对象和检查组（含当场回避更正），不联网。"
+                 "也可下载公示包，运行 <code>sha256sum -c SHA256SUMS</code> 和 "
+                 "<code>python3 verify.py record.json</code> 核验。</p>")
     parts.append(f"<p class=seal>{_e(data['bureau'])}<br>{_e(data['date'])}</p>")
     return ("<!DOCTYPE html>\n<html lang=zh-CN><head><meta charset=utf-8>"
             "<meta name=viewport content='width=device-width,initial-scale=1'>"
