@@ -232,8 +232,12 @@ def label_report(ident: str) -> str:
 def _report_rectifications(ident: str) -> Iterable[tuple[str, str]]:
     if not ident.isdigit():
         return []
+    from db.models import EnforcementCase
+
     return [("rectification", str(i)) for (i,) in Rectification.select(Rectification.id)
-            .where(Rectification.report == int(ident)).tuples()]
+            .where(Rectification.report == int(ident)).tuples()] + [
+        ("case", str(i)) for (i,) in EnforcementCase.select(EnforcementCase.id)
+        .where(EnforcementCase.report == int(ident)).tuples()]
 
 
 register(Kind("report", hash_report, label_report,
@@ -254,8 +258,17 @@ def label_rectification(ident: str) -> str:
     return f"任务 {code} 的整改" if code else f"整改记录 {ident}"
 
 
+def _rectification_case(ident: str) -> Iterable[tuple[str, str]]:
+    from db.models import EnforcementCase
+
+    if not ident.isdigit():
+        return []
+    return [("case", str(i)) for (i,) in EnforcementCase.select(EnforcementCase.id)
+            .where(EnforcementCase.rectification == int(ident)).tuples()]
+
+
 register(Kind("rectification", hash_rectification, label_rectification,
-              {"state": "期限与销号"}))
+              {"state": "期限与销号"}, derived=_rectification_case))
 
 
 # ---------------------------------------------------------------- users, settings, plans
@@ -355,3 +368,48 @@ def label_publication(ident: str) -> str:
 
 register(Kind("publication", hash_publication, label_publication,
               {"kit": "公示文件及其摘要", "results": "公示的查处结果"}))
+
+
+# ---------------------------------------------------------------- cases and sanctions (issue 11)
+
+
+def hash_case(ident: str) -> Parts | None:
+    """A finding's case (Art. 10): its state and deadline, and every field of its steps."""
+    from db.models import EnforcementCase
+
+    c = EnforcementCase.get_or_none(EnforcementCase.id == int(ident)) if ident.isdigit() else None
+    if c is None:
+        return None
+    return {"state": digest([c.report_id, c.kind, c.state, c.opened_at, c.deadline,
+                             c.closed_at, c.closed_by]),
+            "fields": digest([c.rectification_id, c.reinspected_on, c.reinspection,
+                              c.decision_no, c.decision_date, c.amount_fen, c.paid_on,
+                              c.appealed_on, c.organ, c.transferred_on, c.receipt_no,
+                              c.outcome])}
+
+
+def label_case(ident: str) -> str:
+    from db.models import EnforcementCase
+
+    c = EnforcementCase.get_or_none(EnforcementCase.id == int(ident)) if ident.isdigit() else None
+    code = _task_code_of_report(c.report_id) if c else None
+    return f"任务 {code} 的{c.kind}案件" if code else f"执法案件 {ident}"
+
+
+register(Kind("case", hash_case, label_case, {"state": "状态与期限", "fields": "办理情况"}))
+
+
+def hash_sanction(ident: str) -> Parts | None:
+    """A sanction on an inspector (Art. 18): who, what, when and why."""
+    from db.models import Sanction
+
+    s = Sanction.get_or_none(Sanction.id == int(ident)) if ident.isdigit() else None
+    if s is None:
+        return None
+    cert = Inspector.select(Inspector.cert_no).where(Inspector.id == s.inspector_id).scalar()
+    return {"sanction": digest([cert, s.kind, s.start_date, s.end_date, s.reason,
+                                s.decided_by, s.recorded_by, s.recorded_at])}
+
+
+register(Kind("sanction", hash_sanction, lambda i: f"执法人员处理记录 {i}",
+              {"sanction": "处理种类、期间与理由"}))

@@ -211,9 +211,12 @@ def finalise(report: ReportRef, user: User | None) -> Report:
         rect = None
         if row.finding == "责令整改":
             rect = Rectification.create(report=row, deadline=row.rectify_deadline)
+        from kiosk import cases  # lazily: kiosk.cases reads kiosk.reports' clock
+
+        case = cases.open_for_report(row, actor_of(user), rect)
         audit.record(actor_of(user), "report.finalise", "report", row.id,
                      task=row.assignment.task_code, finding=row.finding,
-                     rectification=rect.id if rect else None)
+                     rectification=rect.id if rect else None, case=case.id if case else None)
     out = _sync(report, row)
     archive_final(out, user)
     return out
@@ -262,6 +265,9 @@ def close_rectification(rect: Rectification | int, user: User | None,
         row.closed_by = actor_of(user)
         row.note = note
         row.save()
+        from kiosk import cases
+
+        cases.close_with_rectification(row, actor_of(user), note)
         audit.record(actor_of(user), "rectification.close", "rectification", row.id,
                      task=row.report.assignment.task_code, note=note)
     if isinstance(rect, Rectification):
