@@ -23,7 +23,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 if [ "$mode" = --test ]; then
-  apt_install postgresql
+  apt_install postgresql chromium  # chromium: notice.html verifies in a real browser
   "$venv/bin/python" -m pip install -q -e '.[test]'
 else
   "$venv/bin/python" -m pip install -q -e .

@@ -145,6 +145,19 @@
       const k = quota(ids.length, rec.strata[s].ratio_bp);
       selected.push(...(await stream.sample(ids, k, "target:" + s)));
     }
+    const out = { digests, commitment, seed, selected, teams: null, error: null };
+    try {
+      out.teams = await matchTeams(rec, stream, selected);
+    } catch (e) {
+      // As kiosk verify: the seed and selection are compared first, then this is the
+      // difference (an infeasible team, an invalid amendment).
+      if (!(e instanceof DrawError)) throw e;
+      out.error = e.message;
+    }
+    return out;
+  }
+
+  async function matchTeams(rec, stream, selected) {
     const staff = Array.from(new Set(rec.inspectors)).sort(cpCmp);
     const staffSet = new Set(staff);
     const load = new Map(staff.map((i) => [i, 0]));
@@ -181,7 +194,7 @@
       load.set(nw, load.get(nw) + 1);
       team.push(nw);
     }
-    return { digests, commitment, seed, selected, teams: selected.map((t) => [t, teams.get(t)]) };
+    return selected.map((t) => [t, teams.get(t)]);
   }
 
   function firstListDiff(recorded, computed, what) {
@@ -213,6 +226,7 @@
     }
     const sel = firstListDiff(rec.selected, c.selected, "抽中对象");
     if (sel) return ["selected", sel];
+    if (c.error) return ["draw", "无法重算本次抽取：" + c.error];
     for (let k = 0; k < Math.min(rec.teams.length, c.teams.length); k++) {
       const [rt, rm] = rec.teams[k], [ct, cm] = c.teams[k];
       if (rt !== ct) return ["teams", "第" + (k + 1) + "个检查组的检查对象不一致：页面为 " + rt + "，重算为 " + ct + "。"];
@@ -265,7 +279,7 @@
     try {
       c = await recompute(rec);
     } catch (e) {
-      show("mismatch", "draw", "不一致：无法重算本次抽取：" + e.message);
+      show("mismatch", "record", "不一致：页面中的摇号记录无法重算（" + e.message + "）。");
       return;
     }
     const diff = compare(rec, c);
