@@ -433,6 +433,8 @@ def _driver_errors(sqlite: bool):
 
 
 def _write_items(k: Kind, present: list[str], records, refs: dict) -> tuple[int, int]:
+    from kiosk.publication.lists import record_item_version
+
     recs = [r for _, r in records]
     inserted = updated = 0
     plain = [c.field for c in k.columns if c.field != "strata"]
@@ -459,6 +461,7 @@ def _write_items(k: Kind, present: list[str], records, refs: dict) -> tuple[int,
                 ItemStratum.insert_many([
                     {"item": item.id, "name": n, "criterion": c, "ratio_bp": r, "position": i}
                     for i, (n, c, r) in enumerate(strata)]).execute()
+        record_item_version(item.id)  # the item list's history (Art. 4); no-op if unchanged
     return inserted, updated
 
 
