@@ -150,7 +150,7 @@ def publish_lists(out, user: User | None, today: dt.date | None = None) -> Publi
         counts = {"items": len(lists.current_items()),
                   "inspectors": len(lists.inspector_directory(today))}
         return _write(user, "lists", None, version, out, files, {"counts": counts}, today,
-                      "lists", effective=str(today))
+                      "lists", effective_date=str(today))
 
 
 @dataclass(frozen=True)
