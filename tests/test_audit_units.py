@@ -656,3 +656,30 @@ def test_pages_are_twenty_by_default_and_in_sequence_order(db):
                                  "detail", "prev_hash", "hash", "covers"], rows[::-1])
     assert [r.seq for r in query.page(leader).rows] == list(range(39, 19, -1))
     assert [r.seq for r in query.page(leader, newer_than=1, size=3).rows] == [4, 3, 2]
+
+
+def test_a_failed_login_cannot_vouch_for_a_user_inserted_later(db):
+    auth.create_user("admin", "admin123", "admin", "赵", actor="test")
+    with pytest.raises(UserError):
+        auth.login("mole", "whatever")  # an event about "user:mole", covering nothing
+    User.create(username="mole", display_name="内鬼", role="admin", password_hash="x")
+    assert audit.verify().message == "用户 mole 不在审计记录中：它未经终端写入。"
+
+
+def test_an_archive_event_without_a_hash_is_not_a_file_to_check(db):
+    audit.record("reviewer", "report.archive", "report", 1, path="x.pdf")
+    audit.record("reviewer", "report.archive", "report", 2, sha256="0" * 64)
+    assert audit.verify().ok
+
+
+def test_files_can_be_left_out_and_progress_knows_the_total(db, tmp_path):
+    r, _rect = _final_report_with_rectification()
+    e = _evidence(r, tmp_path / "files", "一.jpg", b"one")
+    audit.record("insp01", "report.evidence", "report", r.id)
+    assert audit.verify().ok
+    (tmp_path / "files" / e.stored_path).write_bytes(b"changed")
+    seen = []
+    v = audit.verify(files=False, progress=lambda d, t: seen.append(t))
+    assert v.ok and "个文件" not in v.message, v.message
+    assert set(seen) == {AuditEvent.select().count()}
+    assert not audit.verify().ok

@@ -149,9 +149,8 @@ def hash_draw(ident: str) -> Parts | None:
               draw.strata_json, draw.team_size, draw.pool_size, draw.commitment,
               draw.system_entropy, draw.beacon, draw.seed, draw.results_json,
               draw.abort_reason, draw.sealed_at, _record_without_head(draw.record_json),
-              getattr(draw, "beacon_source", None)]
-    witnesses = [[w.position, w.name, w.organisation, getattr(w, "entropy", None),
-                  getattr(w, "account", None)]
+              draw.beacon_source]
+    witnesses = [[w.position, w.name, w.organisation, w.entropy, w.account]
                  for w in DrawWitness.select().where(DrawWitness.draw == draw.id)
                  .order_by(DrawWitness.position)]
     amendments = list(DrawAmendment.select(
