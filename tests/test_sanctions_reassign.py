@@ -27,7 +27,7 @@ from tests.draw_world import TODAY, confirm_all, make_world, run_to_matched, use
 
 @pytest.fixture
 def world(db):
-    item, targets, inspectors, tasks = make_world()
+    item, _targets, inspectors, tasks = make_world()
     draw_id = run_to_matched(tasks[0].code)
     confirm_all(draw_id)
     steps.seal(draw_id, "operator")
@@ -102,7 +102,7 @@ def test_barred_inspectors_leave_pools_and_reports(world):
     later = pool.build_pool(world["tasks"][1], TODAY + dt.timedelta(days=31))
     assert insp[1].cert_no in later.inspectors and insp[2].cert_no not in later.inspectors
     # Off their team's report: a barred member cannot open or edit it.
-    code, team = next((c, t) for c, t in _teams(world["draw"]).items() if insp[2].cert_no in t)
+    code = next(c for c, t in _teams(world["draw"]).items() if insp[2].cert_no in t)
     a = Assignment.get(Assignment.task_code == code)
     barred = auth.create_user("barred", "pw-123456", "inspector", "被吊销", inspector=insp[2])
     with pytest.raises(UserError, match="不是该任务检查组成员"):

@@ -1,4 +1,4 @@
-"""The home dashboard's figures as plain data: registry sizes, the year's plan, report deadlines."""
+"""The dashboards: the home figures (here) and the leaders' supervision (leaders, workbook)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,7 +6,7 @@ import datetime as dt
 from peewee import fn
 
 from db.models import Conflict, Inspector, Item, PlanTask, Report, Target, Training
-from kiosk import audit
+from kiosk import audit, cases
 from kiosk.reports import due
 
 # Calendar days ahead that count as "due soon": the Deadlines screen's rule (两天内到期), so the
@@ -54,6 +54,7 @@ def summary(today: dt.date | None = None) -> dict:
         "plan_total": sum(plan.values()),
         "reports_due_soon": due_soon,
         "reports_overdue": overdue,
+        "cases_overdue": cases.overdue_count(today),  # Art. 10: findings past their step
         "audit_seq": seq,
         "audit_head": head_hash,
     }
