@@ -219,3 +219,21 @@ def export_exchange(year: int, out, user: User | None) -> Published:
         return _write(user, "exchange", None, version, out, files,
                       {"counts": {"results": n}, "year": year}, today, f"exchange-{year}",
                       year=year)
+
+
+def suggested_folder(draw_id: int | None) -> Path:
+    """Where the Publish screen offers to write the next version: the store's files folder,
+    one sub-folder per version (a USB stick or web folder is typed over it)."""
+    from kiosk.draw.documents import folder
+
+    if draw_id is None:
+        return folder("publications-out") / f"lists-v{_next_version('lists', None)}"
+    draw = notice_draw(draw_id)
+    stem = f"{draw.task.code}-{draw.attempt_no}-v{_next_version('draw', draw.id)}"
+    return folder("publications-out") / stem
+
+
+def notice_draw(draw_id: int) -> Draw:
+    from kiosk.publication.notice import sealed_draw
+
+    return sealed_draw(draw_id)
