@@ -121,3 +121,19 @@ def test_exchange_exports_the_years_published_results(store, tmp_path):
         export_exchange(year, tmp_path / "no", User.get(User.username == "auditor"))
     with pytest.raises(UserError, match="不在 2000–2100"):
         export_exchange(99999, tmp_path / "no", _leader())
+
+
+def test_the_readme_documents_every_exchange_field():
+    """Each exchange file's schema in the README equals kiosk.publication.exchange.FILES."""
+    from pathlib import Path
+
+    from kiosk.publication.exchange import FILES
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    section = text[text.index("## 省级平台交换文件"):]
+    for name, cols in FILES.items():
+        part = section[section.index(f"### {name}.csv"):]
+        part = part[:part.index("\n\n", part.index("| ---"))] if "\n\n" in part[
+            part.index("| ---"):] else part
+        rows = [line.split(" | ") for line in part.splitlines() if line.startswith("| `")]
+        assert [(r[0][3:-1], r[1], r[2].rstrip(" |")) for r in rows] == list(cols)
