@@ -34,14 +34,15 @@ def _write(text: str):
 def test_an_export_is_audited_with_its_hash_and_is_owner_only(store, out_dir):
     out = out_dir / "targets.csv"
     n = audit.audited_export("admin", "targets", out, _write("统一社会信用代码\n91411623MA\n"),
-                             rows=1)
+                             public=False, result_detail=lambda n: {"chars": n})
     assert n == len("统一社会信用代码\n91411623MA\n")
     ev = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
     detail = json.loads(ev.detail)
     assert (ev.actor, ev.action, ev.entity, ev.entity_id) == ("admin", "export", "targets",
                                                               "targets.csv")
     assert detail["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
-    assert detail["size"] == out.stat().st_size and detail["rows"] == 1
+    assert detail["size"] == out.stat().st_size and detail["chars"] == n
+    assert detail["public"] is False
     assert oct(out.stat().st_mode & 0o777) == "0o600"
     assert detail["file"] == "targets.csv"
     assert sorted(p.name for p in out_dir.iterdir()) == ["targets.csv"]

@@ -27,12 +27,14 @@ def _sha256(path: Path) -> tuple[str, int]:
 
 def audited_export(actor: str, kind: str, path: str | os.PathLike,
                    write_fn: Callable[[Path], T], *, action: str = "export",
+                   result_detail: Callable[[T], dict] | None = None,
                    **detail: object) -> T:
     """Write through `write_fn(temp_path)`, hash the result, then in ONE write transaction
     record the event and move the file into place. Any failure (the writer, the hash, the
     audit, the commit) leaves no file at `path`. The file is owner-only (0600): an export
     is confidential until someone decides to hand it on.
 
+    result_detail(result) adds what only the writing knows (e.g. the number of rows).
     Call it inside the transaction that decided the export may run, or on its own."""
     path = Path(path)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
@@ -47,8 +49,9 @@ def audited_export(actor: str, kind: str, path: str | os.PathLike,
         st = tmp.stat()
         ours = (st.st_dev, st.st_ino)
         with write_tx():
+            extra = result_detail(result) if result_detail is not None else {}
             record(actor, action, kind, path.name, file=path.name, sha256=sha, size=size,
-                   **detail)
+                   **detail, **extra)
             os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
