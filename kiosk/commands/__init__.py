@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES: tuple[str, ...] = ("setup", "plan", "publish", "exchange")
+MODULES: tuple[str, ...] = ("setup", "plan", "publish", "exchange", "cases")
 
 
 def register_all(sub, common) -> None:
