@@ -196,3 +196,15 @@ def test_a_second_publication_adds_results_and_keeps_version_1(store, tmp_path):
     assert archived == v1.read_bytes()  # the store keeps version 1's kit as published
     assert kept[0].files["notice.csv"] != kept[1].files["notice.csv"]
     assert audit.verify().ok
+
+
+@pytest.mark.postgres
+def test_publishing_on_postgresql_keeps_versions_and_verifies(pg_db, tmp_path):
+    demo.build(fresh=True)
+    draw = _draw()
+    one = publish_draw(draw.id, tmp_path / "v1", _leader())
+    two = publish_draw(draw.id, tmp_path / "v2", _leader())
+    assert [v.version for v in versions(draw.id)] == [one.version, two.version] == [1, 2]
+    assert draw_verify.verify_file(tmp_path / "v2" / "record.json")[0] == 0
+    assert one.files["record.json"] == two.files["record.json"]  # the draw did not change
+    assert audit.verify().ok
