@@ -76,6 +76,9 @@ STANDARD_STRATA = [
     ("一般", "default", 100),
 ]
 
+# Art. 7: small/micro firms may get a ratio under 1%, with the reason stated on the item.
+SMALL_MICRO_REASON = "小微企业用工人数少、违法风险低，按省厅分级分类抽查规定降低比例"
+
 ITEMS = [
     ("RS-01", "用人单位劳动合同签订和履行情况的检查",
      "《中华人民共和国劳动合同法》第十条、第八十二条；《劳动保障监察条例》第十一条第（二）项",
@@ -182,7 +185,8 @@ def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,
             offices = ";".join(dict.fromkeys(["劳动保障监察大队", lead]))
             item = Item.create(code=code, name=name, legal_basis=basis, content=content,
                                method=method, category=category, ratio_bp=100, frequency=3,
-                               lead_office=lead, offices=offices, team_size=2)
+                               lead_office=lead, offices=offices, team_size=2,
+                               small_micro_reason=SMALL_MICRO_REASON)
             for pos, (sname, crit, ratio) in enumerate(STANDARD_STRATA):
                 ItemStratum.create(item=item, name=sname, criterion=crit, ratio_bp=ratio,
                                    position=pos)

@@ -68,7 +68,7 @@ def _links(role: str, office: str, inspector_cert: str) -> tuple[str, Inspector 
     inspector = None
     if role == "inspector":
         if not inspector_cert:
-            raise UserError("执法检查人员账户须用 --inspector 指定其执法证号。")
+            raise UserError("执法检查人员账户须关联其执法证号。")
         inspector = Inspector.get_or_none(Inspector.cert_no == inspector_cert.strip())
         if inspector is None:
             raise UserError(f"执法证号“{inspector_cert}”不在执法检查人员名录中，请先导入名录。")
@@ -77,7 +77,7 @@ def _links(role: str, office: str, inspector_cert: str) -> tuple[str, Inspector 
         raise UserError("只有执法检查人员账户关联执法证号。")
     if role == "reviewer":
         if not office:
-            raise UserError("责任股室审核人账户须用 --office 指定其股室。")
+            raise UserError("责任股室审核人账户须指定其股室。")
         from kiosk import settings
 
         offices = settings.reviewer_offices()

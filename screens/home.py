@@ -13,9 +13,13 @@ from screens.app import user_label
 from screens.audit import AuditScreen
 from screens.ceremony import TaskPickerScreen
 from screens.deadlines import DeadlinesScreen
+from screens.plan import PlanScreen
+from screens.publish import PublishScreen
 from screens.registry import RegistryScreen
 from screens.reports import ReviewScreen
 from screens.scan import ScanScreen
+from screens.settings import SettingsScreen
+from screens.users import UsersScreen
 from screens.widgets.menu_panel import MenuPanel
 from screens.widgets.summary_panel import SummaryPanel
 from screens.workers import store_worker
@@ -60,6 +64,14 @@ MENU: list[MenuEntry] = [
               "审核检查报告，记录处理意见"),
     MenuEntry("a", AuditScreen, (), "审计日志", "审计", "home.audit",
               "查看、筛选、核验审计日志（局领导、纪检审计）", footer=False),
+    MenuEntry("p", PlanScreen, (), "年度抽查计划", "计划", "home.plan",
+              "年度计划的编制、批准和执行情况（第七、十八条）", footer=False),
+    MenuEntry("u", UsersScreen, (), "账户管理", "账户", "home.users",
+              "新增、停用账户，重置密码，更改角色（管理员）", footer=False),
+    MenuEntry("g", SettingsScreen, (), "本局设置", "设置", "home.settings",
+              "单位名称、网址、打印机、见证人数等设置（管理员）", footer=False),
+    MenuEntry("b", PublishScreen, (), "结果公示", "公示", "home.publish",
+              "发布摇号结果公示包和公示名录（局领导，第四、五、十三条）", footer=False),
 ]
 ENTRIES = {e.id: e for e in MENU}
 

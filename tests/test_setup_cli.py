@@ -146,7 +146,7 @@ def test_an_item_under_art_7_is_refused_at_import(bureau):
 def test_accounts_are_linked_and_reset_passwords_must_be_changed(bureau):
     _, log = bureau
     assert log["reviewer_no_office"].returncode == 1
-    assert "--office" in log["reviewer_no_office"].stderr
+    assert "须指定其股室" in log["reviewer_no_office"].stderr
     assert log["must_change"].returncode == 1
     assert "须先修改密码" in log["must_change"].stderr
     listing = log["users"].stdout

@@ -102,4 +102,15 @@ class LoginForm(Vertical):
             return
         error.update("")
         password_input.value = ""
+        if user.must_change:  # reset by an administrator: a new password first
+            from screens.password import ask_new_password
+
+            def changed(who: User | None) -> None:
+                if who is None:
+                    error.update("未设置新密码，未登录。")
+                    return
+                self.post_message(self.LoggedIn(who))
+
+            ask_new_password(self.app, user, changed)
+            return
         self.post_message(self.LoggedIn(user))
