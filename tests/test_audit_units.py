@@ -683,3 +683,13 @@ def test_files_can_be_left_out_and_progress_knows_the_total(db, tmp_path):
     assert v.ok and "个文件" not in v.message, v.message
     assert set(seen) == {AuditEvent.select().count()}
     assert not audit.verify().ok
+
+
+def test_the_row_digest_format_is_fixed():
+    """Stores keep these hashes for years: the format may never drift (sorted keys, compact
+    separators, UTF-8 text, dates as text)."""
+    import hashlib
+
+    value = {"b": [1, dt.date(2026, 7, 14)], "a": "中文"}
+    body = '{"a":"中文","b":[1,"2026-07-14"]}'
+    assert cover.digest(value) == hashlib.sha256(body.encode()).hexdigest()
