@@ -26,14 +26,6 @@
     }
     return A.length - B.length;
   }
-  function rowCmp(a, b) {
-    const n = Math.min(a.length, b.length);
-    for (let i = 0; i < n; i++) {
-      const c = cpCmp(a[i], b[i]);
-      if (c !== 0) return c;
-    }
-    return a.length - b.length;
-  }
   // Python's json.dumps(ensure_ascii=False) string escapes.
   function pyStr(s) {
     let out = '"';
@@ -62,8 +54,25 @@
     const keys = Object.keys(v).sort(cpCmp);
     return "{" + keys.map((k) => pyStr(k) + ":" + canon(v[k])).join(",") + "}";
   }
+  // Without surrogates, UTF-16 order is code-point order and the engine's own compare is
+  // exact (and far quicker on a million-row pool); only astral characters need cpCmp.
+  const SURROGATE = /[\uD800-\uDFFF]/;
+  function plainCmp(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  function strCmpFor(strings) {
+    return strings.some((s) => SURROGATE.test(s)) ? cpCmp : plainCmp;
+  }
   function listing(rows) {
-    const sorted = rows.map((r) => r.slice()).sort(rowCmp);
+    const cmp = strCmpFor(rows.flat());
+    const sorted = rows.slice().sort((a, b) => {
+      const n = Math.min(a.length, b.length);
+      for (let i = 0; i < n; i++) {
+        const c = cmp(a[i], b[i]);
+        if (c !== 0) return c;
+      }
+      return a.length - b.length;
+    });
     return sorted.map((r) => r.join("\t") + "\n").join("");
   }
   // Python's str.strip() white space, which includes U+3000 and U+0085.
@@ -141,7 +150,8 @@
     }
     const selected = [];
     for (const s of Object.keys(rec.strata).sort(cpCmp)) {
-      const ids = (by[s] || []).slice().sort(cpCmp);
+      const ids = (by[s] || []).slice();
+      ids.sort(strCmpFor(ids));
       const k = quota(ids.length, rec.strata[s].ratio_bp);
       selected.push(...(await stream.sample(ids, k, "target:" + s)));
     }
@@ -158,7 +168,8 @@
   }
 
   async function matchTeams(rec, stream, selected) {
-    const staff = Array.from(new Set(rec.inspectors)).sort(cpCmp);
+    const staff = Array.from(new Set(rec.inspectors));
+    staff.sort(strCmpFor(staff));
     const staffSet = new Set(staff);
     const load = new Map(staff.map((i) => [i, 0]));
     const conflicts = new Map();
