@@ -18,7 +18,7 @@ from db.models import Assignment, AuditEvent, Draw, Publication, Rectification, 
 from kiosk import audit, demo
 from kiosk.draw import verify as draw_verify
 from kiosk.errors import UserError
-from kiosk.publication import publish_draw, versions
+from kiosk.publication import is_published, publish_draw, versions
 
 
 @pytest.fixture
@@ -171,12 +171,14 @@ def _finalise(assignment: Assignment, finding: str, deadline: dt.date | None = N
 
 def test_a_second_publication_adds_results_and_keeps_version_1(store, tmp_path):
     draw = _draw()
+    assert not is_published(draw.id)
     first = publish_draw(draw.id, tmp_path / "v1", _leader())
     targets = list(Assignment.select().where(Assignment.draw == draw.id)
                    .order_by(Assignment.position))
     _finalise(targets[0], "责令整改", dt.date(2099, 1, 31))
     _finalise(targets[1], "无问题")
     _finalise(targets[2], "移送司法机关")
+    assert is_published(draw.id)
     second = publish_draw(draw.id, tmp_path / "v2", _leader())
     assert (first.version, second.version) == (1, 2)
     assert first.counts == {"检查中": len(targets)}

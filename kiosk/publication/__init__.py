@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from kiosk.publication.kit import (
     Published,
+    is_published,
     publish_draw,
     publish_lists,
     sealed_draws,
     versions,
 )
 
-__all__ = ["Published", "publish_draw", "publish_lists", "sealed_draws", "versions"]
+__all__ = ["Published", "is_published", "publish_draw", "publish_lists", "sealed_draws", "versions"]

@@ -163,6 +163,12 @@ class Version:
     files: dict[str, str]
 
 
+def is_published(draw_id: int) -> bool:
+    """Whether a draw's results have been published at least once (Art. 12 ends there)."""
+    return Publication.select().where((Publication.kind == "draw")
+                                      & (Publication.draw == draw_id)).exists()
+
+
 def versions(draw_id: int | None, kind: str = "draw") -> list[Version]:
     """Every published version of a draw's notice (or of the lists), oldest first."""
     q = Publication.select().where(Publication.kind == kind)
