@@ -210,3 +210,14 @@ def test_publishing_on_postgresql_keeps_versions_and_verifies(pg_db, tmp_path):
     assert draw_verify.verify_file(tmp_path / "v2" / "record.json")[0] == 0
     assert one.files["record.json"] == two.files["record.json"]  # the draw did not change
     assert audit.verify().ok
+
+
+def test_an_unwritable_folder_is_one_sentence_and_publishes_nothing(store, tmp_path):
+    out = tmp_path / "ro"
+    out.mkdir()
+    (out / "notice.csv").mkdir()  # a directory where a kit file must go: the rename fails
+    with pytest.raises(UserError, match="无法写入公示文件"):
+        publish_draw(_draw().id, out, _leader())
+    assert not Publication.select().exists()
+    assert not AuditEvent.select().where(AuditEvent.action.startswith("publish.")).exists()
+    assert sorted(p.name for p in out.iterdir()) == ["notice.csv"]  # notice.pdf removed again

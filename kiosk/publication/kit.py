@@ -78,7 +78,10 @@ def _write(user: User, kind: str, draw_id: int | None, version: int, out: Path,
     """Inside the caller's write transaction: the row, one audited export per file, then the
     publication event carrying every hash. A failure removes the files this call wrote."""
     hashes = {n: hashlib.sha256(b).hexdigest() for n, b in files.items()}
-    archive = _archive(stem, version, files)
+    try:
+        archive = _archive(stem, version, files)
+    except OSError as e:
+        raise UserError(f"无法在本机存档公示文件：{e.strerror or e}。") from None
     pub = Publication.create(kind=kind, draw=draw_id, version=version,
                              published_by=user.username, effective_date=effective,
                              files_json=json.dumps(hashes, ensure_ascii=False, sort_keys=True),
@@ -95,9 +98,11 @@ def _write(user: User, kind: str, draw_id: int | None, version: int, out: Path,
         covers = [("draw", draw_id)] if draw_id else []
         audit.record(user.username, f"publish.{kind}", "publication", pub.id, covers=covers,
                      version=version, draw=draw_id, files=hashes, folder=str(out), **detail)
-    except BaseException:
+    except BaseException as e:
         for p in written:
             p.unlink(missing_ok=True)
+        if isinstance(e, OSError):  # the whole publication rolls back with its trace
+            raise UserError(f"无法写入公示文件到“{out}”：{e.strerror or e}。") from None
         raise
     for p in written:  # the kit is public: readable by anyone the folder is handed to
         os.chmod(p, 0o644)
