@@ -284,23 +284,25 @@ def import_file(kind: str, path, actor: str, *, role: str | None = None) -> Impo
 def _item_rule_problems(present: list[str], records) -> list[tuple[int, str]]:
     """Art. 7's rules for each item row as it will be stored (a column the file leaves out
     keeps the stored item's value, or the default for a new item)."""
+    from kiosk import settings
     from kiosk.item_rules import ItemRules, problems
 
     fields = ("ratio_bp", "frequency", "recognition_months", "special_frequency",
               "special_recognition_months", "small_micro_reason")
     stored = {i.code: i for i in Item.select().where(
         Item.code.in_([r["code"] for _, r in records]))} if records else {}
+    defaults = {**DEFAULTS["items"], "recognition_months": settings.get_int("recognition_months")}
     out = []
     for line, rec in records:
         item = stored.get(rec["code"])
         vals = {}
         for f in fields:
-            if f in present and (rec.get(f) is not None or item is None):
-                vals[f] = rec.get(f) if rec.get(f) is not None else DEFAULTS["items"].get(f)
-            elif item is not None:
-                vals[f] = getattr(item, f)
+            if rec.get(f) is not None:
+                vals[f] = rec[f]
+            elif item is not None:  # as _write_items stores it: kept, or emptied to default
+                vals[f] = DEFAULTS["items"].get(f) if f in present else getattr(item, f)
             else:
-                vals[f] = DEFAULTS["items"].get(f)
+                vals[f] = defaults.get(f)
         if "strata" in present and rec.get("strata") is not None:
             strata = rec["strata"]
         else:
@@ -433,6 +435,7 @@ def _driver_errors(sqlite: bool):
 
 
 def _write_items(k: Kind, present: list[str], records, refs: dict) -> tuple[int, int]:
+    from kiosk import settings
     from kiosk.publication.lists import record_item_version
 
     recs = [r for _, r in records]
@@ -443,6 +446,8 @@ def _write_items(k: Kind, present: list[str], records, refs: dict) -> tuple[int,
         strata = rec.get("strata") if "strata" in present else None
         if item is None:
             vals = with_defaults("items", {f: rec.get(f) for f in plain})
+            if rec.get("recognition_months") is None:  # the bureau's default window
+                vals["recognition_months"] = settings.get_int("recognition_months")
             item = Item.create(**vals, updated_at=now())
             inserted += 1
             changed_strata = bool(strata)
