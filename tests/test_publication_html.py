@@ -112,9 +112,9 @@ def test_the_published_notice_matches_and_a_changed_code_does_not(db, tmp_path):
     assert f"第3个抽中对象不一致：页面为 {changed}，重算为 {code}" in text
 
     # one changed code in the table people read: also a mismatch, named as the table
-    cell = html.index(f"<td data-target-uscc>{code}</td>")
+    cell = f'<td data-target-uscc data-label="统一社会信用代码">{code}</td>'
+    at = html.index(cell)
     shown = tmp_path / "table.html"
-    shown.write_text(html[:cell] + f"<td data-target-uscc>{changed}</td>"
-                     + html[cell + len(f"<td data-target-uscc>{code}</td>"):], "utf-8")
+    shown.write_text(html[:at] + cell.replace(code, changed) + html[at + len(cell):], "utf-8")
     result, where, _ = verdict(shown, tmp_path)
     assert (result, where) == ("mismatch", "table")

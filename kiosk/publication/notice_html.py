@@ -12,13 +12,21 @@ max-width:60em;padding:1em;line-height:1.6;color:#111}
 h1{text-align:center;font-size:1.5em;margin:.4em 0}
 .docno{text-align:center;color:#444}
 table{border-collapse:collapse;width:100%;margin:.5em 0;font-size:.92em}
-th,td{border:1px solid #888;padding:.2em .4em;vertical-align:top;text-align:left}
+th,td{border:1px solid #888;padding:.2em .4em;vertical-align:top;text-align:left;
+overflow-wrap:anywhere}
 th{background:#eee}
 code{font-family:monospace;word-break:break-all}
 #verdict{border:2px solid #888;padding:.6em;margin:1em 0;font-weight:bold}
 #verdict[data-result=match]{border-color:#1a7f37;color:#1a7f37}
 #verdict[data-result=mismatch]{border-color:#c00;color:#c00}
 .seal{text-align:right;margin-top:2em}
+@media (min-width:641px){td:first-child,td[data-target-uscc]{white-space:nowrap}}
+@media (max-width:640px){
+.cards thead{display:none}
+.cards tr{display:block;border:1px solid #888;margin:.5em 0;padding:.2em .4em}
+.cards td{display:block;border:none;padding:.1em 0;white-space:normal}
+.cards td::before{content:attr(data-label) "：";font-weight:bold}
+}
 """
 
 
@@ -30,15 +38,22 @@ def _e(v: object) -> str:
     return escape("" if v is None else str(v))
 
 
-def _row(cells: list[object], attrs: dict[int, str] | None = None) -> str:
+def _row(cells: list[object], attrs: dict[int, str] | None = None,
+         labels: list[str] | None = None) -> str:
+    """A table row; with labels each cell carries its column's name (phones show it)."""
     attrs = attrs or {}
-    return "<tr>" + "".join(f"<td{attrs.get(k, '')}>{_e(c)}</td>"
-                            for k, c in enumerate(cells)) + "</tr>"
+    return "<tr>" + "".join(
+        f"<td{attrs.get(k, '')}"
+        + (f' data-label="{_e(labels[k])}"' if labels else "") + f">{_e(c)}</td>"
+        for k, c in enumerate(cells)) + "</tr>"
 
 
-def _table(header: list[str], rows: list[str]) -> str:
+def _table(header: list[str], rows: list[str], cards: bool = False) -> str:
+    """A table; `cards` turns its rows into one card each on a narrow (phone) screen."""
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    cls = " class=cards" if cards else ""
+    return (f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+            "</table>")
 
 
 def embedded(record: dict) -> str:
@@ -63,12 +78,13 @@ def render(data: dict) -> str:
         ["分层", "比例", "对象数", "抽取数"],
         [_row([s, f"{x['ratio_bp'] / 100:g}%", x["pool"], x["quota"]])
          for s, x in data["strata"].items()]))
+    header = ["序号", "统一社会信用代码", "单位名称", "分层", "检查人员", "查处结果"]
     parts.append("<h2>三、抽查对象及查处结果</h2>" + _table(
-        ["序号", "统一社会信用代码", "单位名称", "分层", "检查人员", "查处结果"],
+        header,
         [_row([n, t["uscc"], t["name"], t["stratum"],
                "、".join(f"{m['name']}（{m['cert_no']}）" for m in t["team"]), t["result"]],
-              {1: " data-target-uscc"})
-         for n, t in enumerate(data["targets"], 1)]))
+              {1: " data-target-uscc"}, header)
+         for n, t in enumerate(data["targets"], 1)], cards=True))
     rect = data["rectifications"]
     parts.append("<h2>四、整改情况</h2>" + (_table(
         ["统一社会信用代码", "单位名称", "整改期限", "整改情况"],
