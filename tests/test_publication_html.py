@@ -118,3 +118,40 @@ def test_the_published_notice_matches_and_a_changed_code_does_not(db, tmp_path):
     shown.write_text(html[:at] + cell.replace(code, changed) + html[at + len(cell):], "utf-8")
     result, where, _ = verdict(shown, tmp_path)
     assert (result, where) == ("mismatch", "table")
+
+
+def test_a_draw_with_a_beacon_and_an_amendment_publishes_and_verifies(db, tmp_path):
+    """The kit of a draw with a declared beacon and an on-the-spot recusal: the page, the
+    stand-alone verify.py and the PDF all carry the amendment, and both verifiers match."""
+    import sys
+
+    import pypdfium2 as pdfium
+
+    from db.models import User
+    from kiosk import auth
+    from kiosk.draw import steps
+    from kiosk.draw import view as draw_view
+    from kiosk.publication import publish_draw
+    from tests.draw_world import confirm_all, make_world, run_to_matched
+
+    _item, _targets, _inspectors, tasks = make_world()
+    draw_id = run_to_matched(tasks[0].code, beacon_source="福彩3D 开奖号码", beacon="7 0 9")
+    first = draw_view.view(draw_id, "operator").selected[0]
+    out_cert = first["team"][0]["cert_no"]
+    replacement = steps.amend(draw_id, first["uscc"], out_cert, "曾在该单位任职", "operator")
+    confirm_all(draw_id)
+    steps.seal(draw_id, "operator")
+    auth.create_user("leader", "leader123", "leader", "周局长")
+    out = tmp_path / "kit"
+    publish_draw(draw_id, out, User.get(User.username == "leader"))
+
+    result, _, text = verdict(out / "notice.html", tmp_path)
+    assert result == "match", text
+    html = (out / "notice.html").read_text("utf-8")
+    assert "曾在该单位任职" in html and "福彩3D 开奖号码" in html and "7 0 9" in html
+    p = subprocess.run([sys.executable, "-I", "-S", "verify.py", "record.json"], cwd=out,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    doc = pdfium.PdfDocument(str(out / "notice.pdf"))
+    pdf_text = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    assert "当场回避更正" in pdf_text and replacement in pdf_text and "钱正平" in pdf_text

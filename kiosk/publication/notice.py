@@ -3,7 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from db.models import Assignment, AssignmentMember, Draw, Inspector, Rectification, Report, Target
+from db.models import (
+    Assignment,
+    AssignmentMember,
+    Draw,
+    DrawAmendment,
+    Inspector,
+    Rectification,
+    Report,
+    Target,
+)
 from kiosk import audit, settings
 from kiosk.draw import lottery
 from kiosk.draw import record as draw_record
@@ -100,6 +109,10 @@ def notice_data(draw_id: int, version: int, today: dt.date | None = None) -> dic
         "strata": strata, "team_size": rec["team_size"],
         "targets": _targets(draw), "rectifications": _rectifications(draw, today),
         "attempts": attempts,
+        "witnesses": rec.get("witnesses") or [],
+        "amendments": [{"target": a.target_uscc, "inspector": a.inspector_cert,
+                        "reason": a.reason, "replacement": a.replacement_cert}
+                       for a in draw.amendments.order_by(DrawAmendment.seq)],
         "verification": {
             "digests": rec["digests"], "commitment": rec["commitment"],
             "system_entropy": rec["system_entropy"], "witness_entropy": rec["witness_entropy"],

@@ -94,6 +94,13 @@ def render(data: dict) -> str:
         ["次数", "状态", "中止理由"],
         [_row([a["attempt"], a["state_label"], a.get("reason") or "—"])
          for a in data["attempts"]]))
+    if data["amendments"]:
+        parts.append("<p>当场回避更正：</p>" + _table(
+            ["检查对象", "回避人员", "理由", "按规则补抽"],
+            [_row([a["target"], a["inspector"], a["reason"], a["replacement"]])
+             for a in data["amendments"]]))
+    witnesses = "、".join(w["name"] + (f"（{w['organisation']}）" if w.get("organisation")
+                                       else "") for w in data["witnesses"])
     digests = v["digests"]
     parts.append("<h2>六、核验数据</h2>" + _table(["项目", "数值"], [
         _row(["检查对象名录摘要 pool.tsv", digests["pool"]], {1: ' data-field="digests.pool"'}),
@@ -103,6 +110,7 @@ def render(data: dict) -> str:
              {1: ' data-field="digests.conflicts"'}),
         _row(["承诺值 commitment", v["commitment"]], {1: ' data-field="commitment"'}),
         _row(["系统随机数 system_entropy", v["system_entropy"]]),
+        _row(["见证人", witnesses or "—"]),
         _row(["见证人随机数 witness_entropy", " | ".join(v["witness_entropy"])]),
         _row(["公共信标 beacon", v["beacon"] if v["beacon"] is not None else "未使用"]),
         _row(["信标来源", v["beacon_source"] or "—"]),

@@ -97,7 +97,17 @@ def render(data: dict, out_path: str | os.PathLike) -> Path:
            [[str(a["attempt"]), a["state_label"], a.get("reason") or "—"]
             for a in data["attempts"]], [0.15, 0.25, 0.6])
 
+    if data["amendments"]:
+        pdf.ln(1.5)
+        pdf.para("当场回避更正（按规则补抽，verify.py 与 notice.html 一并重算）：", size=9.5)
+        _table(pdf, ["检查对象", "回避人员", "理由", "补抽人员"],
+               [[a["target"], a["inspector"], a["reason"], a["replacement"]]
+                for a in data["amendments"]], [0.3, 0.2, 0.3, 0.2])
+
     pdf.section("六、核验数据")
+    pdf.kv("见证人", "、".join(w["name"] + (f"（{w['organisation']}）" if w.get("organisation")
+                                          else "") for w in data["witnesses"]) or "—",
+           label_w=40, size=9)
     d = v["digests"]
     for label, value in (("检查对象名录摘要\npool.tsv", d["pool"]),
                          ("执法人员名录摘要\ninspectors.tsv", d["inspectors"]),
