@@ -174,7 +174,7 @@ def test_record_writes_a_sealed_draw_again(world, tmp_path, capsys):
 HOLD = r"""
 import sys, time
 from kiosk import cli
-from kiosk.draw import record, steps, witnesses
+from kiosk.draw import steps, witnesses
 
 where, calls = sys.argv[1], {"n": 0}
 
@@ -188,12 +188,21 @@ def holding(module, name, nth=1):
         return real(*a, **k)
     setattr(module, name, hold)
 
+def holding_after(module, name):
+    real = getattr(module, name)
+    def hold(*a, **k):
+        out = real(*a, **k)
+        print("holding", flush=True)
+        time.sleep(120)
+        return out
+    setattr(module, name, hold)
+
 {"committed": lambda: holding(witnesses, "enter_entropy"),
  "one entropy": lambda: holding(witnesses, "enter_entropy", 2),
  "entropy": lambda: holding(steps, "reveal"),
  "revealed": lambda: holding(steps, "match"),
  "matched": lambda: holding(witnesses, "confirm"),
- "sealed": lambda: holding(record, "write_record")}[where]()
+ "sealed": lambda: holding_after(steps, "seal")}[where]()
 sys.exit(cli.main(sys.argv[2:]))
 """
 
