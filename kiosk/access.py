@@ -321,3 +321,66 @@ def barred_query(day: dt.date | None = None):
 
 def barred_inspectors(day: dt.date | None = None) -> set[int]:
     return {i for (i,) in barred_query(day).tuples()}
+
+
+# ------------------------------------------------------------ drawn results, unpublished (Art. 12)
+
+# Why someone asks for a draw's result, and what each purpose covers.
+RESULT_PURPOSES = {
+    "record": "摇号核验记录和名录",
+    "protocol": "摇号记录",
+    "predraw": "抽查前公示单",
+    "slips": "任务单",
+    "report": "检查报告",
+    "review": "报告审核",
+    "list": "任务清单",
+}
+# The draw's own documents (Art. 12: the operator hands them on): the record and its listings,
+# the protocol, the pre-draw sheet, the slips.
+OPERATOR_PURPOSES = frozenset({"record", "protocol", "predraw", "slips"})
+# One task's own matter: its team (the report) and its lead office (review).
+TASK_PURPOSES = frozenset({"report", "review", "list"})
+# Before publication the result's documents reach only operators, or the account that ran
+# this draw (an administrator may run one, Art. 5-7).
+RESULT_OPERATOR_ROLES = frozenset({"operator"})
+
+MAY_NOT_SEE_RESULT = ("该次摇号尚未公示，其抽中名单只限主持摇号的操作员、检查组和牵头股室知悉"
+                      "（第十二条）。")
+CONFIDENTIAL_MARK = "公示前不得外传"
+
+
+def is_published(draw: Draw | int) -> bool:
+    """Has a version of this draw's notice been published (the end of Art. 12's secrecy)?"""
+    from kiosk.publication.kit import is_published as published  # publication is its home
+
+    return published(draw if isinstance(draw, int) else draw.id)
+
+
+def may_see_draw_result(user: User | str | None, draw: Draw | int, purpose: str,
+                        assignment: Assignment | int | None = None) -> bool:
+    """Art. 12: before a draw's first publication its drawn targets reach only those with a
+    need - the operator (record and listings, protocol, pre-draw sheet, slips), the task's
+    team (its own task) and its lead office (review). Once published they are public, and
+    only the command's own role rule (may_export_record, may_print_slips...) still applies."""
+    if purpose not in RESULT_PURPOSES:
+        raise ValueError(f"unknown purpose {purpose!r}")
+    draw = draw if isinstance(draw, Draw) else Draw.get_by_id(draw)
+    login = user if isinstance(user, str) else getattr(user, "username", None)
+    # The account that ran this draw (the service was handed its authenticated login).
+    if purpose in OPERATOR_PURPOSES and login and login == draw.operator:
+        return True
+    if isinstance(user, str):
+        user = User.get_or_none(User.username == user)
+    user = active_user(user)
+    if user is None:
+        return False
+    if is_published(draw.id):
+        return True
+    if purpose in OPERATOR_PURPOSES:
+        return user.role in RESULT_OPERATOR_ROLES
+    if assignment is None:
+        return False
+    if purpose == "review":
+        return is_lead_reviewer(assignment, user)
+    # "report" and "list": the team sees its own task, the lead office reviews it.
+    return is_team_member(assignment, user) or is_lead_reviewer(assignment, user)

@@ -189,12 +189,11 @@ def _draw_abort(args) -> int:
 
 
 def cmd_record(args) -> int:
-    from kiosk import access
-    from kiosk.draw import record
+    from kiosk import access, confidential
 
     _connect(args)
-    _account(args, may=access.may_export_record, refusal=access.MAY_NOT_EXPORT_RECORD)
-    path = record.write_record(args.draw_id, Path(args.out) / "record.json")
+    user = _account(args, may=access.may_export_record, refusal=access.MAY_NOT_EXPORT_RECORD)
+    path = confidential.write_record(args.draw_id, Path(args.out) / "record.json", user)
     print(f"已写入 {path} 及 pool.tsv、inspectors.tsv、conflicts.tsv。")
     return 0
 

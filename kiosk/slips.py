@@ -259,6 +259,9 @@ def _print(assignments: list[Assignment], draw: Draw, out_path: os.PathLike | st
         tmp = _render(_draw_context(draw), rows, out, _secret(), base_url(), audit.head())
     except OSError as e:
         raise UserError(f"无法写入任务单文件“{out}”：{e.strerror or e}。") from None
+    # Art. 12: the file's hash goes into the event, and only its owner may read it.
+    os.chmod(tmp, 0o600)
+    sha = hashlib.sha256(tmp.read_bytes()).hexdigest()
     try:
         with write_tx():
             now_v: dict[int, int] = {}
@@ -272,7 +275,8 @@ def _print(assignments: list[Assignment], draw: Draw, out_path: os.PathLike | st
                  .where(Assignment.id.in_(ids[i:i + 500])).execute())
             audit.record(actor, "slips.print", entity, entity_id, draw=draw.id,
                          count=len(rows), first=rows[0].task_code, last=rows[-1].task_code,
-                         versions=sorted({r.version for r in rows}), file=out.name)
+                         versions=sorted({r.version for r in rows}), file=out.name,
+                         sha256=sha)
             # Inside the transaction: if the file cannot take its place, the versions are
             # not bumped and the slips already handed out stay valid.
             try:
@@ -294,6 +298,9 @@ def render_slips(draw_id: int, out_path: os.PathLike | str, actor: str) -> Path:
         raise UserError(f"摇号记录 {draw_id} 不存在。")
     if draw.state != "sealed":
         raise UserError("该次摇号尚未封存，不能打印任务单。")
+    from kiosk import confidential  # Art. 12: before publication, the operator only
+
+    confidential.require(actor, draw, "slips")
     assignments = list(Assignment.select().where(Assignment.draw == draw)
                        .order_by(Assignment.position))
     return _print(assignments, draw, out_path, actor, "draw", draw.id)
@@ -310,4 +317,7 @@ def render_slip_for(assignment: Assignment | str, out_path: os.PathLike | str,
     draw = Draw.get_by_id(assignment.draw_id)
     if draw.state != "sealed":
         raise UserError("该次摇号尚未封存，不能打印任务单。")
+    from kiosk import confidential
+
+    confidential.require(actor, draw, "slips")
     return _print([assignment], draw, out_path, actor, "assignment", assignment.task_code)

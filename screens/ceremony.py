@@ -476,7 +476,7 @@ class CeremonyScreen(Screen):
 
     async def action_export(self) -> None:
         try:
-            path = documents.export(self.draw_id)
+            path = documents.export(self.draw_id, self.actor)
         except UserError as e:
             self.say(str(e), "error")
             return

@@ -44,5 +44,5 @@ def test_protocol_lists_earlier_attempts_and_witness_accounts(db):
                             / f"protocol-{tasks[0].code}-2.pdf").split())
     assert "第1次：已中止，理由：见证人未到场" in text
     assert "账号witness1" in text and "账号witness2" in text
-    path = documents.export(draw_id)
+    path = documents.export(draw_id, "operator")
     assert path.name == "record.json" and (path.parent / "pool.tsv").exists()

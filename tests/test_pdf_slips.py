@@ -375,14 +375,14 @@ def test_a_print_to_a_bad_path_leaves_the_slips_in_hand_valid(db, tmp_path):
     from kiosk.errors import UserError as _UserError
 
     draw = make_sealed_draw(n=1)
-    first = slips.render_slips(draw.id, tmp_path / "a.pdf", "operator")
+    first = slips.render_slips(draw.id, tmp_path / "a.pdf", "op1")
     a = Assignment.get(Assignment.draw == draw)
     payload = slips.payload(a)
     (tmp_path / "dir.pdf").mkdir()
     with pytest.raises(_UserError, match="无法写入"):
-        slips.render_slips(draw.id, tmp_path / "dir.pdf", "operator")
+        slips.render_slips(draw.id, tmp_path / "dir.pdf", "op1")
     with pytest.raises(_UserError):
-        slips.render_slips(draw.id, tmp_path / "a.pdf" / "x.pdf", "operator")  # under a file
+        slips.render_slips(draw.id, tmp_path / "a.pdf" / "x.pdf", "op1")  # under a file
     assert slips.resolve(payload).id == a.id
     assert Assignment.get_by_id(a.id).slip_version == 1 and first.exists()
 
@@ -392,7 +392,7 @@ def test_a_chinese_base_url_prints_and_scans(db, tmp_path):
 
     settings.put("base_url", "https://商水人社.中国/kiosk")
     draw = make_sealed_draw(n=1)
-    out = slips.render_slips(draw.id, tmp_path / "idn.pdf", "operator")
+    out = slips.render_slips(draw.id, tmp_path / "idn.pdf", "op1")
     a = Assignment.get(Assignment.draw == draw)
     assert slips.payload(a).startswith("https://商水人社.中国/kiosk/r/")
     assert slips.resolve(slips.payload(a)).id == a.id

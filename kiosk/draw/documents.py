@@ -8,8 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from db.models import Draw
-from kiosk.draw import record
-from kiosk.draw.view import print_info
 from kiosk.errors import UserError
 
 KINDS = {"predraw": "预抽签表", "protocol": "摇号记录", "slips": "任务单"}
@@ -35,22 +33,25 @@ def print_document(draw_id: int, kind: str, actor: str) -> str:
     if kind not in KINDS:
         raise UserError(f"未知的文书“{kind}”。")
     try:
-        from kiosk import pdf, printing, slips
+        from kiosk import pdf, slips
     except ImportError:
         raise UserError("本机尚未安装打印模块，无法打印。") from None
+    from kiosk import confidential  # Art. 12: checked, logged, audited with the hash, 0600
+
     out = folder("print") / f"{kind}-{stem(draw_id)}.pdf"
-    if kind == "predraw":
-        printing.render_predraw_sheet(print_info(draw_id), out)
-    elif kind == "protocol":
-        printing.render_protocol(print_info(draw_id), out)
+    if kind in ("predraw", "protocol"):
+        confidential.render_document(draw_id, kind, out, actor)
     else:
         slips.render_slips(draw_id, out, actor)
     return pdf.print_or_save(out)
 
 
-def export(draw_id: int) -> Path:
+def export(draw_id: int, actor: str | None = None) -> Path:
     """The record and its listings in the store's records folder; the record's path."""
+    from kiosk import confidential
+
     try:
-        return record.write_record(draw_id, folder("records", stem(draw_id)) / "record.json")
+        return confidential.write_record(
+            draw_id, folder("records", stem(draw_id)) / "record.json", actor)
     except OSError as e:
         raise UserError(f"无法写入核验记录：{e.strerror or e}。") from None

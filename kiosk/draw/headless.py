@@ -167,7 +167,9 @@ def _advance(draw_id: int, operator: User, given: list[Witness], users: list[Use
     draw = Draw.get_by_id(draw_id)
     if draw.state == "confirmed":
         steps.seal(draw_id, me)
-    record.write_record(draw_id, out)
+    from kiosk import confidential  # the operator's record: audited with its hash, 0600
+
+    confidential.write_record(draw_id, out, operator)
     return record.export_record(Draw.get_by_id(draw_id))
 
 
