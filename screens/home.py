@@ -11,7 +11,9 @@ from textual.widgets import Footer, Header, Static
 
 from screens.app import user_label
 from screens.audit import AuditScreen
+from screens.cases import CasesScreen
 from screens.ceremony import TaskPickerScreen
+from screens.dashboard import DashboardScreen
 from screens.deadlines import DeadlinesScreen
 from screens.plan import PlanScreen
 from screens.publish import PublishScreen
@@ -72,6 +74,10 @@ MENU: list[MenuEntry] = [
               "单位名称、网址、打印机、见证人数等设置（管理员）", footer=False),
     MenuEntry("b", PublishScreen, (), "结果公示", "公示", "home.publish",
               "发布摇号结果公示包和公示名录（局领导，第四、五、十三条）", footer=False),
+    MenuEntry("c", CasesScreen, (), "执法案件", "案件", "home.cases",
+              "责令整改、行政处罚、移送司法机关的办理与逾期（第十条）", footer=False),
+    MenuEntry("k", DashboardScreen, (), "领导看板", "看板", "home.dashboard",
+              "逾期、培训、覆盖率与年度考核表（局领导、纪检审计）", footer=False),
 ]
 ENTRIES = {e.id: e for e in MENU}
 
