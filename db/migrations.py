@@ -1,6 +1,8 @@
 """Schema migrations with a version table, applied in order with playhouse.migrate."""
 from __future__ import annotations
 
+import datetime as dt
+
 import peewee
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
 from playhouse.migrate import migrate as apply_ops
@@ -172,8 +174,40 @@ def _v8_plan_approval_and_accounts(db: peewee.Database) -> None:
 def _v9_cases_and_sanctions(db: peewee.Database) -> None:
     """Version 9 (issue 11): findings followed to their end as cases (Art. 10) and sanctions
     on inspectors (Art. 18). New tables only, so today's models create them (a later change
-    to these models needs a frozen copy here, as v1 and v2 have)."""
+    to these models needs a frozen copy here, as v1 and v2 have).
+
+    Final reports of an older store get their cases, as kiosk/cases.py opens them: a
+    rectification's case takes its deadline and its close; a penalty is decided within 90
+    days and a transfer made within 3 of the finalisation (that module's DECISION_DAYS and
+    TRANSFER_DAYS; db/ does not import kiosk/). Only the columns v9 knows are read."""
     db.create_tables([m.EnforcementCase, m.Sanction], safe=True)
+    days = {"行政处罚": 90, "移送司法机关": 3}
+    done = {r for (r,) in m.EnforcementCase.select(m.EnforcementCase.report).tuples()}
+    rects = {}
+    R = m.Rectification
+    for rid, report, deadline, closed_at, closed_by, note in (
+            R.select(R.id, R.report, R.deadline, R.closed_at, R.closed_by, R.note)
+            .order_by(R.id.desc()).tuples()):
+        rects[report] = (rid, deadline, closed_at, closed_by, note)  # the first one wins
+    P = m.Report
+    for rep, finding, finalised_at, rectify_deadline in (
+            P.select(P.id, P.finding, P.finalised_at, P.rectify_deadline)
+            .where((P.state == "final") & P.finding.in_(("责令整改", "行政处罚", "移送司法机关")))
+            .tuples()):
+        if rep in done:
+            continue
+        opened = finalised_at or m.now()
+        rid, r_deadline, closed_at, closed_by, note = rects.get(rep, (None, None, None, "", ""))
+        closed = closed_at is not None
+        if finding == "责令整改":
+            deadline = r_deadline or rectify_deadline
+        else:
+            deadline = opened.date() + dt.timedelta(days=days[finding])
+        m.EnforcementCase.insert(
+            report=rep, kind=finding, state="closed" if closed else "open", opened_at=opened,
+            deadline=None if closed else deadline, rectification=rid,
+            outcome=note if closed else "", closed_at=closed_at, closed_by=closed_by or "",
+            updated_at=opened).execute()
 
 
 MIGRATIONS = [
