@@ -1,10 +1,12 @@
 """The kiosk application: starts at the login screen, holds the signed-in user, logs out."""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -45,11 +47,40 @@ class KioskApp(App[None], inherit_bindings=False):
         self.demo_accounts: DemoAccounts = list(demo_accounts or [])
         self.open_payload = open_payload
         self.bureau_name = ""
+        self.idle_limit = 0
+        self._last_input = time.monotonic()
         self._first_user = user
         self._start = start
 
     def watch_user(self, user: User | None) -> None:
         self.sub_title = user_label(user) if user is not None else ""
+        if user is not None:  # the idle lock as set now (本局设置 idle_lock_seconds)
+            from kiosk import settings
+
+            self._last_input = time.monotonic()
+            try:
+                self.idle_limit = max(0, settings.get_int("idle_lock_seconds"))
+            except ValueError:
+                self.idle_limit = 0
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def check_idle(self, now: float | None = None) -> bool:
+        """Sign out a shared terminal left alone for idle_lock_seconds; never while a screen
+        that must not be left by accident (an open draw) is on the stack. True if it did."""
+        if self.user is None or self.idle_limit <= 0:
+            return False
+        if (now if now is not None else time.monotonic()) - self._last_input < self.idle_limit:
+            return False
+        if any(isinstance(s, GuardsAppActions) and s.blocks_app_action("quit")
+               for s in self.screen_stack):
+            return False
+        self.action_logout()
+        self.notify("长时间无操作，已自动退出登录。")
+        return True
 
     def on_mount(self) -> None:
         from kiosk import settings
@@ -57,6 +88,7 @@ class KioskApp(App[None], inherit_bindings=False):
 
         self.bureau_name = settings.get("bureau_name")
         self.title = self.bureau_name or self.TITLE
+        self.set_interval(5, self.check_idle)
         if self._first_user is None:
             self.push_screen(LoginScreen(self.demo_accounts))
         else:  # already signed in (tests): home takes the login screen's place in the stack

@@ -217,3 +217,32 @@ async def test_plan_cancel_needs_a_reason_and_an_admin_cannot_approve(store):
         assert "计划 2 轮，少于应抽 3 轮（第七条）" in note(app, "#plan-note")
     task = PlanTask.get(PlanTask.code == f"{YEAR}-RS-01-1")
     assert task.state == "cancelled" and "与市场监管联合检查合并" in task.note
+
+
+# ---------------------------------------------------------------- idle lock
+
+
+async def test_an_idle_terminal_signs_out_after_the_setting(store):
+    settings.change("idle_lock_seconds", "60", "admin", role="admin")
+    app = make_app(user=user("admin"), start=UsersScreen())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.idle_limit == 60
+        start = app._last_input
+        assert not app.check_idle(now=start + 59)
+        await pilot.press("down")  # a key resets the clock
+        assert app._last_input > start
+        assert app.check_idle(now=app._last_input + 60)
+        await settle(pilot)
+        from screens.login import LoginScreen
+
+        assert app.user is None and isinstance(app.screen, LoginScreen)
+
+
+async def test_idle_lock_off_at_zero(store):
+    settings.change("idle_lock_seconds", "0", "admin", role="admin")
+    app = make_app(user=user("admin"), start=UsersScreen())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not app.check_idle(now=app._last_input + 86400)
+        assert app.user is not None
