@@ -210,6 +210,16 @@ def _v9_cases_and_sanctions(db: peewee.Database) -> None:
             updated_at=opened).execute()
 
 
+def _v10_evidence_withdrawal(db: peewee.Database) -> None:
+    """Version 10 (issue 11): evidence attached by mistake is withdrawn before submission and
+    stays on file, marked. Plain ALTER TABLE ... DEFAULT (see v6)."""
+    for column, ddl in (("withdrawn_at", "TIMESTAMP"),
+                        ("withdrawn_by", "VARCHAR(32) NOT NULL DEFAULT ''"),
+                        ("withdraw_reason", "TEXT NOT NULL DEFAULT ''")):
+        if column not in _columns(db, "evidence"):
+            db.execute_sql(f'ALTER TABLE "evidence" ADD COLUMN "{column}" {ddl}')
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_addresses_and_recognition),
@@ -220,6 +230,7 @@ MIGRATIONS = [
     (7, _v7_publications),
     (8, _v8_plan_approval_and_accounts),
     (9, _v9_cases_and_sanctions),
+    (10, _v10_evidence_withdrawal),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -311,6 +311,11 @@ class Evidence(BaseModel):
     stored_path = TextField()
     added_by = CharField(max_length=32)
     added_at = DateTimeField(default=now)
+    # A file attached by mistake is withdrawn before submission, never deleted: it stays on
+    # file, marked, with who withdrew it and why (Art. 9 全程留痕).
+    withdrawn_at = DateTimeField(null=True)
+    withdrawn_by = CharField(max_length=32, default="")
+    withdraw_reason = TextField(default="")
 
     class Meta:
         indexes = ((("report", "sha256"), True),)

@@ -39,6 +39,14 @@ DISPLAY_NAMES = {"admin": "赵文静", "operator": "孙立新", "witness": "钱�
                  "witness1": "钱正平", "witness2": "郑秀兰", "witness3": "冯志远",
                  "reviewer": "周国栋", "leader": "吴建华", "auditor": "陈明德"}
 # Where each demo witness comes from (printed on the protocol beside their name).
+# One reviewer per lead office other than the main reviewer's (劳动保障监察大队), so a report of
+# every item can be reviewed on the demo: (username, password, office, display name).
+OFFICE_REVIEWERS = [
+    ("reviewer2", "reviewer2123", "劳动关系股", "冯立军"),
+    ("reviewer3", "reviewer3123", "社会保险股", "褚雅琴"),
+    ("reviewer4", "reviewer4123", "人力资源市场股", "卫光明"),
+    ("reviewer5", "reviewer5123", "职业能力建设股", "蒋文华"),
+]
 WITNESS_ORGS = {"witness": "县纪委监委派驻纪检组", "witness1": "县纪委监委派驻纪检组",
                 "witness2": "县人大代表", "witness3": "县政协委员"}
 
@@ -242,6 +250,9 @@ def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,
             auth.create_user(username, password, role,
                              display_name=insp.name if insp else DISPLAY_NAMES[username],
                              inspector=insp, office="劳动保障监察大队", actor="demo")
+        for username, password, office, name in OFFICE_REVIEWERS:
+            auth.create_user(username, password, "reviewer", display_name=name, office=office,
+                             actor="demo")
         tasks = plans.make_plan(today.year, "demo")
         plans.approve(today.year, "leader")  # only an approved round may be drawn (Art. 18)
         audit.record("demo", "demo.build", "store", "", targets=n_targets, items=len(items))
@@ -249,7 +260,9 @@ def build(*, fresh: bool = True, n_targets: int = DEMO_TARGETS,
     return (f"演示数据库已生成：{len(ITEMS)} 个抽查事项，{len(inspectors)} 名执法人员，"
             f"{n_targets} 个检查对象，{len(tasks)} 个{today.year}年度计划任务；"
             f"任务 {record['task']} 已当众摇号封存（{len(record['selected'])} 个对象，"
-            f"可打印任务单、扫码录入报告）。")
+            f"可打印任务单、扫码录入报告）。各责任股室审核人："
+            + "、".join(f"{login}（{office}）" for login, _, office, _ in OFFICE_REVIEWERS)
+            + "，密码为用户名加 123。")
 
 
 def _first_draw(task_code: str, today: dt.date) -> dict:

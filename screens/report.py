@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -73,7 +74,7 @@ class ReportScreen(Screen[None]):
     ReportScreen #report-form TextArea { height: 5; }
     ReportScreen #form-rest { height: auto; }
     ReportScreen #report-form .choice-label { padding: 0 2; color: $text-muted; }
-    ReportScreen #evidence { height: auto; padding: 0 1 0 15; color: $text-muted; }
+    ReportScreen #evidence { height: auto; padding: 0 1; color: $text-muted; }
     ReportScreen #report-status { height: auto; max-height: 2; padding: 0 1; background: $boost; }
     ReportScreen #report-error { height: auto; max-height: 2; padding: 0 1; color: $error;
                                  text-style: bold; }
@@ -88,6 +89,8 @@ class ReportScreen(Screen[None]):
                 tooltip="生成报告 PDF（配置了打印机时直接打印）"),
         Binding("f5", "submit", "提交", priority=True, id="report.submit",
                 tooltip="提交报告给牵头股室审核（提交后不能修改）"),
+        Binding("f6", "withdraw", "撤回证据", priority=True, id="report.withdraw",
+                tooltip="撤回误传的证据（提交前；文件留档并标注已撤回）"),
         Binding("escape", "back", "返回", id="report.back", tooltip="保存后返回上一画面"),
     ]
 
@@ -114,6 +117,14 @@ class ReportScreen(Screen[None]):
     @property
     def editable(self) -> bool:
         return self._may_edit and self._status.state == "draft"
+
+    # Keys that only change a draft: shown to its team, hidden from reviewers and readers.
+    EDIT_ACTIONS = frozenset({"save", "attach", "submit", "withdraw"})
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in self.EDIT_ACTIONS:
+            return self.editable
+        return True
 
     # ------------------------------------------------------------ layout
 
@@ -270,9 +281,12 @@ class ReportScreen(Screen[None]):
 
     def _show_evidence(self) -> None:
         ev = self._evidence
-        lines = [f"证据材料 {len(ev)} 件（F3 添加）"] + [
-            f"{i}. {e.line}" for i, e in enumerate(ev, 1)]
-        self.query_one("#evidence", Static).update("\n".join(lines))
+        keys = "（F3 添加，F6 撤回）" if self.editable else ""
+        lines = [f"证据材料 {len(ev)} 件{keys}"]
+        for i, e in enumerate(ev, 1):
+            name, sha = e.lines
+            lines += [f"{i}. {name}", f"   {sha}"]
+        self.query_one("#evidence", Static).update(Text("\n".join(lines)))
 
     # ------------------------------------------------------------ actions
 
@@ -298,6 +312,34 @@ class ReportScreen(Screen[None]):
             self.notify(f"已附上 {e.filename}（SHA-256 {e.sha256[:12]}…）")
 
         self.app.push_screen(PromptModal("添加证据：输入文件路径", "/media/usb/现场照片1.jpg"),
+                             done)
+
+    def action_withdraw(self) -> None:
+        if not self.editable:
+            self._error("报告已提交或您不是检查组成员，不能撤回证据。")
+            return
+        if not self._evidence:
+            self._error("还没有附上证据。")
+            return
+
+        def done(answer: str | None) -> None:
+            number, _, reason = (answer or "").strip().partition(" ")
+            if not number:
+                return
+            if not number.isdigit():
+                self._error("请先写证据序号，再空一格写撤回理由，如：2 误传了其他单位的照片。")
+                return
+            try:
+                e, self._evidence = reports.withdraw_evidence(
+                    self.report_id, int(number), self.user, reason)
+            except UserError as err:
+                self._error(str(err))
+                return
+            self._error("")
+            self._show_evidence()
+            self.notify(f"已撤回 {e.filename}，文件留档并标注已撤回。")
+
+        self.app.push_screen(PromptModal("撤回证据：序号 空格 理由", "2 误传了其他单位的照片"),
                              done)
 
     def action_print(self) -> None:
@@ -331,6 +373,8 @@ class ReportScreen(Screen[None]):
                 self._error(str(e))
                 return
             self._apply_mode()
+            self._show_evidence()
+            self.refresh_bindings()
             self._error("")
             self._show_status()
             self.query_one("#report-form").focus()

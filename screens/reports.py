@@ -12,6 +12,30 @@ from kiosk.errors import UserError
 from screens.report import PromptModal, ReportScreen, confirm
 
 
+class ReviewReportScreen(ReportScreen):
+    """A report opened from the review queue: the reviewer's keys (通过, 退回, 定稿) in the
+    footer instead of the team's (the team's editing keys hide: the form is read-only)."""
+
+    BINDINGS = [
+        Binding("y", "review('approve')", "通过", id="review_report.approve",
+                tooltip="审核通过此报告"),
+        Binding("n", "review('reject')", "退回", id="review_report.reject",
+                tooltip="退回此报告并写明理由"),
+        Binding("f", "review('finalise')", "定稿", id="review_report.finalise",
+                tooltip="将审核通过的报告定为最终报告"),
+    ]
+
+    def __init__(self, view: reports.ReportView, queue: ReviewScreen) -> None:
+        super().__init__(view)
+        self._queue = queue
+
+    def action_review(self, what: str) -> None:
+        # The queue's cursor is still on this report: act there, where the result shows.
+        self.app.pop_screen()
+        {"approve": self._queue.action_approve, "reject": self._queue.action_reject,
+         "finalise": self._queue.action_finalise}[what]()
+
+
 class ReviewScreen(Screen[None]):
     """Reports waiting for review (top) and rectification orders not yet closed (bottom)."""
 
@@ -89,7 +113,7 @@ class ReviewScreen(Screen[None]):
         for rect in self._rects:
             rt.add_row(*rect.cells())
         if say_empty and not self._rows and not self._rects:
-            self._say("暂无待审核的报告。")
+            self._say(reports.nothing_to_review_text(self.user))
         table.focus()
 
     def _say(self, text: str, error: bool = False) -> None:
@@ -117,7 +141,7 @@ class ReviewScreen(Screen[None]):
         except UserError as e:
             self._say(str(e), error=True)
             return
-        self.app.push_screen(ReportScreen(view))
+        self.app.push_screen(ReviewReportScreen(view, self))
 
     def _act(self, fn, ok_text: str) -> None:
         try:
@@ -158,10 +182,16 @@ class ReviewScreen(Screen[None]):
 
         def done(ok: bool) -> None:
             if ok:
-                self._act(lambda: reports.finalise(row.report_id, self.user),
+                self._act(lambda: self._finalise(row),
                           f"{row.task_code} 已定稿，纳入上报局党组汇总。")
 
         confirm(self, f"将 {row.task_code} 定为最终报告？定稿后不能修改。", done)
+
+    def _finalise(self, row: reports.ReviewRow) -> None:
+        report = reports.finalise(row.report_id, self.user)
+        # Said after _act's line: the reviewer sees where the archived PDF went (Art. 9).
+        self.call_after_refresh(self._say, f"{row.task_code} 已定稿。"
+                                f"{reports.status_of(report).archive}")
 
     def action_close_rect(self) -> None:
         rt = self.query_one("#rect-table", DataTable)

@@ -210,8 +210,14 @@ def hash_report(ident: str) -> Parts | None:
     r = _report(ident)
     if r is None or r.state != "final":
         return None
-    evidence = list(Evidence.select(Evidence.filename, Evidence.sha256, Evidence.size)
-                    .where(Evidence.report == r.id).order_by(Evidence.sha256).tuples())
+    # A withdrawn file carries its mark; a file never withdrawn keeps the three fields it
+    # always had, so digests recorded before withdrawal existed still verify.
+    evidence = [(f, sha, size) if at is None else (f, sha, size, "withdrawn", by, why)
+                for f, sha, size, at, by, why in
+                Evidence.select(Evidence.filename, Evidence.sha256, Evidence.size,
+                                Evidence.withdrawn_at, Evidence.withdrawn_by,
+                                Evidence.withdraw_reason)
+                .where(Evidence.report == r.id).order_by(Evidence.sha256).tuples()]
     return {"finding": digest([r.assignment_id, r.finding, r.rectify_deadline, r.opinion]),
             "body": digest([getattr(r, f) for f in _REPORT_BODY]),
             "evidence": digest(evidence)}

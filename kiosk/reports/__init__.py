@@ -28,6 +28,7 @@ from kiosk.reports.evidence import (
     evidence_of,
     evidence_path,
     verify_evidence,
+    withdraw_evidence,
 )
 from kiosk.reports.form import (
     DATE_FIELDS,
@@ -54,6 +55,7 @@ from kiosk.reports.view import (
     RectificationRow,
     ReportView,
     ReviewRow,
+    nothing_to_review_text,
     open_rectifications,
     report_view,
     review_queue,
@@ -92,8 +94,10 @@ __all__ = [
     "check_payload", "clean_fields", "close_rectification", "context", "days_left_text",
     "deadlines", "deadlines_note", "evidence_dir", "evidence_items", "evidence_of",
     "evidence_path", "finalise", "form_values", "get", "get_rectification", "is_lead_reviewer",
-    "is_member", "leadership_summary", "missing_fields", "open_rectifications", "open_report",
+    "is_member", "leadership_summary", "missing_fields", "nothing_to_review_text",
+    "open_rectifications", "open_report",
     "print_report", "rectifications", "render_report_pdf", "report_view", "reports_for_review",
     "review", "review_queue", "save_draft", "save_form", "scan_slip", "scan_to_report",
     "status_of", "submit", "submit_form", "summarise", "verify_evidence", "visible_deadlines",
+    "withdraw_evidence",
 ]

@@ -127,7 +127,9 @@ def visible_deadlines(user: User | None, today: dt.date | None = None) -> list[D
         return []
     rows = deadlines(today)
     if scope == access.ALL_OFFICES:
-        return rows
+        from kiosk.confidential import mask_names  # Art. 12: no firm names without a need
+
+        return mask_names(user, rows)
     if scope is not None:
         return [r for r in rows if r.office == scope]
     codes = {a.task_code for a in Assignment.select(Assignment.task_code)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from db.connection import data_dir_for, database
-from db.models import Evidence, Report, User
+from db.models import Evidence, Report, User, now
 from kiosk import audit
 from kiosk.errors import UserError
 from kiosk.reports.guards import require_editor
@@ -115,23 +115,64 @@ def evidence_of(report: ReportRef) -> list[Evidence]:
 
 @dataclass(frozen=True)
 class EvidenceItem:
-    """One attached file as the form lists it."""
+    """One attached file as the form lists it; a withdrawn one stays listed, marked."""
 
     filename: str
     size: int
     sha256: str
+    evidence_id: int = 0
+    withdrawn: str = ""  # '' or '已撤回 MM-DD HH:MM：reason'
 
     @property
     def line(self) -> str:
-        return f"{self.filename}  {self.size} 字节  SHA-256 {self.sha256[:16]}…"
+        mark = f"  【{self.withdrawn}】" if self.withdrawn else ""
+        return f"{self.filename}  {self.size} 字节{mark}"
+
+    @property
+    def lines(self) -> tuple[str, str]:
+        """Name, size and mark; then the full SHA-256 (64 hex digits fit 80 columns alone)."""
+        return self.line, f"SHA-256 {self.sha256}"
+
+
+def _item(e: Evidence) -> EvidenceItem:
+    mark = ""
+    if e.withdrawn_at is not None:
+        mark = f"已撤回 {e.withdrawn_at:%m-%d %H:%M}：{e.withdraw_reason}"
+    return EvidenceItem(e.filename, e.size, e.sha256, e.id, mark)
 
 
 def evidence_items(report: ReportRef) -> tuple[EvidenceItem, ...]:
-    return tuple(EvidenceItem(e.filename, e.size, e.sha256) for e in evidence_of(report))
+    return tuple(_item(e) for e in evidence_of(report))
 
 
 def add_evidence(report: ReportRef, path: str | os.PathLike,
                  user: User | None) -> tuple[EvidenceItem, tuple[EvidenceItem, ...]]:
     """attach_evidence for the form: the file added, and the report's list now."""
     e = attach_evidence(report, path, user)
-    return EvidenceItem(e.filename, e.size, e.sha256), evidence_items(report)
+    return _item(e), evidence_items(report)
+
+
+def withdraw_evidence(report: ReportRef, number: int, user: User | None,
+                      reason: str) -> tuple[EvidenceItem, tuple[EvidenceItem, ...]]:
+    """Withdraw the report's `number`-th file (1-based, as the form lists them) before the
+    report is submitted. The file and its row stay on file, marked, with the reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise UserError("请写明撤回理由。")
+    rid = report_id(report)
+    with write_tx():
+        row = Report.get_by_id(rid)
+        require_editor(row, user)
+        files = evidence_of(rid)
+        if not 1 <= number <= len(files):
+            raise UserError(f"没有第 {number} 件证据（共 {len(files)} 件）。")
+        e = files[number - 1]
+        if e.withdrawn_at is not None:
+            raise UserError(f"第 {number} 件证据（{e.filename}）已撤回。")
+        e.withdrawn_at = now()
+        e.withdrawn_by = actor_of(user)
+        e.withdraw_reason = reason[:500]
+        e.save()
+        audit.record(actor_of(user), "report.evidence_withdraw", "report", rid,
+                     file=e.filename, sha256=e.sha256, reason=e.withdraw_reason)
+    return _item(e), evidence_items(rid)

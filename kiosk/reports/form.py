@@ -175,9 +175,12 @@ class ReportStatus:
     due_text: str  # the deadline and the days left, or when it will be computed
     provisional: bool  # the year's holiday calendar is not published yet
     review_note: str  # the reviewer's reason, shown while a returned report is a draft
+    archive: str = ""  # a final report: where its archived PDF went (Art. 9)
 
     def parts(self) -> list[str]:
         out = [self.state_label, self.due_text]
+        if self.archive:
+            out.append(self.archive)
         if self.provisional:
             out.append("日历为临时（该年度节假日安排未公布）")
         if self.review_note:
@@ -188,7 +191,19 @@ class ReportStatus:
 def status_of(report: Report) -> ReportStatus:
     note = report.review_note if report.state == "draft" else ""
     return ReportStatus(report.state, STATES[report.state], due.due_line(report.due_date),
-                        bool(report.due_provisional), note or "")
+                        bool(report.due_provisional), note or "", archive_text(report))
+
+
+def archive_text(report: Report) -> str:
+    """Where a final report's PDF was filed, or that it was not (a missing font)."""
+    if report.state != "final":
+        return ""
+    from kiosk.reports.workflow import archive_path  # workflow builds on this module
+
+    path = archive_path(report)
+    if path.is_file():
+        return f"归档 PDF：{path}"
+    return "归档 PDF 未生成（原因见审计日志），可按 F4 重新打印"
 
 
 

@@ -62,7 +62,8 @@ def render_report_pdf(report: Report, out_path: str | os.PathLike) -> Path:
     evidence = evidence_of(report)
     pdf.section(f"四、证据材料（{len(evidence)} 件）")
     for i, e in enumerate(evidence, 1):
-        pdf.para(f"{i}. {e.filename}（{e.size} 字节）")
+        mark = f"【已撤回：{e.withdraw_reason}】" if e.withdrawn_at is not None else ""
+        pdf.para(f"{i}. {e.filename}（{e.size} 字节）{mark}")
         pdf.para(f"   SHA-256 {e.sha256}", size=8, mono=True)
     pdf.section("五、签名")
     pdf.signature_lines([f"检查人员 {n}" for n, _ in ctx.team] + ["审核人", "负责人"])

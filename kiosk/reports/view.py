@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from db.models import Report, User
+from db.models import Item, Report, User
 from kiosk import access
 from kiosk.errors import UserError
 from kiosk.reports import due
@@ -66,6 +66,21 @@ class ReviewRow:
                 self.submitted_by, self.submitted_at)
 
 
+def nothing_to_review_text(user: User | None) -> str:
+    """What an empty review queue means for this user: which offices' items they review, so a
+    reviewer of another office knows to sign in as that office's reviewer."""
+    scope = access.review_scope(user)
+    if scope is None:
+        return "暂无待审核的报告。"
+    if scope == access.ALL_OFFICES:
+        return "暂无待审核的报告（您可审核所有责任股室的报告）。"
+    codes = [c for (c,) in Item.select(Item.code).where(Item.lead_office == scope)
+             .order_by(Item.code).tuples()]
+    if not codes:
+        return f"暂无待审核的报告：{scope}不是任何抽查事项的责任股室。"
+    return f"暂无待审核的报告。您审核{scope}牵头事项（{'、'.join(codes)}）的报告。"
+
+
 def review_queue(user: User | None) -> list[ReviewRow]:
     """Submitted and reviewed reports the user may act on, oldest submission first."""
     out = []
@@ -74,7 +89,9 @@ def review_queue(user: User | None) -> list[ReviewRow]:
         out.append(ReviewRow(r.id, a.task_code, a.target.name, r.state, STATES[r.state],
                              r.finding or "—", r.submitted_by or "",
                              f"{r.submitted_at:%m-%d %H:%M}" if r.submitted_at else ""))
-    return out
+    from kiosk.confidential import mask_names  # Art. 12: leaders see codes until published
+
+    return mask_names(user, out)
 
 
 @dataclass(frozen=True)
@@ -99,4 +116,6 @@ def open_rectifications(user: User | None) -> list[RectificationRow]:
         out.append(RectificationRow(rect.id, a.task_code, a.target.name,
                                     rect.deadline.isoformat() if rect.deadline else "",
                                     status))
-    return out
+    from kiosk.confidential import mask_names
+
+    return mask_names(user, out)
