@@ -213,3 +213,13 @@ def test_new_items_take_the_bureau_recognition_window(db, tmp_path):
     registry.import_file("items", path, "clerk")
     got = {i.code: i.recognition_months for i in Item.select()}
     assert got == {"RS-01": 6, "RS-02": 0}  # an explicit 0 stays 0
+
+
+def test_a_witness_must_change_a_reset_password_before_witnessing(office):
+    from kiosk.draw import witnesses
+
+    add("jz1", "witness")
+    with pytest.raises(UserError, match="须先修改密码"):
+        witnesses.login("jz1", "first-pass")
+    users.change_own_password(User.get(User.username == "jz1"), "own-pass-1")
+    assert witnesses.login("jz1", "own-pass-1").username == "jz1"

@@ -33,6 +33,10 @@ def one_line(what: str, *texts: str | None) -> None:
 def login(username: str, password: str) -> User:
     """A witness's own account, by their own password."""
     user = auth.login(username.strip(), password)
+    if user.must_change:  # a password an administrator set is not yet the witness's own
+        from kiosk.users import MUST_CHANGE
+
+        raise UserError(MUST_CHANGE)
     if not access.may_witness(user.role):
         raise UserError(f"账号 {user.username} 不是见证人账号：{NOT_A_WITNESS}")
     return user
