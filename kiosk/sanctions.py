@@ -10,7 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from db.models import Assignment, AssignmentMember, Draw, Inspector, Sanction, Target, User
+from peewee import JOIN
+
+from db.models import (
+    Assignment,
+    AssignmentMember,
+    Draw,
+    Inspector,
+    Report,
+    Sanction,
+    Target,
+    User,
+)
 from kiosk import access, audit
 from kiosk.errors import UserError
 from kiosk.store import write_tx
@@ -134,8 +145,10 @@ def open_tasks(day: dt.date | None = None, draw_id: int | None = None) -> list[O
     q = (AssignmentMember.select(Assignment.draw, Assignment.task_code, Target.uscc,
                                  Target.name, Inspector.cert_no, Inspector.name, Inspector.id)
          .join(Assignment).join(Target).switch(AssignmentMember).join(Inspector)
-         .switch(Assignment).join(Draw)
-         .where((Draw.state == "sealed") & (Assignment.state == "assigned")
+         .switch(Assignment).join(Draw).switch(Assignment)
+         .join(Report, JOIN.LEFT_OUTER, on=(Report.assignment == Assignment.id))
+         # Open: no report yet, or a draft; a submitted report stays with the team that did it.
+         .where((Draw.state == "sealed") & (Report.id.is_null() | (Report.state == "draft"))
                 & AssignmentMember.inspector.in_(list(why)))
          .order_by(Assignment.draw, Assignment.position, AssignmentMember.position))
     if draw_id is not None:

@@ -54,6 +54,7 @@ def year(db):
 
 
 def test_board_figures_on_a_constructed_year(year):
+    w, _ = year
     b = leaders.board(2025, TODAY)
     assert [(r.task_code, -r.days_left) for r in b.overdue_reports] == [("2025-07-0003", 11)]
     assert [(c.task_code, c.kind, c.days_over) for c in b.overdue_cases] == [
@@ -75,6 +76,13 @@ def test_board_figures_on_a_constructed_year(year):
     other = leaders.board(2024, TODAY)
     assert other.offices == [] and other.aborted == [] and other.coverage[0].drawn == 0
     assert json.loads(json.dumps(b.as_json()))["coverage"][0]["share"] == 0.2
+    # 王强 leaves his post (离岗): the open task of his team is listed for reassignment
+    # (a2's is a draft, still open; a1's report is submitted and stays with its team).
+    Inspector.update(active=False).where(Inspector.id == w.inspectors[2].id).execute()
+    assert [(t.task_code, t.cert_no, t.why) for t in leaders.board(2025, TODAY).reassign] == []
+    Inspector.update(active=False).where(Inspector.id == w.inspectors[0].id).execute()
+    assert [(t.task_code, t.inspector_name, t.why)
+            for t in leaders.board(2025, TODAY).reassign] == [("2025-07-0003", "张伟", "离岗")]
 
 
 def test_only_leaders_and_auditors_read_it(year):
@@ -99,7 +107,7 @@ def test_workbook_for_the_year_end_assessment(year, tmp_path):
     workbook.export_xlsx(auditor, out, 2025, TODAY)
     wb = load_workbook(out)
     assert wb.sheetnames == ["年度考核", "检查人员", "名录覆盖", "逾期报告", "逾期案件",
-                             "中止摇号", "培训与执法证"]
+                             "中止摇号", "培训与执法证", "待改派任务"]
     rows = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb}
     assert rows["年度考核"] == [["股室", "任务数", "按期报告", "逾期报告", "发现问题"],
                              ["劳动保障监察大队", 3, 1, 2, 1]]
@@ -109,6 +117,8 @@ def test_workbook_for_the_year_end_assessment(year, tmp_path):
                                     "行政处罚"]
     assert rows["中止摇号"][1] == ["2025-RS-01-1", "RS-01", 2, "2025-06-30", "见证人未到场"]
     assert len(rows["检查人员"]) == 5 and len(rows["培训与执法证"]) == 4
+    assert rows["待改派任务"] == [["摇号", "任务编号", "被检查单位", "执法证号", "执法人员",
+                                "原因"]]
     ev = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
     detail = json.loads(ev.detail)
     assert (ev.actor, ev.action, detail["year"]) == ("auditor", "dashboard.export", 2025)

@@ -115,10 +115,10 @@ async def test_dashboard_screen_tables_years_and_export(world, tmp_path):
             await pilot.press("minus")
             await settle(pilot)
         assert text_of(app, "#dashboard-summary").startswith("2025 年度  逾期报告 0  逾期案件 1")
-        assert text_of(app, "#dashboard-caption") == "1/7 年度考核（1 行，t 切换）"
+        assert text_of(app, "#dashboard-caption") == "1/8 年度考核（1 行，t 切换）"
         assert _rows(app) == [["劳动保障监察大队", "3", "2", "0", "2"]]
         await pilot.press("t", "t")
-        assert text_of(app, "#dashboard-caption").startswith("3/7 名录覆盖")
+        assert text_of(app, "#dashboard-caption").startswith("3/8 名录覆盖")
         assert _rows(app)[0][2:] == ["3", "3", "2", "66.7%"]
         text = screen_text(app)
         assert "下一表" in text and "导出" in text

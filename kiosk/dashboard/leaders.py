@@ -22,7 +22,7 @@ from db.models import (
     Target,
     Training,
 )
-from kiosk import access, cases
+from kiosk import access, cases, sanctions
 from kiosk.errors import UserError
 from kiosk.reports import due
 
@@ -106,6 +106,8 @@ class Board:
     coverage: list[Coverage] = field(default_factory=list)
     offices: list[Tally] = field(default_factory=list)
     inspectors: list[Tally] = field(default_factory=list)
+    # Open tasks of inspectors barred by a sanction or 离岗, to reassign (Art. 18).
+    reassign: list[sanctions.OpenTask] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {
@@ -123,6 +125,7 @@ class Board:
             "coverage": [asdict(c) | {"share": round(c.share, 4)} for c in self.coverage],
             "offices": [asdict(t) for t in self.offices],
             "inspectors": [asdict(t) for t in self.inspectors],
+            "to_reassign": [t.as_json() for t in self.reassign],
         }
 
 
@@ -236,7 +239,8 @@ def board(year: int | None = None, today: dt.date | None = None) -> Board:
         overdue_reports=[r for r in due.deadlines(today) if r.overdue],
         overdue_cases=cases.rows(None, overdue_only=True, today=today),
         aborted=aborted_attempts(year), gaps=inspector_gaps(year, today),
-        coverage=coverage(year), offices=offices, inspectors=people)
+        coverage=coverage(year), offices=offices, inspectors=people,
+        reassign=sanctions.open_tasks(today))
 
 
 def board_for(user, year: int | None = None, today: dt.date | None = None) -> Board:

@@ -36,6 +36,9 @@ def sheets(b: Board) -> list[tuple[str, list[str], list[list]]]:
         ("培训与执法证", ["执法证号", "姓名", "股室", "最近培训", "执法证有效期至", "提示"],
          [[g.cert_no, g.name, g.office, _d(g.last_training), _d(g.cert_valid_until), g.note]
           for g in b.gaps]),
+        ("待改派任务", ["摇号", "任务编号", "被检查单位", "执法证号", "执法人员", "原因"],
+         [[t.draw_id, t.task_code, t.target_name, t.cert_no, t.inspector_name, t.why]
+          for t in b.reassign]),
     ]
 
 
