@@ -20,6 +20,8 @@ DEFAULTS = {
     "witness_quorum": "2",
     "recognition_months": "12",
     "idle_lock_seconds": "300",
+    "login_max_failures": "5",  # failed log-ins in a row before the login locks
+    "login_lock_minutes": "15",
     "reviewer_offices": "",
 }
 
@@ -140,6 +142,10 @@ SPECS: dict[str, Spec] = {s.key: s for s in (
          _int_between(0, 60, "结果互认月数"), "新事项的默认值；0 为不互认"),
     Spec("idle_lock_seconds", "无操作锁屏秒数",
          _int_between(0, 86400, "无操作锁屏秒数"), "0 为不锁屏"),
+    Spec("login_max_failures", "登录失败锁定次数",
+         _int_between(3, 20, "登录失败锁定次数"), "连续失败此数后锁定账号"),
+    Spec("login_lock_minutes", "登录锁定分钟数",
+         _int_between(1, 1440, "登录锁定分钟数"), "锁定持续的分钟数"),
     Spec("reviewer_offices", "审核股室", _offices, "分号分隔；空为不限"),
 )}
 
