@@ -132,7 +132,16 @@ def test_an_unapproved_round_cannot_be_drawn(db):
 
 def test_a_constructed_year_shows_each_shortfall(db):
     """RS-01 is one round short, RS-02's ordinary ratio is under 1%, a round of RS-03 is
-    late; RS-04 is drawn on time and complies."""
+    late; RS-04 is drawn (late for its month) and meets every stratum's ratio."""
+    constructed_year()
+
+
+def test_a_constructed_year_on_postgresql(pg_db):
+    """The same figures from a PostgreSQL store (listings read back from bytea)."""
+    constructed_year()
+
+
+def constructed_year():
     short = item("RS-01")
     item("RS-02", ratio_bp=50)
     item("RS-03")
