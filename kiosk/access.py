@@ -212,7 +212,7 @@ def is_team_member(assignment: Assignment | int, user: User | None) -> bool:
     """On the task's inspection team, with an account that is still active (Art. 9)."""
     if user is None or user.inspector_id is None:
         return False
-    if user.inspector_id in barred_inspectors():
+    if barred_query().where(Inspector.id == user.inspector_id).exists():
         return False  # 离岗, 暂扣 or 吊销 (Art. 18): off the team's reports too
     # One query that also checks the account is still active (the session's row may be stale).
     return (AssignmentMember.select()

@@ -177,3 +177,19 @@ def test_a_barred_replacement_is_replaced_in_turn(world, tmp_path):
     assert len(done) >= len(open_codes)
     out = record.write_record(draw_id, tmp_path / "record.json")
     assert verify_file(out)[0] == 0
+
+
+def test_sanctions_on_postgresql(pg_db):
+    """The barred-inspector rule and the case list's ordering are plain SQL on PostgreSQL too."""
+    from kiosk import cases
+
+    _item, _targets, inspectors, tasks = make_world()
+    admin = auth.create_user("admin", "admin123", "admin", "管理员")
+    sanctions.add(inspectors[0].cert_no, "暂扣执法证", TODAY, "违规", admin,
+                  end=TODAY + dt.timedelta(days=10))
+    sanctions.add(inspectors[1].cert_no, "通报批评", TODAY, "迟到", admin)
+    assert inspectors[0].cert_no not in pool.build_pool(tasks[0], TODAY).inspectors
+    assert inspectors[1].cert_no in pool.build_pool(tasks[0], TODAY).inspectors
+    assert inspectors[0].cert_no in pool.build_pool(tasks[0], TODAY + dt.timedelta(days=11)
+                                                    ).inspectors
+    assert cases.rows(None) == [] and cases.overdue_count() == 0
