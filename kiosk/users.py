@@ -59,6 +59,12 @@ def check_password(password: str) -> str:
     return password
 
 
+def role_code(role: str) -> str:
+    """A role by its code (reviewer) or its Chinese label (责任股室审核人)."""
+    role = (role or "").strip()
+    return next((code for code, label in access.ROLES.items() if label == role), role)
+
+
 def _links(role: str, office: str, inspector_cert: str) -> tuple[str, Inspector | None]:
     """The office and directory entry a role needs: an inspector its entry, a reviewer its
     office (one of the reviewers' offices when that setting lists them)."""
@@ -93,6 +99,7 @@ def add(login: str, role: str, name: str, password: str, *, office: str = "",
     """A new account; its first password was given by the administrator, so it must be
     changed at the first log-in (except the first administrator's, made by `kiosk init`)."""
     _require(actor_role)
+    role = role_code(role)
     login = (login or "").strip()
     if not login or not login.isascii() or not login.replace("_", "").replace(".", "").isalnum():
         raise UserError("账户名只能由英文字母、数字、点和下划线组成。")
@@ -174,6 +181,7 @@ def change_role(login: str, role: str, *, office: str | None = None,
                 actor_role: str | None = None) -> User:
     """A new role, with the office or directory entry that role needs."""
     _require(actor_role)
+    role = role_code(role)
     with write_tx():
         user = _user(login)
         cert = inspector_cert if inspector_cert is not None else (

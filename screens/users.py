@@ -115,6 +115,7 @@ class UsersScreen(Screen[None]):
 
         def finish(a: list[str]) -> None:
             login, name, role, link, password = a
+            role = users.role_code(role)
             self._run(lambda: users.add(
                 login, role, name, password, office="" if role == "inspector" else link,
                 inspector_cert=link if role == "inspector" else "",
@@ -165,6 +166,7 @@ class UsersScreen(Screen[None]):
 
         def finish(a: list[str]) -> None:
             role, link = a
+            role = users.role_code(role)
             self._run(lambda: users.change_role(
                 r.login, role, office="" if role == "inspector" else link,
                 inspector_cert=link if role == "inspector" else "",

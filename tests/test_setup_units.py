@@ -66,8 +66,8 @@ def test_roles_get_their_links(office):
     insp = add("jcy", "inspector", inspector_cert="豫人社监0001")
     assert (insp.inspector_id, insp.office, insp.must_change) == (office.id, "劳动保障监察大队",
                                                                   True)
-    shr = add("shr", "reviewer", office="劳动关系股")
-    assert shr.office == "劳动关系股"
+    shr = add("shr", "责任股室审核人", office="劳动关系股")  # the Chinese label works too
+    assert (shr.role, shr.office) == ("reviewer", "劳动关系股")
     with pytest.raises(UserError, match="须关联其执法证号"):
         add("jcy2", "inspector")
     with pytest.raises(UserError, match="不在执法检查人员名录中"):
