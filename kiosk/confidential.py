@@ -95,3 +95,22 @@ def render_document(draw_id: int, kind: str, out: Path, actor: User | str | None
     info["confidential"] = not access.is_published(draw.id)
     render = printing.render_protocol if kind == "protocol" else printing.render_predraw_sheet
     return write_file(actor, draw, kind, Path(out), lambda p: render(info, p))
+
+
+def mask_names(user: User | None, rows: list, name_field: str = "target_name") -> list:
+    """List rows (dataclasses with `task_code`) with the firm's name replaced by the task code
+    where the user has no need for it before publication (Art. 12: Deadlines, Review)."""
+    import dataclasses
+
+    if not rows:
+        return rows
+    codes = sorted({r.task_code for r in rows})
+    tasks: dict[str, Assignment] = {}
+    for i in range(0, len(codes), 500):
+        tasks.update((a.task_code, a) for a in Assignment.select()
+                     .where(Assignment.task_code.in_(codes[i:i + 500])))
+    seen: dict[str, bool] = {}
+    for code, a in tasks.items():
+        seen[code] = access.may_see_draw_result(user, a.draw_id, "list", a)
+    return [r if seen.get(r.task_code) else dataclasses.replace(r, **{name_field: r.task_code})
+            for r in rows]

@@ -1,6 +1,7 @@
 """Home dashboard: who is logged in, the bureau's figures, and one key per function."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from textual.app import ComposeResult
@@ -9,6 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from kiosk import access
 from screens.app import user_label
 from screens.audit import AuditScreen
 from screens.cases import CasesScreen
@@ -41,6 +43,7 @@ class MenuEntry(NamedTuple):
     id: str
     tooltip: str
     footer: bool = True  # False: listed in the menu panel only (the footer has 80 columns)
+    may: Callable[[str | None], bool] | None = None  # kiosk.access rule: who sees the entry
 
 
 MENU: list[MenuEntry] = [
@@ -51,7 +54,7 @@ MENU: list[MenuEntry] = [
     MenuEntry("3", RegistryScreen, ("targets",), "检查对象名录", "对象", "home.targets",
               "浏览、搜索、导入导出检查对象名录"),
     MenuEntry("4", RegistryScreen, ("conflicts",), "回避关系", "回避", "home.conflicts",
-              "执法人员与检查对象的回避关系"),
+              "执法人员与检查对象的回避关系", may=access.may_see_conflicts),
     MenuEntry("5", RegistryScreen, ("trainings",), "培训记录", "培训", "home.trainings",
               "执法人员培训记录"),
     MenuEntry("6", RegistryScreen, ("inspections",), "他部门检查结果", "他检", "home.inspections",
@@ -97,7 +100,7 @@ class HomeScreen(Screen[None]):
             yield Static("", id="home-user")
             with Horizontal(id="home-panels"):
                 yield SummaryPanel(id="home-summary")
-                yield MenuPanel([(e.key, e.label) for e in MENU]
+                yield MenuPanel([(e.key, e.label) for e in MENU if self.shows(e)]
                                 + [("o", "注销（退出登录）")], id="home-menu")
         yield Footer(compact=True)
 
@@ -122,7 +125,19 @@ class HomeScreen(Screen[None]):
         s = summary()
         self.app.call_from_thread(self.query_one(SummaryPanel).show, s)
 
+    def shows(self, entry: MenuEntry) -> bool:
+        """Whether the signed-in user's role may use this entry (hidden otherwise)."""
+        user = getattr(self.app, "user", None)
+        return entry.may is None or entry.may(getattr(user, "role", None))
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "open" and parameters and parameters[0] in ENTRIES:
+            return self.shows(ENTRIES[parameters[0]])
+        return True
+
     def action_open(self, entry_id: str) -> None:
         """Open the screen of the menu entry with this id (the binding's id)."""
         entry = ENTRIES[entry_id]
+        if not self.shows(entry):
+            return
         self.app.push_screen(entry.screen(*entry.args))

@@ -65,11 +65,11 @@ def display_columns(kind: str) -> list[tuple[str, str]]:
     return cols
 
 
-def count_matches(kind: str, text: str) -> tuple[int, bool]:
+def count_matches(kind: str, text: str, user=None) -> tuple[int, bool]:
     """(matches, capped): a search may stop counting at the registry's cap to stay fast."""
     from kiosk import registry
 
-    return registry.count_capped(kind, text)
+    return registry.count_capped(kind, text, user=user)
 
 
 class RegistryScreen(Screen[None]):
@@ -120,6 +120,15 @@ class RegistryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = self.label
+        from kiosk.errors import UserError
+        from kiosk.registry.search import require_kind
+
+        try:  # the conflicts registry is not for every role (Art. 5, 12): refused and logged
+            require_kind(self.kind, getattr(self.app, "user", None))
+        except UserError as e:
+            self.app.notify(str(e), severity="error")
+            self.call_after_refresh(self.app.pop_screen)
+            return
         table = self.query_one(PageTable)
         from rich.cells import cell_len
 
@@ -157,15 +166,16 @@ class RegistryScreen(Screen[None]):
         with store_connection():
             total, capped = self.total, self.capped
             if last:
-                total, capped = count_matches(self.kind, text)
+                total, capped = count_matches(self.kind, text, self.app.user)
                 page = page_count(total, size) - 1
-            rows = registry.search(self.kind, text, offset=page * size, limit=size)
+            rows = registry.search(self.kind, text, offset=page * size, limit=size,
+                                   user=self.app.user)
             if worker.is_cancelled:
                 return
             if count and not last:
                 # Rows first: counting a million rows must not hold back the page.
                 self.app.call_from_thread(self._apply, generation, text, page, None, False, rows)
-                total, capped = count_matches(self.kind, text)
+                total, capped = count_matches(self.kind, text, self.app.user)
                 if worker.is_cancelled:
                     return
         if not worker.is_cancelled:

@@ -17,6 +17,13 @@ def export_file(kind: str, path, actor: str, *, public: bool = False) -> int:
     """Write the whole registry as .csv (UTF-8 with BOM) or .xlsx with Chinese headers; the file
     imports back unchanged. public=True leaves out non-public columns (Art. 4, 5 lists)."""
     k = find_kind(kind)
+    if kind == "conflicts":  # the account behind the login, when it is one (Art. 5, 12)
+        from db.models import User
+        from kiosk.registry.search import require_kind
+
+        account = User.get_or_none(User.username == actor)
+        if account is not None:
+            require_kind(kind, account)
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -62,6 +69,7 @@ def export_file(kind: str, path, actor: str, *, public: bool = False) -> int:
         for r in records():
             ws.append([as_cell(v) for v in r])
         wb.save(tmp)
+    tmp.chmod(0o600)  # owner-only: a registry export is not public until handed on
     tmp.replace(path)
     with write_tx():
         audit.record(actor, "registry.export", kind, path.name, rows=rows, file=path.name,

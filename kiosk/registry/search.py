@@ -10,6 +10,7 @@ from peewee import fn
 
 from db.connection import database
 from db.models import InspectionRecord, Inspector, Item, ItemStratum, Target, Training
+from kiosk.errors import UserError
 from kiosk.registry.kinds import MODELS, find_kind
 from kiosk.registry.rows import base_query, row_cells
 
@@ -181,7 +182,33 @@ def _other_query(kind: str, text: str):
                    | _like_any(text, InspectionRecord.department, Target.name))
 
 
-def search(kind: str, text: str = "", offset: int = 0, limit: int = 20) -> list[dict]:
+SERVICE = object()  # called by a service, not on behalf of a signed-in account
+
+
+def require_kind(kind: str, user=SERVICE) -> None:
+    """The conflicts registry (who is related to which firm, and why) only to admin, operator
+    and auditor (Art. 5, 12): an account without the role is refused in one sentence, logged."""
+    from kiosk import access
+
+    if kind != "conflicts" or user is SERVICE:
+        return
+    user = access.active_user(user)
+    if user is not None and access.may_see_conflicts(user.role):
+        return
+    if user is not None:
+        from kiosk import audit
+        from kiosk.store import write_tx
+
+        with write_tx():
+            audit.record(user.username, "registry.refused", kind, "", role=user.role)
+    raise UserError(MAY_NOT_SEE_CONFLICTS)
+
+
+MAY_NOT_SEE_CONFLICTS = "只有管理员、抽签操作员和纪检审计人员可以查看回避关系。"
+
+
+def search(kind: str, text: str = "", offset: int = 0, limit: int = 20, *,
+           user=SERVICE) -> list[dict]:
     """One page of a registry, in id order (targets found by words under 3 characters: in name
     order), as dicts of the export's cell text keyed by field
     (see columns()) plus 'id'; conflicts/trainings add 'inspector_name', conflicts/inspections
@@ -191,8 +218,11 @@ def search(kind: str, text: str = "", offset: int = 0, limit: int = 20) -> list[
     equal to a category or township filters on it; otherwise each blank-separated word must occur
     in the name (words of 3+ characters use the trigram index, shorter ones a LIKE scan that
     stops at the page). A category's rows come stopped (停用) ones first, then by id. Other kinds
-    match name, code, certificate number, office and so on."""
+    match name, code, certificate number, office and so on.
+
+    `user`: the signed-in account asking (the conflicts registry is not for every role)."""
     k = find_kind(kind)
+    require_kind(kind, user)
     offset, limit = max(0, int(offset)), max(0, int(limit))
     if kind == "targets":
         q = _target_search(text, offset, limit).dicts()
@@ -217,10 +247,12 @@ def search(kind: str, text: str = "", offset: int = 0, limit: int = 20) -> list[
     return out
 
 
-def count_capped(kind: str, text: str = "", cap: int = COUNT_CAP) -> tuple[int, bool]:
+def count_capped(kind: str, text: str = "", cap: int = COUNT_CAP, *,
+                 user=SERVICE) -> tuple[int, bool]:
     """(matches, capped): an exact count of the whole registry for empty text; for a search,
     counting stops after cap matches so a common word stays fast ((cap, True) then)."""
     find_kind(kind)
+    require_kind(kind, user)
     model = MODELS[kind]
     if not text.strip():
         return model.select().count(), False
