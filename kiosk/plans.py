@@ -57,7 +57,8 @@ def make_plan(year: int, actor: str, *, items: list[Item] | None = None,
     year = _check_year(year)
     made = []
     with write_tx():
-        for item in items or Item.select().where(Item.active == True):  # noqa: E712
+        chosen = items if items is not None else Item.select().where(Item.active == True)  # noqa: E712
+        for item in chosen:
             rounds = item_rules.rounds(item_rules.ItemRules.of(item))
             for r in range(1, rounds + 1):
                 code = task_code(year, item.code, r)
@@ -65,7 +66,8 @@ def make_plan(year: int, actor: str, *, items: list[Item] | None = None,
                     continue
                 made.append(PlanTask.create(code=code, year=year, item=item, round_no=r,
                                             planned_month=spread_month(r, rounds)))
-        audit.record(actor, "plan.make", "plan", year, tasks=[t.code for t in made])
+        if made:  # running it again on a complete plan changes nothing and logs nothing
+            audit.record(actor, "plan.make", "plan", year, tasks=[t.code for t in made])
     return made
 
 

@@ -220,3 +220,12 @@ def test_the_item_window_recognises_recent_inspections(db):
 def test_special_targets_have_their_own_shorter_window(db):
     got, special, _plain = _pool_world(12, special_window=3)
     assert got == {special: "特殊"}  # inspected 5 months ago: special may be drawn again
+
+
+def test_building_a_complete_plan_again_logs_nothing(db):
+    it = item("RS-01")
+    assert len(plans.make_plan(YEAR, "clerk", items=[it])) == 3
+    n = AuditEvent.select().count()
+    assert plans.make_plan(YEAR, "clerk") == []
+    assert plans.make_plan(YEAR, "clerk", items=[]) == []  # no items: none, not every item
+    assert AuditEvent.select().count() == n
