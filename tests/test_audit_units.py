@@ -295,6 +295,12 @@ def leader_bureau() -> str:
 def test_the_certificate_names_the_head_and_is_logged(db, tmp_path):
     pdfium = pytest.importorskip("pypdfium2")
     leader = auth.create_user("leader", "leader123", "leader", "吴建华", actor="test")
+    for i in range(3):  # the head is not the first event
+        ev = audit.record("admin", "test.more", "thing", i)
+        AuditEvent._meta.database.execute_sql("DROP TRIGGER IF EXISTS audit_event_no_update")
+        AuditEvent.update(at=dt.datetime(2026, 3, 1 + i, 9, 0)).where(
+            AuditEvent.id == ev.id).execute()
+    anchor.reset()
     seq, h = audit.head()
     from kiosk.audit.certificate import print_certificate
 
@@ -307,6 +313,14 @@ def test_the_certificate_names_the_head_and_is_logged(db, tmp_path):
     doc.close()
     assert h in text and f"kiosk audit verify --head {seq}:{h}" in text
     when = AuditEvent.get(AuditEvent.seq == seq).at
+    assert str(when) == "2026-03-03 09:00:00"
+    for line in ("本终端的审计日志是一条哈希链：每条记录都包含前一条记录的哈希。",
+                 "此后对其中任何一条的删除、修改或重排，都会使核验命令 kiosk audit verify --head "
+                 "序号:哈希 报告不符。", f"链头序号 {seq}", f"链头哈希 {h}",
+                 "打印人 吴建华（leader）",
+                 "本证明一式两份，一份由局领导存档，一份交纪检监察部门存档。",
+                 "局领导签名 / 日期纪检监察签名 / 日期"):
+        assert line in text, line
     assert text.startswith(f"{leader_bureau()} 审计链头证明")
     assert f"审计链头证明{dt.date.today():%Y年%m月%d日}" in text
     assert f"该条时间 {when}" in text and f"审计链头 {seq}:{h[:16]} 第 1 页" in text
