@@ -185,3 +185,43 @@ def test_plan_show_json_reports_the_year(bureau):
 def test_the_audit_chain_covers_it_all(bureau):
     _, log = bureau
     assert log["audit"].returncode == 0, log["audit"].stderr
+
+
+def test_changes_to_the_plan_accounts_and_settings(bureau):
+    """After the draw: a round moved, one added, one cancelled, each with its reason; an
+    operator may not change the plan or the settings; a role changed; an account disabled."""
+    sh, _ = bureau
+    admin, leader = ("clerk", "clerk-pass-1"), ("ld", "ld-own-pass")
+    p = sh("plan", "move", f"{YEAR}-RS-01-2", "--month", "11", "--reason", "汛期顺延",
+           as_=admin, check=0)
+    assert f"任务 {YEAR}-RS-01-2 已调至 11 月" in p.stdout
+    p = sh("plan", "move", f"{YEAR}-RS-01-1", "--month", "12", "--reason", "再调", as_=admin)
+    assert p.returncode == 1 and "已摇号，不能再调整" in p.stderr
+    p = sh("plan", "cancel", f"{YEAR}-RS-01-3", as_=admin)
+    assert p.returncode == 1 and "必须说明理由" in p.stderr
+    sh("plan", "cancel", f"{YEAR}-RS-01-3", "--reason", "并入联合检查", as_=leader, check=0)
+    p = sh("plan", "add", YEAR, "--item", "RS-01", "--month", "12", "--reason", "年底专项",
+           as_=leader, check=0)
+    assert f"已增加任务 {YEAR}-RS-01-4（12 月）" in p.stdout
+    p = sh("plan", "add", YEAR, "--item", "RS-01", "--month", "12", as_=("czy", "czy-own-pass"))
+    assert p.returncode == 1 and "只有管理员或局领导" in p.stderr
+    view = json.loads(sh("plan", "show", YEAR, "--json", as_=leader, check=0).stdout)
+    rounds = {r["code"]: r for r in view["items"][0]["rounds"]}
+    assert (rounds[f"{YEAR}-RS-01-2"]["month"], rounds[f"{YEAR}-RS-01-2"]["approved"]) == (
+        11, False)
+    assert rounds[f"{YEAR}-RS-01-3"]["state"] == "cancelled"
+    assert "并入联合检查" in rounds[f"{YEAR}-RS-01-3"]["note"]
+    assert view["approved"] is False and view["items"][0]["planned"] == 3
+
+    p = sh("settings", "set", "witness_quorum", "3", as_=("czy", "czy-own-pass"))
+    assert p.returncode == 1 and p.stderr == "只有管理员可以管理账户和设置。\n"
+    p = sh("settings", "set", "witness_quorum", "3", as_=admin, check=0)
+    assert p.stdout == "见证人人数（witness_quorum）已设为：3\n"
+    sh("user", "role", "jz2", "--role", "auditor", as_=admin, check=0)
+    sh("user", "disable", "czy", as_=admin, check=0)
+    p = sh("plan", "show", as_=("czy", "czy-own-pass"))
+    assert p.returncode == 1 and "用户名或密码不正确" in p.stderr
+    listing = sh("user", "list", as_=admin, check=0).stdout
+    assert "停用" in next(x for x in listing.splitlines() if x.startswith("czy "))
+    assert "纪检审计" in next(x for x in listing.splitlines() if x.startswith("jz2 "))
+    assert sh("audit", "verify", as_=leader).returncode == 0
