@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from kiosk.errors import UserError
 
 def _connect(args):
     from db import connect
+    from kiosk.guard import check_store
 
+    check_store(args.db or os.environ.get("KIOSK_DB"))
     try:
         db = connect(args.db)
     except UserError:
@@ -217,16 +220,6 @@ def cmd_verify(args) -> int:
     return code
 
 
-def cmd_slips(args) -> int:
-    from kiosk import access, pdf, slips
-
-    _connect(args)
-    user = _account(args, access.may_print_slips, access.MAY_NOT_PRINT_SLIPS)
-    path = slips.render_slips(args.draw_id, Path(args.out), user.username)
-    print(pdf.print_or_save(path))
-    return 0
-
-
 def cmd_open(args) -> int:
     from kiosk import reports
 
@@ -238,6 +231,10 @@ def cmd_open(args) -> int:
     if args.check:
         print(result.message)
         return 0
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Without a terminal the form cannot draw or read keys (it spun at 99% CPU).
+        raise UserError("kiosk open 需要在终端中运行才能打开报告表单；"
+                        "在脚本中请加 --check 只校验任务单。")
     from screens.app import run
 
     run(args.db, open_payload=args.payload)
@@ -367,11 +364,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("record")
     s.set_defaults(func=cmd_verify)
 
-    s = sub.add_parser("slips", parents=[common], help="打印任务单")
-    s.add_argument("draw_id", type=int)
-    s.add_argument("--out", required=True)
-    s.set_defaults(func=cmd_slips)
-
     s = sub.add_parser("open", parents=[common], help="解析扫描的任务单")
     s.add_argument("payload")
     s.add_argument("--check", action="store_true", help="只校验（有效 0，无效 1）")
@@ -401,15 +393,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Whatever the login's umask, every file and folder the kiosk makes is its own (issue 12).
+    umask = os.umask(0o077)
+    try:
+        return _main(argv)
+    finally:
+        if argv is not None:  # called in-process (tests): the caller's umask back
+            os.umask(umask)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     # --db may stand before or after the subcommand; absent, the default store.
     args.db = getattr(args, "db", None)
     args.user = getattr(args, "user", None)
     try:
+        from kiosk.guard import check_numbers
+
+        check_numbers(args)
         code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the try
     except UserError as e:
         print(str(e), file=sys.stderr)
         code = e.exit_code
+    except BrokenPipeError:  # `kiosk tasks --json | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("输出的接收方已关闭，其余输出未写出。", file=sys.stderr)
+        code = 0
+    except OverflowError as e:  # a number out of range deep inside (a date, a C integer)
+        print(f"输入的数值超出可处理的范围：{guard_cut(e)}。", file=sys.stderr)
+        code = 2
     except OSError as e:
         name = f"“{e.filename}”" if getattr(e, "filename", None) else ""
         print(f"无法读写文件{name}：{e.strerror or e}。", file=sys.stderr)
@@ -417,11 +430,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         code = 130
-    except BrokenPipeError:
-        code = 0
     if argv is None:
         raise SystemExit(code)
     return code
+
+
+def guard_cut(e: BaseException) -> str:
+    from kiosk.guard import cut
+
+    return cut(e, 120)
 
 
 if __name__ == "__main__":

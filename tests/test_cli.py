@@ -150,7 +150,7 @@ def test_slips_then_open_check(demo_db, tmp_path):
     draw_id = Draw.get(Draw.state == "sealed").id
     db.close()
     pdf = tmp_path / "slips.pdf"
-    p = kiosk("slips", draw_id, "--out", pdf, "--db", demo_db, check=0, as_="operator")
+    p = kiosk("slips", "--draw", draw_id, "--out", pdf, "--db", demo_db, check=0, as_="operator")
     assert pdf.read_bytes().startswith(b"%PDF") and str(pdf) in p.stdout
     db = connect(demo_db)
     a = Assignment.select().where(Assignment.draw == draw_id).order_by(Assignment.position).first()

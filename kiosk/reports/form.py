@@ -146,9 +146,27 @@ def clean_fields(report: ReportRef, raw: dict) -> tuple[dict, dict[str, str]]:
             clean[name] = _clean_one(name, value)
         except UserError as e:
             errors[name] = str(e)
+    errors.update(_before_the_draw(report, clean))
     stored = {n: getattr(report, n) for n in FIELD_LABELS}
     errors.update(_drop_conflicts(stored, clean))
     return clean, errors
+
+
+def _before_the_draw(report: Report, values: dict) -> dict[str, str]:
+    """Drop inspection times before the draw was sealed: the target was not yet drawn then,
+    so such a time is a typo or a report of another inspection (issue 11)."""
+    sealed = report.assignment.draw.sealed_at
+    if sealed is None:
+        return {}
+    sealed = sealed.replace(second=0, microsecond=0)  # the form is typed to the minute
+    errors = {}
+    for name in DATETIME_FIELDS:
+        value = values.get(name)
+        if value is not None and value < sealed:
+            values.pop(name)
+            errors[name] = (f"{FIELD_LABELS[name]}不能早于摇号封存时间 {sealed:%Y-%m-%d %H:%M}"
+                            "（抽中后才能检查）。")
+    return errors
 
 
 def _display(name: str, value: object) -> str:
