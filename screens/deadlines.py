@@ -23,7 +23,7 @@ class DeadlinesScreen(Screen[None]):
     DeadlinesScreen #deadlines-caption { height: 1; padding: 0 1; text-style: bold;
                                          background: $boost; }
     DeadlinesScreen #deadlines-table { height: 1fr; }
-    DeadlinesScreen #deadlines-note { height: auto; max-height: 2; padding: 0 1; }
+    DeadlinesScreen #deadlines-note { height: auto; max-height: 4; padding: 0 1; }
     DeadlinesScreen #deadlines-note.error { color: $error; text-style: bold; }
     """
     BINDINGS = [
@@ -83,7 +83,9 @@ class DeadlinesScreen(Screen[None]):
         if self.user is None:
             note.update("请登录后查看。")
         else:
-            note.update(reports.deadlines_note(self.rows))
+            # A role without a need for names (operator, witness) is told what this lists.
+            note.update(reports.deadlines_overview(self.user)
+                        or reports.deadlines_note(self.rows))
         note.set_class(overdue > 0, "error")
         table.focus()
 

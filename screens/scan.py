@@ -57,8 +57,10 @@ class ScanScreen(Screen[None]):
         if result.report is not None:
             self.app.push_screen(ReportScreen(result.report))
         elif result.needs_login:
+            # The person who signs in for this slip becomes the terminal's user only if the
+            # slip opens for them: a refused inspector must not stay signed in (issue 11).
             self.app.require_login(lambda u: self._logged_in(payload, u),
-                                   prompt=result.message)
+                                   prompt=result.message, switch_user=False)
         else:
             self.query_one("#payload", Input).focus()
 
@@ -67,7 +69,13 @@ class ScanScreen(Screen[None]):
             self._say("已取消登录。", error=True)
             self.query_one("#payload", Input).focus()
             return
-        self._show(payload, reports.scan_slip(payload, user, signed_in=True))
+        result = reports.scan_slip(payload, user, signed_in=True)
+        if result.report is not None:
+            self.app.user = user
+        elif result.refused:
+            result = reports.ScanResult(f"{result.message}（{user.display_name or user.username}"
+                                        "未保持登录）", result.task_code, refused=True)
+        self._show(payload, result)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -16,6 +16,7 @@ from kiosk.reports.due import (
     days_left_text,
     deadlines,
     deadlines_note,
+    deadlines_overview,
     summarise,
     visible_deadlines,
 )
@@ -92,7 +93,8 @@ __all__ = [
     "ReportStatus", "ReportView", "ReviewRow", "SaveResult", "ScanResult", "SummaryRow",
     "add_evidence", "archive_final", "archive_path", "attach_evidence", "can_open",
     "check_payload", "clean_fields", "close_rectification", "context", "days_left_text",
-    "deadlines", "deadlines_note", "evidence_dir", "evidence_items", "evidence_of",
+    "deadlines", "deadlines_note", "deadlines_overview", "evidence_dir", "evidence_items",
+    "evidence_of",
     "evidence_path", "finalise", "form_values", "get", "get_rectification", "is_lead_reviewer",
     "is_member", "leadership_summary", "missing_fields", "nothing_to_review_text",
     "open_rectifications", "open_report",

@@ -138,6 +138,28 @@ def visible_deadlines(user: User | None, today: dt.date | None = None) -> list[D
     return [r for r in rows if r.task_code in codes]
 
 
+def sees_deadline_rows(user: User | None) -> bool:
+    """Whether visible_deadlines lists rows for this user (their teams, office, or all)."""
+    if user is None or not user.active:
+        return False
+    return access.review_scope(user) is not None or (
+        access.may_enter_reports(user.role) and user.inspector_id is not None)
+
+
+def deadlines_overview(user: User | None, today: dt.date | None = None) -> str:
+    """For a role that sees no deadline rows (an operator, a witness): what this screen lists
+    for whom, and the open reports counted without names (Art. 12), instead of "共 0 项"."""
+    if user is None or sees_deadline_rows(user):
+        return ""
+    rows = deadlines(today)
+    overdue = sum(r.overdue for r in rows)
+    unknown = sum(r.due_date is None for r in rows)
+    role = access.ROLES.get(user.role, user.role)
+    return (f"此画面列出检查人员本组、责任股室本股室的待完成报告；{role}不查看被检查单位明细"
+            f"（第十二条）。全局共 {len(rows)} 项报告待完成：已逾期 {overdue} 项，"
+            f"未录入检查时间 {unknown} 项。")
+
+
 def deadlines_note(rows: list[DeadlineRow]) -> str:
     """The sentence under the deadline list."""
     overdue = sum(r.overdue for r in rows)
