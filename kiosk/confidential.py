@@ -29,6 +29,14 @@ def _login(actor: User | str | None) -> str:
     return actor or "unknown"
 
 
+def display_name(login: str | None) -> str:
+    """A login's real name for printed matter (GB/T 9704: names, not accounts)."""
+    if not login:
+        return ""
+    name = User.select(User.display_name).where(User.username == login).scalar()
+    return name or login
+
+
 def refuse(actor: User | str | None, draw: Draw, purpose: str, **detail: object) -> UserError:
     """Log the refusal in its own transaction (it must outlive the caller's) and return the
     sentence to raise."""
@@ -93,6 +101,11 @@ def render_document(draw_id: int, kind: str, out: Path, actor: User | str | None
     require(actor, draw, kind)
     info = print_info(draw_id)
     info["confidential"] = not access.is_published(draw.id)
+    info["draw_id"] = draw.id
+    info["operator_name"] = display_name(draw.operator)
+    rec = json.loads(draw.record_json or "{}")
+    if rec.get("joint"):
+        info["joint"] = rec["joint"]
     render = printing.render_protocol if kind == "protocol" else printing.render_predraw_sheet
     return write_file(actor, draw, kind, Path(out), lambda p: render(info, p))
 

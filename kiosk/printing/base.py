@@ -1,6 +1,7 @@
 """KioskPDF: the fpdf2 page all printed matter shares (bureau header, page numbers, CJK, QR)."""
 from __future__ import annotations
 
+import os
 import re
 
 from fpdf import FPDF
@@ -9,7 +10,7 @@ from fpdf.enums import TextMode
 from kiosk import settings
 from kiosk.errors import UserError
 from kiosk.printing import qr as qrsym
-from kiosk.printing.fonts import bold_face, find_cjk_face
+from kiosk.printing.fonts import bold_face, find_body_face
 
 # Paper sizes in millimetres (fpdf2's own names warn about A5 in 2.8).
 PAPER_MM = {
@@ -32,6 +33,31 @@ CJK = "cjk"  # the family name every KioskPDF registers
 _RAW_OUT = getattr(FPDF, "_out", None)
 QR_FAST_PATH = callable(_RAW_OUT)
 _DARK_RUN = re.compile(rb"\x01+")
+
+# 避头尾 (GB/T 15834 usage): no line starts with closing punctuation, none ends with an
+# opening one. A Latin run (a credit code, a certificate number, a file name) is one unit
+# that moves to the next line whole unless it is longer than a line.
+CLOSING = frozenset("，。、；：？！）》」』】〕〉”’…·,.;:?!)]}%")
+OPENING = frozenset("（《「『【〔〈“‘([{")
+_UNIT = re.compile(r"[0-9A-Za-z]+(?:[-./:@_+#][0-9A-Za-z]+)*|[ \t]+|.", re.S)
+
+
+def units(text: str) -> list[str]:
+    """The pieces a line may break between: closing punctuation glued to what precedes
+    it, opening punctuation to what follows."""
+    out: list[str] = []
+    opening = ""
+    for t in _UNIT.findall(text):
+        if t in CLOSING and out and not opening:
+            out[-1] += t
+        elif t in OPENING:
+            opening += t
+        else:
+            out.append(opening + t)
+            opening = ""
+    if opening:
+        out.append(opening)
+    return out
 
 
 def paper_size(name: str) -> tuple[float, float]:
@@ -63,13 +89,15 @@ class KioskPDF(FPDF):
     def __init__(self, format: str | None = None, orientation: str = "P", *,
                  doc_title: str = "", bureau: str | None = None,
                  real_bold: bool = True) -> None:
-        face = find_cjk_face()  # before any page: a missing font fails fast
+        face = find_body_face()  # serif body where installed; a missing font fails fast
         paper = format or settings.get("paper") or "A4"
         super().__init__(orientation=orientation, unit="mm", format=paper_size(paper))
         self.paper = paper.upper()
         self.bureau = settings.get("bureau_name") if bureau is None else bureau
         self.doc_title = doc_title
         self.footer_note = ""
+        self.marking = ""  # e.g. 公示前不得外传: in red at the top of every page
+        self.watermark = ""  # e.g. 草稿: large and light across every page
         # When the caller knows the page count up front (slips: one page each), the footer
         # prints it with text() instead of a cell() that fills in fpdf2's alias at output.
         self.page_count: int | None = None
@@ -92,6 +120,14 @@ class KioskPDF(FPDF):
         self.set_creator("双随机 kiosk")
         self.set_font(CJK, size=10)
 
+    def output(self, name="", *args, **kwargs):
+        """fpdf2's output; a PDF written to a path is owner-only (0600) whatever the umask:
+        protocols, slips and reports name firms that are confidential until published."""
+        result = super().output(name, *args, **kwargs)
+        if isinstance(name, (str, os.PathLike)) and name:
+            os.chmod(name, 0o600)
+        return result
+
     def get_string_width(self, s: str, normalized: bool = False,
                          markdown: bool = False) -> float:
         """fpdf2's width, remembered: a 1,000-slip print measures the same labels ~40,000
@@ -108,13 +144,24 @@ class KioskPDF(FPDF):
     # ------------------------------------------------------------ page furniture
 
     def header(self) -> None:
+        if self.watermark:
+            self._watermark()
         self.font(8.5)
         self.set_text_color(60)
         # text() rather than cell(): the same place on the page, a tenth of the work
         y = self.t_margin - 8
         self.text_lines([self.bureau], self.l_margin + self.c_margin, y, 5)
-        self.text_lines([self.doc_title], self.l_margin, y, 5,
-                        width=self.epw - self.c_margin, align="R")
+        if self.marking:  # the confidentiality marking on every page, where eyes go first
+            self.text_lines([self.doc_title], self.l_margin, y, 5, width=self.epw, align="C")
+            self.font(9.5, bold=True)
+            self.set_text_color(200, 0, 0)
+            self.text_lines([self.marking], self.l_margin, y, 5,
+                            width=self.epw - self.c_margin, align="R")
+            self.font(8.5)
+            self.set_text_color(60)
+        else:
+            self.text_lines([self.doc_title], self.l_margin, y, 5,
+                            width=self.epw - self.c_margin, align="R")
         self.set_draw_color(120)
         self.set_line_width(0.3)
         y = self.t_margin - 2.5
@@ -170,8 +217,20 @@ class KioskPDF(FPDF):
         self.cell(self.epw, size * 0.6, " " + text, fill=True, new_x="LMARGIN", new_y="NEXT")
         self.ln(1)
 
+    def _watermark(self) -> None:
+        """The watermark across the page, light grey, under everything drawn after it."""
+        self.font(110 if self.w > 160 else 80, bold=True)
+        self.set_text_color(225)
+        cx, cy = self.w / 2, self.h / 2
+        with self.rotation(35, cx, cy):
+            tw = self.get_string_width(self.watermark)
+            self.text(cx - tw / 2, cy + self.font_size * 0.35, self.watermark)
+        self.set_text_color(0)
+
     def wrap(self, text: str, width: float) -> list[str]:
-        """Lines of text in the current font that fit in width mm (repeated texts cached)."""
+        """Lines of text in the current font that fit in width mm (repeated texts cached):
+        Chinese breaks between characters, a Latin run (credit code) stays whole, and no
+        line starts with closing punctuation (避头)."""
         out: list[str] = []
         for para in str(text).split("\n"):
             if self.get_string_width(para) <= width:
@@ -180,13 +239,39 @@ class KioskPDF(FPDF):
             key = (self.font_family, self.font_style, self.font_size_pt, round(width, 2), para)
             lines = self._wrap_cache.get(key)
             if lines is None:
-                # CHAR: Chinese has no spaces, and WORD would push a long Latin run
-                # (a file name, a digest) whole onto the next line.
-                lines = self.multi_cell(width + 2 * self.c_margin, 4, para, dry_run=True,
-                                        output="LINES", wrapmode="CHAR")
-                self._wrap_cache[key] = lines
+                lines = self._wrap_cache[key] = self._break(para, width)
             out.extend(lines)
         return out
+
+    def _break(self, para: str, width: float) -> list[str]:
+        lines: list[str] = []
+        cur, cur_w = "", 0.0
+        for u in units(para):
+            uw = self.get_string_width(u)
+            if cur_w + uw <= width or (not cur and uw <= width):
+                cur, cur_w = cur + u, cur_w + uw
+                continue
+            if uw <= width:  # the unit moves to the next line whole
+                lines.append(cur.rstrip())
+                u = u.lstrip()
+                cur, cur_w = u, self.get_string_width(u)
+                continue
+            # Longer than a line (a digest in a narrow cell): split it by characters, never
+            # leaving a closing mark to open the next line.
+            for ch in u:
+                cw = self.get_string_width(ch)
+                if cur_w + cw > width and cur:
+                    if ch in CLOSING and len(cur) > 1:
+                        lines.append(cur[:-1])
+                        cur = cur[-1]
+                    else:
+                        lines.append(cur.rstrip())
+                        cur = ""
+                    cur_w = self.get_string_width(cur)
+                cur, cur_w = cur + ch, cur_w + cw
+        if cur or not lines:
+            lines.append(cur)
+        return lines
 
     def cut(self, lines: list[str], width: float, max_lines: int | None) -> list[str]:
         """At most max_lines lines, the last one ending in an ellipsis when text was cut."""
@@ -284,9 +369,54 @@ class KioskPDF(FPDF):
             self.set_font("Courier", size=size)
         else:
             self.font(size)
-        self.multi_cell(self.epw, line_h or size * 0.52, text, align="L",
-                        new_x="LMARGIN", new_y="NEXT", wrapmode="CHAR")
+        line_h = line_h or size * 0.52
+        for line in self.wrap(text, self.epw - 2 * self.c_margin):  # 避头, codes kept whole
+            if self.auto_page_break and self.will_page_break(line_h):
+                self.add_page()
+            self.cell(self.epw, line_h, line, new_x="LMARGIN", new_y="NEXT")
         self.font(size)
+
+    def official_head(self, title: str, doc_no: str = "", subtitle: str = "") -> None:
+        """GB/T 9704 head: the issuing bureau in red, the document number, a red rule, then
+        the title in the heavier face."""
+        if self.bureau:
+            self.font(22 if self.w > 160 else 17, bold=True)
+            self.set_text_color(200, 0, 0)
+            self.cell(self.epw, 11, self.bureau, align="C", new_x="LMARGIN", new_y="NEXT")
+            self.set_text_color(0)
+        if doc_no:
+            self.font(10.5)
+            self.cell(self.epw, 6, doc_no, align="C", new_x="LMARGIN", new_y="NEXT")
+        y = self.get_y() + 1
+        self.set_draw_color(200, 0, 0)
+        self.set_line_width(0.6)
+        self.line(self.l_margin, y, self.w - self.r_margin, y)
+        self.set_line_width(0.2)
+        self.set_draw_color(0)
+        self.set_y(y + 4)
+        self.heading(title, subtitle)
+
+    def seal_block(self, organisation: str, date_text: str = "年　月　日",
+                   size: float = 10.5) -> None:
+        """The issuing organisation, the date and a ring where the seal goes (right side)."""
+        if self.auto_page_break and self.will_page_break(34):
+            self.add_page()
+        col = self.epw * 0.45
+        x = self.l_margin + self.epw - col
+        y = self.get_y() + 4
+        self.set_draw_color(200, 0, 0)
+        self.set_line_width(0.3)
+        self.ellipse(x + col / 2 - 14, y, 28, 28)
+        self.set_draw_color(0)
+        self.set_line_width(0.2)
+        self.font(7)
+        self.set_text_color(200, 0, 0)
+        self.text_lines(["（盖章）"], x, y + 11.5, 4, width=col, align="C")
+        self.set_text_color(0)
+        self.font(size)
+        self.text_lines([organisation or "", date_text], x, y + 18, size * 0.55, width=col,
+                        align="C")
+        self.set_xy(self.l_margin, y + 30)
 
     def signature_lines(self, labels: list[str], per_row: int = 2, size: float = 10) -> None:
         """Blank lines to sign on, with the date; one per label."""

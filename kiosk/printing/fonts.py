@@ -1,4 +1,7 @@
-"""Finding the CJK font every printed page embeds: KIOSK_CJK_FONT, fontconfig, the usual paths."""
+"""Finding the CJK font every printed page embeds: KIOSK_CJK_FONT, fontconfig, the usual paths.
+
+Official papers (GB/T 9704) set their body in a 宋体/仿宋-style serif: find_body_face()
+prefers Noto Serif CJK where installed and falls back to the sans face find_cjk_face() finds."""
 from __future__ import annotations
 
 import functools
@@ -122,3 +125,33 @@ def bold_face(regular: FontFace) -> FontFace | None:
         if bold.is_file():
             return FontFace(bold, regular.index)
     return None
+
+
+SERIF_FONT_PATHS = (
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJKsc-Regular.otf",
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _find_serif(env_value: str) -> FontFace:
+    if env_value:  # an explicit font is the bureau's choice for every document
+        return _find_face(env_value)
+    out = _fc(["fc-match", "-f", "%{file}|%{index}|%{family}", "Noto Serif CJK SC"])
+    if out.count("|") >= 2:
+        file, index, family = out.split("|", 2)
+        if (file and Path(file).is_file() and _looks_cjk(family, file)
+                and "serif" in family.lower() and "sans" not in family.lower()):
+            return FontFace(Path(file), int(index or 0))
+    for known in SERIF_FONT_PATHS:
+        p = Path(known)
+        if p.is_file():
+            return FontFace(p, _collection_index(p))
+    return _find_face("")
+
+
+def find_body_face() -> FontFace:
+    """The serif CJK face for a document's body (Noto Serif CJK SC), else the sans one."""
+    return _find_serif(os.environ.get("KIOSK_CJK_FONT", ""))

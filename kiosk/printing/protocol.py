@@ -21,6 +21,12 @@ Both render from a plain dict `info`, so this module knows nothing of the ceremo
     selected: [{"uscc", "name", "stratum", "team": [{"cert_no", "name"}]}]
     amendments: [{"target", "inspector", "reason", "replacement"}]   USCC / cert numbers
     audit_head: str         hash of the newest audit event when printed
+    operator_name: str      the operator's real name (display name), beside the login
+    draw_id: int            for the document number (optional)
+    joint: {"departments": [...], "inspector_departments": {cert: dept}} for a joint item
+
+Both carry the marking 公示前不得外传 (Art. 12) on every page, a document number, and
+signature and seal blocks (GB/T 9704 style).
 """
 from __future__ import annotations
 
@@ -42,14 +48,52 @@ def _pct(bp: int) -> str:
     return f"{bp / 100:g}%"
 
 
-def _common(pdf: KioskPDF, info: dict, title: str) -> None:
-    pdf.heading(title, f"任务 {info['task']} · 第 {info['attempt']} 次摇号 · {info['draw_date']}")
+MARKING = "公示前不得外传"
+
+
+def doc_number(info: dict, kind: str) -> str:
+    """机关代字〔年份〕序号: the draw's number, else its task and attempt."""
+    year = str(info.get("draw_date") or "")[:4] or str(info["task"])[:4]
+    n = info.get("draw_id") or f"{info['task']}-{info['attempt']}"
+    return f"双随机{kind}〔{year}〕{n}号"
+
+
+def operator_label(info: dict) -> str:
+    """The operator by real name, with the login after it (an account is on record)."""
+    login = info.get("operator") or ""
+    name = info.get("operator_name") or ""
+    if name and login and name != login:
+        return f"{name}（账号 {login}）"
+    return name or login
+
+
+def _new(info: dict, title: str, kind: str) -> KioskPDF:
+    pdf = KioskPDF(format=_paper(), doc_title=title)
+    pdf.marking = MARKING
+    pdf.footer_note = f"{doc_number(info, kind)} · {MARKING}"
+    pdf.add_page()
+    return pdf
+
+
+def _signatures(pdf: KioskPDF, info: dict) -> None:
+    name = info.get("operator_name") or info.get("operator") or ""
+    pdf.signature_lines([*_witness_labels(info), f"操作人员 {name}".strip()])
+    pdf.seal_block(pdf.bureau or "")
+
+
+def _common(pdf: KioskPDF, info: dict, title: str, kind: str) -> None:
+    pdf.official_head(title, doc_number(info, kind),
+                      f"任务 {info['task']} · 第 {info['attempt']} 次摇号 · {info['draw_date']}")
+    pdf.set_text_color(200, 0, 0)
+    pdf.font(10.5, bold=True)
+    pdf.cell(pdf.epw, 6, f"【{MARKING}】", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0)
     pdf.section("一、抽查任务")
     pdf.kv("计划任务", f"{info['task']}（第 {info['attempt']} 次摇号）")
     pdf.kv("抽查事项", f"{info['item_code']} {info['item_name']}")
     pdf.kv("法律依据", info.get("legal_basis") or "")
     pdf.kv("摇号日期", info["draw_date"])
-    pdf.kv("操作人员", info.get("operator") or "")
+    pdf.kv("操作人员", operator_label(info))
     pdf.kv("开始时间", str(info.get("started_at") or ""))
     # Declared when the pool was frozen, before any entropy (issue 8): printed on both sheets.
     pdf.kv("公共信标来源", info.get("beacon_source") or "本次不使用公共信标")
@@ -72,6 +116,10 @@ def _common(pdf: KioskPDF, info: dict, title: str) -> None:
            [0.34, 0.22, 0.22, 0.22])
     pdf.ln(1.5)
     pdf.kv("检查组人数", f"每个对象 {info.get('team_size', 2)} 人")
+    joint = info.get("joint") or {}
+    if joint.get("departments"):  # Art. 11: each team holds one of each department
+        pdf.kv("联合抽查部门", "、".join(joint["departments"])
+               + "（每个检查组至少含各部门执法人员一名）")
     pdf.kv("可抽检查人员", f"{info.get('inspector_count', 0)} 人（持有效执法证、在岗）")
     pdf.kv("已知回避关系", f"{info.get('conflict_count', 0)} 对")
 
@@ -125,23 +173,19 @@ def _witness_labels(info: dict) -> list[str]:
 
 def render_predraw_sheet(info: dict, out_path: str | os.PathLike) -> Path:
     """抽查前公示单: the task, pool per stratum, quotas, the three digests, witness signatures."""
-    pdf = KioskPDF(format=_paper(), doc_title="抽查前公示单")
-    pdf.footer_note = f"{info['task']} 第 {info['attempt']} 次 · 抽查前公示单"
-    pdf.add_page()
-    _common(pdf, info, "双随机抽查 抽查前公示单")
+    pdf = _new(info, "抽查前公示单", "预")
+    _common(pdf, info, "双随机抽查 抽查前公示单", "预")
     pdf.section("四、见证")
     pdf.para("见证人确认：以上名录与摘要已在摇号前公布，摇号尚未开始。", size=9.5)
-    pdf.signature_lines([*_witness_labels(info), "操作人员"])
+    _signatures(pdf, info)
     return _save(pdf, out_path)
 
 
 def render_protocol(info: dict, out_path: str | os.PathLike) -> Path:
     """抽查摇号记录: all of the pre-draw sheet plus entropy, seed, picks, teams, amendments,
     and how anyone can re-check the draw."""
-    pdf = KioskPDF(format=_paper(), doc_title="抽查摇号记录")
-    pdf.footer_note = f"{info['task']} 第 {info['attempt']} 次 · 摇号记录"
-    pdf.add_page()
-    _common(pdf, info, "双随机抽查 摇号记录")
+    pdf = _new(info, "抽查摇号记录", "摇")
+    _common(pdf, info, "双随机抽查 摇号记录", "摇")
 
     pdf.section("四、随机数来源")
     pdf.kv("系统承诺值", info.get("commitment") or "", label_w=38, size=9, mono=True)
@@ -188,7 +232,7 @@ def render_protocol(info: dict, out_path: str | os.PathLike) -> Path:
     pdf.para("   退出码 0 表示重算结果与本记录一致；否则程序指出第一处不一致。", size=9.5)
 
     pdf.section("九、签字")
-    pdf.signature_lines([*_witness_labels(info), "操作人员"])
+    _signatures(pdf, info)
     return _save(pdf, out_path)
 
 

@@ -1,6 +1,7 @@
 """The report as a printed A4 document: every field, the team, evidence with SHA-256, signatures."""
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -20,16 +21,16 @@ def render_report_pdf(report: Report, out_path: str | os.PathLike) -> Path:
 
     ctx = context(report)
     v = form_values(report)
+    from kiosk.confidential import display_name
+
     pdf = KioskPDF(format="A4", doc_title="双随机抽查检查报告")
-    pdf.footer_note = f"任务编号 {ctx.task_code}"
+    doc_no = f"双随机检〔{ctx.task_code[:4]}〕{ctx.task_code}号"
+    pdf.footer_note = f"{doc_no} · 任务编号 {ctx.task_code}"
+    if report.state != "final":  # GB/T 9704 practice: a draft says so on every page
+        pdf.watermark = "草稿"
     pdf.add_page()
-    # KioskPDF.title() is shadowed by the `title` attribute FPDF.set_title() sets; draw it here.
-    pdf.font(18, bold=True)
-    pdf.cell(pdf.epw, 10, "双随机抽查检查报告", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.font(9.5)
-    pdf.cell(pdf.epw, 5.5, f"任务编号 {ctx.task_code} · {STATES[report.state]}", align="C",
-             new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
+    pdf.official_head("双随机抽查检查报告", doc_no,
+                      f"任务编号 {ctx.task_code} · {STATES[report.state]}")
     pdf.section("一、检查任务")
     pdf.kv("抽查事项", f"{ctx.item_code} {ctx.item_name}")
     pdf.kv("牵头股室", ctx.lead_office)
@@ -54,9 +55,10 @@ def render_report_pdf(report: Report, out_path: str | os.PathLike) -> Path:
         pdf.kv("报告期限", report.due_date.isoformat()
                + ("（日历为临时，该年度节假日安排未公布）" if report.due_provisional else ""))
     if report.submitted_at:
-        pdf.kv("提交", f"{report.submitted_by} {report.submitted_at}")
+        pdf.kv("提交", f"{display_name(report.submitted_by)} {report.submitted_at}")
     if report.reviewed_at:
-        pdf.kv("审核", f"{report.reviewed_by} {report.reviewed_at} {report.review_note}")
+        pdf.kv("审核", f"{display_name(report.reviewed_by)} {report.reviewed_at} "
+               f"{report.review_note}")
     if report.finalised_at:
         pdf.kv("定稿", str(report.finalised_at))
     evidence = evidence_of(report)
@@ -67,6 +69,7 @@ def render_report_pdf(report: Report, out_path: str | os.PathLike) -> Path:
         pdf.para(f"   SHA-256 {e.sha256}", size=8, mono=True)
     pdf.section("五、签名")
     pdf.signature_lines([f"检查人员 {n}" for n, _ in ctx.team] + ["审核人", "负责人"])
+    pdf.seal_block(f"{pdf.bureau or ''}{ctx.lead_office}" if ctx.lead_office else pdf.bureau)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     pdf.output(str(out))
@@ -81,8 +84,13 @@ def print_report(report: ReportRef, user: User | None) -> str:
     row = fresh(report)
     if not access.may_open_report(row.assignment_id, user):
         raise UserError("您不是该任务检查组成员，无权打印此报告。")
+    from kiosk import confidential  # Art. 12: before publication, the team and lead office
+
+    confidential.require(user, row.assignment.draw_id, "report", row.assignment_id)
     out = data_dir_for(database.obj) / "reports" / f"{row.assignment.task_code}-{row.state}.pdf"
     render_report_pdf(row, out)
+    os.chmod(out, 0o600)  # owner-only, and its hash in the event
     with write_tx():
-        audit.record(actor_of(user), "report.print", "report", row.id, path=str(out))
+        audit.record(actor_of(user), "report.print", "report", row.id, path=str(out),
+                     sha256=hashlib.sha256(out.read_bytes()).hexdigest())
     return print_or_save(out)
