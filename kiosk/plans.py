@@ -184,8 +184,10 @@ def list_tasks(year: int | None = None, attempts: bool = False) -> list[dict]:
     rows = [
         {"id": t.id, "code": t.code, "year": t.year, "round": t.round_no,
          "month": t.planned_month, "item_code": t.item.code, "item": t.item.name,
-         "state": t.state, "state_label": STATE_LABELS.get(t.state, t.state),
-         "approved": bool(t.approved_by)}
+         "state": t.state, "approved": bool(t.approved_by),
+         # a planned round not yet approved cannot be drawn: say so where tasks are picked
+         "state_label": ("待批准" if t.state == "planned" and not t.approved_by
+                         else STATE_LABELS.get(t.state, t.state))}
         for t in q
     ]
     if attempts:

@@ -229,3 +229,11 @@ def test_building_a_complete_plan_again_logs_nothing(db):
     assert plans.make_plan(YEAR, "clerk") == []
     assert plans.make_plan(YEAR, "clerk", items=[]) == []  # no items: none, not every item
     assert AuditEvent.select().count() == n
+
+
+def test_task_list_says_which_rounds_wait_for_approval(db):
+    plans.make_plan(YEAR, "clerk", items=[item("RS-01")])
+    assert {t["state_label"] for t in plans.list_tasks(YEAR)} == {"待批准"}
+    plans.approve(YEAR, "ld")
+    got = plans.list_tasks(YEAR)
+    assert {(t["state_label"], t["approved"]) for t in got} == {("待摇号", True)}
