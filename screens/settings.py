@@ -15,7 +15,9 @@ class SettingsScreen(Screen[None]):
     """One row per setting; Enter changes the selected one (validated, audited)."""
 
     BINDINGS = [
-        Binding("enter", "edit", "修改", key_display="Enter", id="settings.edit",
+        # The table keeps Enter for itself (RowSelected below), which hides a screen binding
+        # on Enter from the footer: E is listed, and Enter works too.
+        Binding("e", "edit", "修改", key_display="E/Enter", id="settings.edit",
                 tooltip="修改所选设置项"),
         Binding("escape", "back", "返回", id="settings.back", tooltip="返回主页"),
     ]

@@ -81,7 +81,7 @@ async def test_settings_change_is_validated_and_audited(store):
         await type_into_dialog(pilot, "1")
         assert note(app, "#settings-note") == "见证人人数应为 2 至 9 之间的整数。"
         assert Setting.get_or_none(Setting.key == "witness_quorum") is None
-        await pilot.press("enter")
+        await pilot.press("e")  # the key the footer lists
         await type_into_dialog(pilot, "3")
         assert note(app, "#settings-note") == "见证人人数已设为：3"
         assert cells(app, "#settings-table", 1)[row] == "3"
