@@ -15,14 +15,17 @@ FILTERS = ("open", "overdue", "all")
 FILTER_CAPTIONS = {"open": "未结案件", "overdue": "逾期案件", "all": "全部案件（含已结案）"}
 
 
-class CaseStepModal(ModalScreen[dict | None]):
-    """The fields of one step of a case, one line each; Enter on the last (or Ctrl+S) gives
-    them as a dict, Escape gives None. Up/Down move between the lines."""
+DATE_FIELDS = ("date", "deadline", "start", "end")
+
+
+class FieldsModal(ModalScreen[dict | None]):
+    """A few fields, one line each (a step of a case, a sanction); Enter on the last (or
+    Ctrl+S) gives them as a dict, Escape gives None. Up/Down move between the lines."""
 
     BINDINGS = [
         Binding("escape", "cancel", "取消", key_display="Esc", id="case_step.cancel",
-                tooltip="不办理，返回案件列表"),
-        Binding("ctrl+s", "done", "提交", id="case_step.done", tooltip="提交本步骤"),
+                tooltip="不填写，返回上一画面"),
+        Binding("ctrl+s", "done", "提交", id="case_step.done", tooltip="提交所填内容"),
         Binding("up", "app.focus_previous", "上一项", show=False, id="case_step.up",
                 tooltip="移到上一项"),
         Binding("down", "app.focus_next", "下一项", show=False, id="case_step.down",
@@ -40,7 +43,7 @@ class CaseStepModal(ModalScreen[dict | None]):
             for name, label in self.fields:
                 yield Static(label, classes="case-step-label")
                 yield Input(id=f"case-{name}", compact=True,
-                            placeholder="YYYY-MM-DD" if name in ("date", "deadline") else "")
+                            placeholder="YYYY-MM-DD" if name in DATE_FIELDS else "")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -171,7 +174,7 @@ class CasesScreen(Screen[None]):
             self._say(f"案件 {case.id}：{step.label}已记录，现为“{cases.state_label(case)}”。")
             self.action_reload(keep=case.id)
 
-        self.app.push_screen(CaseStepModal(f"{row.task_code} {row.kind}：{step.label}",
+        self.app.push_screen(FieldsModal(f"{row.task_code} {row.kind}：{step.label}",
                                            step.fields), done)
 
     def _say(self, text: str, error: bool = False) -> None:

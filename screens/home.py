@@ -17,10 +17,12 @@ from screens.cases import CasesScreen
 from screens.ceremony import TaskPickerScreen
 from screens.dashboard import DashboardScreen
 from screens.deadlines import DeadlinesScreen
+from screens.my_tasks import MyTasksScreen
 from screens.plan import PlanScreen
 from screens.publish import PublishScreen
 from screens.registry import RegistryScreen
 from screens.reports import ReviewScreen
+from screens.sanctions import SanctionsScreen
 from screens.scan import ScanScreen
 from screens.settings import SettingsScreen
 from screens.users import UsersScreen
@@ -63,6 +65,8 @@ MENU: list[MenuEntry] = [
               "选择计划任务，在见证人面前摇号"),
     MenuEntry("s", ScanScreen, (), "扫码 / 录入检查报告", "扫码", "home.scan",
               "扫描任务单二维码，录入检查报告"),
+    MenuEntry("m", MyTasksScreen, (), "我的任务", "我的", "home.my_tasks",
+              "我所在检查组的任务、报告状态和期限（检查人员）", may=access.may_enter_reports),
     MenuEntry("l", DeadlinesScreen, (), "报告期限", "期限", "home.deadlines",
               "检查报告的提交期限与逾期情况"),
     MenuEntry("v", ReviewScreen, (), "报告审核", "审核", "home.review",
@@ -81,6 +85,8 @@ MENU: list[MenuEntry] = [
               "责令整改、行政处罚、移送司法机关的办理与逾期（第十条）", footer=False),
     MenuEntry("k", DashboardScreen, (), "领导看板", "看板", "home.dashboard",
               "逾期、培训、覆盖率与年度考核表（局领导、纪检审计）", footer=False),
+    MenuEntry("j", SanctionsScreen, (), "执法人员处理", "处理", "home.sanctions",
+              "记录执法人员处理，改派其未完成任务（第十八条）", footer=False),
 ]
 ENTRIES = {e.id: e for e in MENU}
 

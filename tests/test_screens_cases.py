@@ -4,6 +4,7 @@ the year's workbook; both refuse those who may not see them."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from textual.widgets import DataTable
@@ -11,7 +12,7 @@ from textual.widgets import DataTable
 from db.models import AuditEvent, Draw, EnforcementCase, Report
 from kiosk import reports
 from screens.app import make_app
-from screens.cases import CasesScreen, CaseStepModal
+from screens.cases import CasesScreen, FieldsModal
 from screens.dashboard import DashboardScreen
 from tests.screen_text import screen_text
 from tests.test_reports import FILLED, build_world
@@ -58,7 +59,7 @@ async def test_cases_screen_decides_and_closes_a_penalty(world):
         assert "没有这一步可办理" in text_of(app, "#cases-note")
         await pilot.press("s")
         await settle(pilot)
-        assert isinstance(app.screen, CaseStepModal)
+        assert isinstance(app.screen, FieldsModal)
         for value in ("罚决字12号", today, "20000"):
             await type_text(pilot, value)
             await pilot.press("enter")
@@ -141,3 +142,60 @@ async def test_dashboard_screen_refuses_a_reviewer(world):
         await settle(pilot)
         assert text_of(app, "#dashboard-note") == "只有局领导和纪检审计人员可以查看领导看板。"
         assert _rows(app) == []
+
+
+async def test_sanctions_screen_records_and_reassigns_before_witnesses(db, tmp_path):
+    """A leader records a revocation; the inspector's open tasks are listed; the operator
+    reassigns them while two witnesses sign in over the screen; the record verifies."""
+    from db.models import User
+    from kiosk import auth
+    from kiosk.draw import record, steps
+    from kiosk.draw.verify import verify_file
+    from screens.sanctions import SanctionsScreen
+    from tests.draw_world import confirm_all, make_world, run_to_matched
+
+    _item, _targets, _inspectors, tasks = make_world()
+    draw_id = run_to_matched(tasks[0].code)
+    confirm_all(draw_id)
+    steps.seal(draw_id, "operator")
+    leader = auth.create_user("leader", "leader123", "leader", "局长")
+    cert = json.loads(Draw.get_by_id(draw_id).record_json)["teams"][0][1][0]
+    app = make_app(user=leader, start=SanctionsScreen())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "待改派的任务 0 项" in text_of(app, "#sanctions-tasks-caption")
+        await pilot.press("n")
+        await settle(pilot)
+        for value in (cert, "吊销执法证", f"{dt.date.today():%Y-%m-%d}", "", "违法检查", ""):
+            await type_text(pilot, value)
+            await pilot.press("enter")
+        await settle(pilot)
+        assert text_of(app, "#sanctions-note").startswith("已记录：")
+        rows = [[str(c) for c in r] for r in
+                (app.screen.query_one("#sanctions-table", DataTable).get_row_at(0),)]
+        assert rows[0][0] == cert and rows[0][2:3] + rows[0][5:] == ["吊销执法证", "生效中"]
+        n_open = len(app.screen.tasks)
+        assert n_open > 0 and f"待改派的任务 {n_open} 项" in text_of(
+            app, "#sanctions-tasks-caption")
+        await pilot.press("r")  # a leader may reassign too, but here the operator does
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        app.user = User.get(User.username == "operator")
+        await pilot.press("r")
+        await settle(pilot)
+        await type_text(pilot, "执法证被吊销")
+        await pilot.press("enter")
+        await settle(pilot)
+        for login in ("witness1", "witness2"):
+            await type_text(pilot, login)
+            await pilot.press("enter")
+            await type_text(pilot, f"{login}123")
+            await pilot.press("enter")
+            await settle(pilot)
+        assert isinstance(app.screen, SanctionsScreen)
+        assert text_of(app, "#sanctions-note").startswith(f"已按规程改派 {n_open} 人次")
+        assert app.user.username == "operator"  # the witnesses did not take the session
+        assert "待改派的任务 0 项" in text_of(app, "#sanctions-tasks-caption")
+    out = record.write_record(draw_id, tmp_path / "record.json")
+    assert verify_file(out)[0] == 0
