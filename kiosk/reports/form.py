@@ -146,13 +146,13 @@ def clean_fields(report: ReportRef, raw: dict) -> tuple[dict, dict[str, str]]:
             clean[name] = _clean_one(name, value)
         except UserError as e:
             errors[name] = str(e)
-    errors.update(_before_the_draw(report, clean))
+    errors.update(before_the_draw(report, clean))
     stored = {n: getattr(report, n) for n in FIELD_LABELS}
     errors.update(_drop_conflicts(stored, clean))
     return clean, errors
 
 
-def _before_the_draw(report: Report, values: dict) -> dict[str, str]:
+def before_the_draw(report: Report, values: dict) -> dict[str, str]:
     """Drop inspection times before the draw was sealed: the target was not yet drawn then,
     so such a time is a typo or a report of another inspection (issue 11)."""
     sealed = report.assignment.draw.sealed_at

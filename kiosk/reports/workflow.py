@@ -29,6 +29,7 @@ from kiosk.reports.form import (
     _clean_one,
     _drop_conflicts,
     _same,
+    before_the_draw,
     missing_fields,
     status_of,
 )
@@ -112,6 +113,7 @@ def save_draft(report: ReportRef, fields: dict, user: User | None,
             if not _same(name, base[name], stored) and not _same(name, values[name], stored):
                 values.pop(name)
                 result.conflicts.append(name)
+        result.errors.update(before_the_draw(row, values))
         stored = {n: getattr(row, n) for n in FIELD_LABELS}
         result.errors.update(_drop_conflicts(stored, values))
         for name, value in values.items():
