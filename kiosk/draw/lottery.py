@@ -326,8 +326,11 @@ class Matching:
 
 
 def match_teams(selected, inspectors, conflicts, team_size: int, seed: str | bytes,
-                amendments: Sequence[dict] = ()) -> tuple[list[list], dict[str, int]]:
-    m = Matching(selected, inspectors, conflicts, team_size, seed)
+                amendments: Sequence[dict] = (), joint: dict | None = None
+                ) -> tuple[list[list], dict[str, int]]:
+    from kiosk.draw.joint import matching_for  # joint tasks (Art. 11) live beside
+
+    m = matching_for(selected, inspectors, conflicts, team_size, seed, joint)
     m.initial()
     for a in amendments:
         m.amend(a["target"], a["inspector"])
@@ -510,8 +513,10 @@ def run(inputs: dict) -> dict:
     with gc_paused():
         dg, by, seed = prepare(inputs)
         selected = select_from(by, inputs["strata"], seed)
-        m = Matching(selected, inputs["inspectors"], inputs["conflicts"], inputs["team_size"],
-                     seed)
+        from kiosk.draw.joint import matching_for
+
+        m = matching_for(selected, inputs["inspectors"], inputs["conflicts"],
+                         inputs["team_size"], seed, inputs.get("joint"))
         m.initial()
         apply_amendments(m, inputs["amendments"])
         return {"protocol": PROTOCOL, "digests": dg,

@@ -53,6 +53,21 @@ def _split(text: str) -> list[str]:
     return [p.strip() for p in text.replace("；", ";").split(";") if p.strip()]
 
 
+def joint_of(draw: Draw) -> dict | None:
+    """Art. 11: a joint item's departments and the department of each frozen inspector (the
+    record's `joint` field); None for an item of one department."""
+    departments = sorted(set(_split(draw.task.item.departments)))
+    if len(departments) < 2:
+        return None
+    certs = frozen_of(draw).inspectors
+    of: dict[str, str] = {}
+    for i in range(0, len(certs), 500):
+        of.update(Inspector.select(Inspector.cert_no, Inspector.department)
+                  .where(Inspector.cert_no.in_(certs[i:i + 500])).tuples())
+    return {"departments": departments,
+            "inspector_departments": {c: of.get(c, "") for c in certs}}
+
+
 def window_start(draw_date: dt.date, months: int) -> dt.date:
     y, m = divmod(draw_date.year * 12 + draw_date.month - 1 - months, 12)
     day = min(draw_date.day, 28)

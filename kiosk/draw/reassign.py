@@ -23,6 +23,7 @@ from db.models import (
 )
 from kiosk import access, audit
 from kiosk.draw import lottery
+from kiosk.draw.joint import matching_for
 from kiosk.draw.pool import frozen_of
 from kiosk.draw.record import amendments
 from kiosk.draw.witnesses import one_line, quorum
@@ -82,8 +83,8 @@ def reassign(draw_id: int, actor: User, witnesses: list[User], reason: str) -> l
         fr = frozen_of(draw)
         record = json.loads(draw.record_json)
         done = amendments(draw)
-        m = lottery.Matching(record["selected"], fr.inspectors, fr.conflicts, draw.team_size,
-                             draw.seed)
+        m = matching_for(record["selected"], fr.inspectors, fr.conflicts, draw.team_size,
+                         draw.seed, record.get("joint"))
         m.initial()
         lottery.apply_amendments(m, done)
         queue = [(t.uscc, t.cert_no, t.task_code) for t in todo]

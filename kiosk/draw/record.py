@@ -73,6 +73,8 @@ def record_head(draw: Draw, res: dict) -> dict:
         "amendments": amendments(draw), "seed": draw.seed,
         "selected": res["selected"], "teams": res["teams"],
         "audit_head": audit.head()[1],
+        # Art. 11: only a joint item's record carries it; others stay plain dsr-draw/1.
+        **({"joint": res["joint"]} if res.get("joint") else {}),
     }
 
 

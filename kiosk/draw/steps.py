@@ -36,6 +36,7 @@ from kiosk.draw.pool import (
     Frozen,
     build_pool,
     frozen_of,
+    joint_of,
     remember,
     selected_strata,
     store_listings,
@@ -239,12 +240,14 @@ def _compute_teams(draw: Draw) -> dict:
     """Teams for the revealed selection, with every amendment so far, by the protocol."""
     fr = frozen_of(draw)
     selected = results(draw)["selected"]
+    # Joint items (Art. 11): departments as of the match, kept for the amendments after it.
+    joint = results(draw).get("joint") or joint_of(draw)
     try:
         teams, _ = lottery.match_teams(selected, fr.inspectors, fr.conflicts, draw.team_size,
-                                       draw.seed, amendments(draw))
+                                       draw.seed, amendments(draw), joint=joint)
     except lottery.DrawError as e:
         raise UserError(f"无法组成检查组：{e}") from None
-    return {"selected": selected, "teams": teams}
+    return {"selected": selected, "teams": teams, **({"joint": joint} if joint else {})}
 
 
 def match(draw_id: int, actor: str, *, terminal: str = TERMINAL_ID) -> list:

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from kiosk.draw import lottery
+from kiosk.draw.joint import matching_for, validate_joint
 from kiosk.draw.lottery import PROTOCOL, DrawError, MalformedRecord
 
 OK, MISMATCH, MALFORMED = 0, 1, 2
@@ -90,6 +91,9 @@ def verify_record(obj) -> tuple[int, str]:
         _check_results(rec)
         digests, by, seed = lottery.prepare(rec)
         published = _published_digests(rec)
+        joint = rec.get("joint")  # Art. 11; a record without it is plain dsr-draw/1
+        if joint is not None:
+            validate_joint(joint, rec["inspectors"])
     except MalformedRecord as e:
         return MALFORMED, f"记录格式不正确：{e}"
     # The digests printed on the pre-draw sheet come first: lists changed after publication
@@ -109,7 +113,8 @@ def verify_record(obj) -> tuple[int, str]:
     if diff:
         return MISMATCH, diff
     try:
-        m = lottery.Matching(selected, rec["inspectors"], rec["conflicts"], rec["team_size"], seed)
+        m = matching_for(selected, rec["inspectors"], rec["conflicts"],
+                                 rec["team_size"], seed, joint)
         m.initial()
         lottery.apply_amendments(m, rec["amendments"])
     except DrawError as e:
@@ -118,6 +123,10 @@ def verify_record(obj) -> tuple[int, str]:
     diff = _compare_teams(rec["teams"], teams)
     if diff:
         return MISMATCH, diff
+    if joint:
+        return OK, (f"核验通过：{len(selected)}个抽中对象与{len(teams)}个检查组全部一致；"
+                    f"联合抽查（{'、'.join(sorted(joint['departments']))}），"
+                    "每个检查组均含各部门执法人员。")
     return OK, f"核验通过：{len(selected)}个抽中对象与{len(teams)}个检查组全部一致。"
 
 

@@ -178,13 +178,25 @@
       conflicts.get(u).add(i);
     }
     const teams = new Map();
+    // Joint tasks (Art. 11, kiosk/draw/joint.py): one inspector of each department first.
+    const joint = rec.joint || null;
+    const depts = joint ? Array.from(new Set(joint.departments)).sort(cpCmp) : [];
+    const deptOf = joint ? joint.inspector_departments : {};
+    if (joint && rec.team_size < depts.length) throw new DrawError("联合抽查每组人数不足以每个部门一人。");
     for (const t of selected) {
       const recused = conflicts.get(t) || new Set();
       const eligible = staff.filter((i) => !recused.has(i));
       if (eligible.length < rec.team_size) {
         throw new DrawError("检查对象 " + t + " 回避后可选执法人员不足 " + rec.team_size + " 名。");
       }
-      const team = await pickTeam(stream, eligible, load, rec.team_size, "team:" + t);
+      const team = [];
+      for (const d of depts) {
+        const inDept = eligible.filter((i) => deptOf[i] === d && !team.includes(i));
+        if (!inDept.length) throw new DrawError("检查对象 " + t + " 没有 " + d + " 的可选执法人员。");
+        team.push(...(await pickTeam(stream, inDept, load, 1, "team:" + t + ":dept:" + d)));
+      }
+      const rest = eligible.filter((i) => !team.includes(i));
+      team.push(...(await pickTeam(stream, rest, load, rec.team_size - team.length, "team:" + t)));
       for (const i of team) load.set(i, load.get(i) + 1);
       teams.set(t, team);
     }
@@ -199,7 +211,11 @@
       team.splice(at, 1);
       if (staffSet.has(a.inspector)) load.set(a.inspector, load.get(a.inspector) - 1);
       const recused = conflicts.get(a.target);
-      const eligible = staff.filter((i) => !recused.has(i) && !team.includes(i));
+      let eligible = staff.filter((i) => !recused.has(i) && !team.includes(i));
+      const d = deptOf[a.inspector];
+      if (joint && depts.includes(d) && !team.some((i) => deptOf[i] === d)) {
+        eligible = eligible.filter((i) => deptOf[i] === d);  // the team's only member of d
+      }
       if (eligible.length < 1) throw new DrawError("第" + (n + 1) + "项回避申报无法执行：没有可替换的执法人员。");
       const nw = (await pickTeam(stream, eligible, load, 1, "replace:" + n + ":" + a.target))[0];
       load.set(nw, load.get(nw) + 1);
@@ -298,7 +314,9 @@
       show("mismatch", diff[0], "不一致：" + diff[1]);
     } else {
       show("match", "", "核验通过：在本浏览器中按 dsr-draw/1 重算，" + c.selected.length +
-           " 个抽中对象与 " + c.teams.length + " 个检查组与公示一致。");
+           " 个抽中对象与 " + c.teams.length + " 个检查组与公示一致" +
+           (rec.joint ? "；联合抽查（" + Array.from(new Set(rec.joint.departments)).sort(cpCmp).join("、") +
+            "），每个检查组均含各部门执法人员。" : "。"));
     }
   }
   main();

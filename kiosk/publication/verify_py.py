@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import inspect
 
-from kiosk.draw import lottery
+from kiosk.draw import joint, lottery
 from kiosk.draw import verify as draw_verify
 
 HEADER = '''#!/usr/bin/env python3
@@ -48,6 +48,8 @@ def source() -> str:
         HEADER,
         "# ---- the protocol (kiosk/draw/lottery.py) ----\n",
         "\n".join(_body(lottery)).strip("\n"), "\n\n\n",
+        "# ---- joint tasks, Art. 11 (kiosk/draw/joint.py) ----\n",
+        "\n".join(_body(joint)).strip("\n"), "\n\n\n",
         "# ---- the verifier (kiosk/draw/verify.py) ----\n",
         "import sys as _sys\n\n",
         "lottery = _sys.modules[__name__]  # verify's `lottery.X` names this file's own code\n",
