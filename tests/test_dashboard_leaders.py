@@ -57,6 +57,11 @@ def test_board_figures_on_a_constructed_year(year):
     w, _ = year
     b = leaders.board(2025, TODAY)
     assert [(r.task_code, -r.days_left) for r in b.overdue_reports] == [("2025-07-0003", 11)]
+    # The same rows as the Deadlines screen's overdue ones, from one query on reports.
+    from kiosk.reports import due
+
+    assert b.overdue_reports == [r for r in due.deadlines(TODAY) if r.overdue]
+    assert b.overdue_reports[0].inspectors == ("张伟", "李娜")
     assert [(c.task_code, c.kind, c.days_over) for c in b.overdue_cases] == [
         ("2025-07-0001", "行政处罚", 55)]
     assert [(a.task_code, a.attempt, a.day, a.reason) for a in b.aborted] == [
