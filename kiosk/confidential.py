@@ -103,9 +103,11 @@ def render_document(draw_id: int, kind: str, out: Path, actor: User | str | None
     info["confidential"] = not access.is_published(draw.id)
     info["draw_id"] = draw.id
     info["operator_name"] = display_name(draw.operator)
-    rec = json.loads(draw.record_json or "{}")
-    if rec.get("joint"):
-        info["joint"] = rec["joint"]
+    # Art. 11: the joint departments, from the match on (the sealed record keeps them).
+    joint = (json.loads(draw.record_json or "{}").get("joint")
+             or json.loads(draw.results_json or "{}").get("joint"))
+    if joint:
+        info["joint"] = joint
     render = printing.render_protocol if kind == "protocol" else printing.render_predraw_sheet
     return write_file(actor, draw, kind, Path(out), lambda p: render(info, p))
 

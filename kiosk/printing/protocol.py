@@ -163,6 +163,12 @@ def _table(pdf: KioskPDF, header: list[str], rows: list[list[str]], fractions: l
         draw(r, False)
 
 
+def _dept(info: dict, cert: str) -> str:
+    """A joint draw's member with their department (Art. 11); nothing for a plain one."""
+    of = (info.get("joint") or {}).get("inspector_departments") or {}
+    return f"（{of[cert]}）" if cert in of else ""
+
+
 def _witness_labels(info: dict) -> list[str]:
     names = [f"见证人 {w['name']}" + (f"（{w['account']}）" if w.get("account") else "")
              for w in info.get("witnesses") or []]
@@ -203,7 +209,8 @@ def render_protocol(info: dict, out_path: str | os.PathLike) -> Path:
     pdf.section(f"五、抽中对象及检查组（共 {len(selected)} 个）")
     _table(pdf, ["序号", "统一社会信用代码", "单位名称", "分层", "检查组（执法证号）"],
            [[str(i), s["uscc"], s.get("name") or "", s.get("stratum") or "",
-             "\n".join(f"{m.get('name', '')} {m['cert_no']}" for m in s.get("team") or [])]
+             "\n".join(f"{m.get('name', '')} {m['cert_no']}{_dept(info, m['cert_no'])}"
+                       for m in s.get("team") or [])]
             for i, s in enumerate(selected, 1)],
            [0.07, 0.22, 0.33, 0.1, 0.28], size=9)
 
