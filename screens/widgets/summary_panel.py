@@ -22,6 +22,7 @@ def summary_lines(s: dict) -> list[str]:
         "",
         f"报告即将到期 {s['reports_due_soon']} 份",
         f"报告已逾期   {s['reports_overdue']} 份",
+        f"案件已逾期   {s.get('cases_overdue', 0)} 件",
         "",
         f"审计日志 {s['audit_seq']} 条",
         f"链头 {s['audit_head'][:16]}",
