@@ -179,6 +179,31 @@ def test_a_barred_replacement_is_replaced_in_turn(world, tmp_path):
     assert verify_file(out)[0] == 0
 
 
+def test_a_replacement_whose_certificate_ended_is_replaced_too(world, tmp_path):
+    draw_id = world["draw"]
+    insp = [i.cert_no for i in world["inspectors"]]
+    cert = _busiest(draw_id)
+    before = _teams(draw_id)
+    free = [c for c in insp[1:] if c != cert][:2]
+    sanctions.add(cert, "暂扣执法证", TODAY, "违规", world["admin"],
+                  end=dt.date.today() + dt.timedelta(days=30))
+    Inspector.update(cert_valid_until=dt.date.today() - dt.timedelta(days=1)).where(
+        Inspector.cert_no.not_in([*free, cert])).execute()
+    done = reassign(draw_id, world["leader"], [user("witness1"), user("witness2")], "暂扣")
+    assert {r.why for r in done if r.inspector == cert} == {"暂扣执法证"}
+    # With these seeds three replacements drawn had an ended certificate: each was redrawn.
+    assert [r.why for r in done].count("执法证已过期") == 3
+    after = _teams(draw_id)
+    for code in {r.task_code for r in done}:
+        # Off the team: the suspended inspector; on it: only members kept from before and
+        # replacements whose certificate is still valid.
+        assert cert not in after[code]
+        assert set(after[code]) - set(before[code]) <= set(free)
+    rec = json.loads(record.write_record(draw_id, tmp_path / "r.json").read_text("utf-8"))
+    assert all(a["reason"].endswith("：暂扣") for a in rec["amendments"])
+    assert verify_file(tmp_path / "r.json")[0] == 0
+
+
 def test_sanctions_on_postgresql(pg_db):
     """The barred-inspector rule and the case list's ordering are plain SQL on PostgreSQL too."""
     from kiosk import cases

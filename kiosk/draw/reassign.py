@@ -77,9 +77,17 @@ def reassign(draw_id: int, actor: User, witnesses: list[User], reason: str) -> l
         todo = sanctions.open_tasks(draw_id=draw.id)
         if not todo:
             raise UserError(f"摇号 {draw_id} 没有需要改派的未完成任务。")
-        why = {t.cert_no: t.why for t in todo}
-        barred_certs = {c for (c,) in Inspector.select(Inspector.cert_no)
-                        .where(Inspector.id.in_(access.barred_query())).tuples()}
+        # Who may not take a task now: barred (离岗, a sanction in force), or whose certificate
+        # has ended since the draw froze its inspector listing.
+        today = now().date()
+        barred = sanctions.why_barred(today)
+        why = {}
+        for iid, cert, until in Inspector.select(Inspector.id, Inspector.cert_no,
+                                                 Inspector.cert_valid_until).tuples():
+            if iid in barred:
+                why[cert] = barred[iid]
+            elif until is not None and until < today:
+                why[cert] = "执法证已过期"
         fr = frozen_of(draw)
         record = json.loads(draw.record_json)
         done = amendments(draw)
@@ -92,7 +100,7 @@ def reassign(draw_id: int, actor: User, witnesses: list[User], reason: str) -> l
         seq = len(done)
         while queue:
             uscc, cert, code = queue.pop(0)
-            text = f"{why.get(cert, '不得执法')}：{reason}"
+            text = f"{why[cert]}：{reason}"
             try:
                 new = m.amend(uscc, cert)
             except lottery.DrawError as e:
@@ -101,9 +109,8 @@ def reassign(draw_id: int, actor: User, witnesses: list[User], reason: str) -> l
                                  reason=text, replacement_cert=new)
             done.append({"target": uscc, "inspector": cert, "reason": text})
             seq += 1
-            out.append(Replacement(code, uscc, cert, new, why.get(cert, "")))
-            if new in barred_certs:  # drawn from the frozen listing: may be barred since
-                why.setdefault(new, "不得执法")
+            out.append(Replacement(code, uscc, cert, new, why[cert]))
+            if new in why:  # drawn from the frozen listing: may be barred since
                 queue.append((uscc, new, code))
         teams = m.result()
         changed = {r.uscc for r in out}
