@@ -191,8 +191,11 @@ def test_a_replacement_whose_certificate_ended_is_replaced_too(world, tmp_path):
         Inspector.cert_no.not_in([*free, cert])).execute()
     done = reassign(draw_id, world["leader"], [user("witness1"), user("witness2")], "暂扣")
     assert {r.why for r in done if r.inspector == cert} == {"暂扣执法证"}
-    # With these seeds three replacements drawn had an ended certificate: each was redrawn.
-    assert [r.why for r in done].count("执法证已过期") == 3
+    # The seed comes from fresh system entropy: how many replacements had an ended
+    # certificate varies, but each of them was redrawn by exactly one further amendment.
+    whys = [r.why for r in done]
+    assert len(done) == whys.count("暂扣执法证") + whys.count("执法证已过期")
+    assert whys.count("暂扣执法证") == sum(cert in t for t in before.values())
     after = _teams(draw_id)
     for code in {r.task_code for r in done}:
         # Off the team: the suspended inspector; on it: only members kept from before and
