@@ -51,15 +51,27 @@ def connect(url_or_path: str | os.PathLike | None = None, *,
         if target.startswith("sqlite:///"):
             target = target[len("sqlite:///"):]
         if target != ":memory:":
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            Path(target).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         db = peewee.SqliteDatabase(target, pragmas=SQLITE_PRAGMAS, timeout=10)
     database.initialize(db)
     db.connect(reuse_if_open=True)
+    if isinstance(db, peewee.SqliteDatabase):
+        owner_only(target)
     if migrate:
         from db.migrations import migrate as run_migrations
 
         run_migrations(db)
     return db
+
+
+def owner_only(store: str) -> None:
+    """The store and its -wal/-shm readable by the kiosk's account only, whatever the umask
+    (SQLite gives the -wal/-shm files it makes later the store's own mode). Regular files
+    only: a path like /dev/null must never be chmod-ed."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        p = Path(store + suffix)
+        if p.is_file() and p.stat().st_mode & 0o077:
+            p.chmod(0o600)
 
 
 def is_postgres(db: peewee.Database | None = None) -> bool:

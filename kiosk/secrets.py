@@ -59,8 +59,9 @@ def _read(path: Path) -> dict[str, bytes]:
 
 def _write_new(path: Path, keys: dict[str, bytes]) -> None:
     """Create the key file readable by the kiosk's own account only; never overwrite one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # a new folder: owner-only
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchmod(fd, 0o600)  # explicit, whatever the umask and whatever an earlier file had
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump({k: v.hex() for k, v in keys.items()}, f)
         f.flush()

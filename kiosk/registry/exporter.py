@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kiosk import audit
 from kiosk.errors import UserError
+from kiosk.guard import csv_cell
 from kiosk.registry.kinds import MODELS, find_kind
 from kiosk.registry.rows import all_strata, base_query, row_cells
 from kiosk.registry.tabular import file_sha256
@@ -47,7 +48,8 @@ def export_file(kind: str, path, actor: str, *, public: bool = False) -> int:
         with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
             w = csv.writer(f)
             w.writerow(header)
-            w.writerows(records())
+            # Excel opens the file directly: a cell like =HYPERLINK(…) must stay text (OWASP).
+            w.writerows([csv_cell(v) for v in r] for r in records())
     else:
         import openpyxl
         from openpyxl.cell import WriteOnlyCell

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kiosk.errors import UserError
+from kiosk.guard import csv_plain
 
 PROBLEMS_IN_MESSAGE = 10
 # Unpacked bytes of the parts calamine reads (sheet, shared strings, styles…): 100,000 target
@@ -70,7 +71,9 @@ def csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         raise UserError(f"无法读取文件“{path.name}”：{e.strerror or e}。") from None
     reader = csv.reader(io.StringIO(decode_csv(data), newline=""))
     try:
-        yield from enumerate(reader, 1)
+        # A cell the export quoted against formulas ('=…) reads back as it was written.
+        for line, cells in enumerate(reader, 1):
+            yield line, [csv_plain(c) for c in cells]
     except csv.Error as e:
         raise UserError(f"CSV 文件格式有误：{e}。") from None
 
