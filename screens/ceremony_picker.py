@@ -26,8 +26,9 @@ class TaskPickerScreen(Screen):
     """The year's planned tasks; Enter opens (or resumes) the task's draw."""
 
     BINDINGS = [
-        Binding("enter", "start", "开始/继续摇号", id="ceremony.picker.start",
-                tooltip="冻结所选任务的抽取范围并开始摇号；有未完成的摇号则继续", priority=True),
+        Binding("enter", "start", "开始/继续/查看", id="ceremony.picker.start",
+                tooltip="冻结所选任务的抽取范围并开始摇号；有未完成的摇号则继续；"
+                        "已封存的只读查看，可重印任务单和摇号记录", priority=True),
         Binding("f5", "reload", "刷新", id="ceremony.picker.reload", tooltip="重新读取计划任务"),
         Binding("escape", "back", "返回", id="ceremony.picker.back", tooltip="返回上一屏"),
     ]
@@ -39,15 +40,16 @@ class TaskPickerScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static("摇号：选择计划内的抽查任务", id="picker-title")
-        yield Static("只有列入抽查计划的任务才能摇号（第十八条）。↑↓ 选择，Enter 开始。",
-                     id="picker-hint")
+        yield Static("只有列入抽查计划的任务才能摇号（第十八条）。↑↓ 选择，Enter 开始；"
+                     "已封存的任务 Enter 只读查看，可重印任务单和摇号记录。", id="picker-hint")
         yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
         yield Static("", id="picker-msg")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#tasks", DataTable)
-        table.add_columns("任务编号", "事项", "计划月份", "状态")
+        # 状态 before the item's long name, so it is on screen at 80 columns.
+        table.add_columns("任务编号", "状态", "月份", "事项")
         self.action_reload()
         table.focus()
 
@@ -60,8 +62,8 @@ class TaskPickerScreen(Screen):
         self.tasks = sorted(plans.list_tasks(), key=lambda t: (t["year"] != year, -t["year"]))
         table.clear()
         for t in self.tasks:
-            table.add_row(t["code"], f"{t['item_code']} {t['item']}", f"{t['month']}月",
-                          t["state_label"], key=t["code"])
+            table.add_row(t["code"], t["state_label"], f"{t['month']}月",
+                          f"{t['item_code']} {t['item']}", key=t["code"])
         if not self.tasks:
             self._say("本年度没有计划任务。请先制定抽查计划。")
 
@@ -78,6 +80,9 @@ class TaskPickerScreen(Screen):
         if not access.may_run_draw(role):
             self._say(access.MAY_NOT_RUN_DRAW, error=True)
             return
+        if task["state"] == "drawn":  # sealed: reopen read-only, with its reprint keys
+            self._reopen_sealed(task["code"])
+            return
         if task["state"] == "drawing":  # resume: the source was declared when it was opened
             self._begin(task["code"], "")
             return
@@ -91,6 +96,15 @@ class TaskPickerScreen(Screen):
             "如使用公开信标（冻结范围后才公布的数值，如某日福彩开奖号码），请写明来源，"
             "它将印在预抽签表上；不使用请直接按 Enter。",
             placeholder="公开信标来源（可留空）"), declared)
+
+    def _reopen_sealed(self, code: str) -> None:
+        from kiosk.draw.view import sealed_draw
+
+        draw_id = sealed_draw(code)
+        if draw_id is None:
+            self._say(f"任务 {code} 没有封存的摇号结果。", error=True)
+            return
+        self._opened(draw_id, "")
 
     def _begin(self, code: str, beacon_source: str) -> None:
         self.opening = True

@@ -32,9 +32,13 @@ EXTRA_COLUMNS = {
 
 # Fixed column widths (terminal cells): a new page then never re-lays the table out; longer text
 # is cropped on screen and shown whole by Enter.
-WIDE = {"name": 30, "title": 24, "address": 30, "legal_basis": 24, "content": 24, "reason": 20,
-        "target_name": 28, "strata": 24, "category": 20, "organizer": 20, "department": 22}
+# The first columns of the targets list fit 80 columns (uscc, name, category, township); the
+# rest scroll with the arrow keys named in the footer. Dates and office names are never cut.
+WIDE = {"name": 26, "title": 24, "address": 30, "legal_basis": 24, "content": 24, "reason": 20,
+        "target_name": 26, "strata": 24, "category": 20, "organizer": 20, "department": 22,
+        "office": 16, "lead_office": 16, "offices": 24, "township": 8, "phone": 11}
 CODE = {"uscc": 18, "cert_no": 12, "code": 8}
+DATES = {"date": 10, "cert_valid_from": 10, "cert_valid_until": 10, "declared_at": 16}
 
 SEARCH_DELAY = 0.15  # seconds of quiet typing before a search runs
 MAX_CELL = 40  # cells beyond this are cut in the table (Enter shows the whole record)
@@ -82,10 +86,11 @@ class RegistryScreen(Screen[None]):
                 id="registry.next_page", tooltip="下一页"),
         Binding("pageup", "prev_page", "上页", key_display="PgUp", priority=True,
                 id="registry.prev_page", tooltip="上一页"),
+        # Home/End work but leave the footer's room to the column-scrolling arrows.
         Binding("home", "first_page", "首页", key_display="Home", id="registry.first_page",
-                tooltip="第一页"),
+                tooltip="第一页", show=False),
         Binding("end", "last_page", "末页", key_display="End", id="registry.last_page",
-                tooltip="最后一页"),
+                tooltip="最后一页", show=False),
         Binding("i", "import", "导入", key_display="i", id="registry.import",
                 tooltip="从 CSV 或 XLSX 文件导入"),
         Binding("e", "export", "导出", key_display="e", id="registry.export",
@@ -133,7 +138,8 @@ class RegistryScreen(Screen[None]):
         from rich.cells import cell_len
 
         for field, label in self.columns:
-            width = WIDE.get(field) or CODE.get(field) or max(cell_len(label), 6)
+            width = (WIDE.get(field) or CODE.get(field) or DATES.get(field)
+                     or max(cell_len(label), 6))
             table.add_column(label, key=field, width=max(width, cell_len(label)))
         table.focus()
         self.call_after_refresh(self._first_load)

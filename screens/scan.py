@@ -73,8 +73,7 @@ class ScanScreen(Screen[None]):
         if result.report is not None:
             self.app.user = user
         elif result.refused:
-            result = reports.ScanResult(f"{result.message}（{user.display_name or user.username}"
-                                        "未保持登录）", result.task_code, refused=True)
+            self.notify(f"{user.display_name or user.username} 未保持登录。")
         self._show(payload, result)
 
     def action_back(self) -> None:

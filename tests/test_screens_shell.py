@@ -126,6 +126,8 @@ async def test_every_menu_key_opens_its_screen_class(store):
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
         for entry in MENU:
+            if not app.screen.shows(entry):  # e.g. 我的任务 is an inspector's entry
+                continue
             await pilot.press(entry.key)
             await settle(pilot)
             assert type(app.screen) is entry.screen, entry.id
@@ -383,6 +385,8 @@ def shell_classes() -> dict[str, type]:
 # Actions reached through keys the footer does not list, and why that is fine.
 UNSHOWN_ACTIONS = {
     ("RecusalModal", "pick"): "nine digit keys, one per team member; the dialog's line says so",
+    ("RegistryScreen", "first_page"): "Home: the footer's room goes to the column arrows",
+    ("RegistryScreen", "last_page"): "End: the footer's room goes to the column arrows",
 }
 
 

@@ -108,7 +108,8 @@ async def test_empty_review_queue_names_the_offices_reviewed(world):
         await login(pilot, "qita")  # 社会保险股: leads no item of this world
         await pilot.press("v")
         await settle(pilot)
-        assert text_of(app, "#review-message") == "暂无待审核的报告：社会保险股不是任何抽查事项的责任股室。"
+        assert text_of(app, "#review-message") == (
+            "暂无待审核的报告：社会保险股不是任何抽查事项的责任股室。")
     assert reports.nothing_to_review_text(world.reviewer) == (
         "暂无待审核的报告。您审核劳动保障监察大队牵头事项（RS-01）的报告。")
     assert reports.nothing_to_review_text(world.leader) == (
@@ -271,7 +272,8 @@ async def test_my_tasks_one_key_from_home_with_due_dates(world, monkeypatch):
              "2025-10-10（已逾期 3 天）"],
             [world.assignments[2].task_code, "商水县恒安建筑工程有限…", "RS-01", "未填报",
              "检查结束后 5 个工作日内"]]
-        assert text_of(app, "#my-tasks-note") == "共 2 项任务，其中报告已逾期 1 项。Enter 打开报告。"
+        assert text_of(app, "#my-tasks-note") == (
+            "共 2 项任务，其中报告已逾期 1 项。Enter 打开报告。")
         await pilot.press("down", "enter")
         await settle(pilot)
         assert screen_name(app) == "ReportScreen"

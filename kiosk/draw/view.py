@@ -176,6 +176,16 @@ def followed_draw(task_code: str | None = None) -> int | None:
     return row.id if row else None
 
 
+def sealed_draw(task_code: str) -> int | None:
+    """The task's sealed attempt, reopened read-only to reprint its slips and protocol."""
+    from db.models import PlanTask
+
+    row = (Draw.select(Draw.id).join(PlanTask)
+           .where((PlanTask.code == task_code) & (Draw.state == "sealed"))
+           .order_by(Draw.attempt_no.desc()).first())
+    return row.id if row else None
+
+
 def stamp(draw_id: int) -> str:
     """Changes whenever the draw does (any terminal, any witness): what screens poll."""
     row = Draw.select(Draw.state, Draw.updated_at, Draw.reveal_index).where(

@@ -54,16 +54,27 @@ def _target_filter(text: str):
     if not text:
         return None, [], []
     sqlite = isinstance(database.obj, peewee.SqliteDatabase)
-    if _USCC_PREFIX.match(text) and (text[0].isdigit() or len(text) >= 8):
+    if _USCC_PREFIX.match(text) and (text[0].isdigit() or len(text) >= 8
+                                     or (len(text) >= 4 and re.search(r"\d", text))):
         p = text.upper()
         if sqlite:
             # A range on the unique index; the alphabet is 0-9A-Z so '~' sorts after all of it.
-            return (Target.uscc >= p) & (Target.uscc < p + "~"), [], []
-        return Target.uscc.startswith(p), [], []
+            prefix = (Target.uscc >= p) & (Target.uscc < p + "~")
+        else:
+            prefix = Target.uscc.startswith(p)
+        if len(p) < 4 or Target.select(Target.id).where(prefix).exists():
+            return prefix, [], []
+        # A fragment copied from the middle of a code (a slip, a letter): scan the code index.
+        return (fn.instr(Target.uscc, p) > 0 if sqlite else Target.uscc.contains(p)), [], []
     if Target.select(Target.id).where(Target.category == text).exists():
         return CategoryFilter(text), [], []
     if Target.select(Target.id).where(Target.township == text).exists():
         return Target.township == text, [], []
+    if len(text) >= 2 and " " not in text:
+        # A township named without its 镇/乡/街道 (黄寨 for 黄寨镇): a range on its index.
+        township = (Target.township >= text) & (Target.township < text + "\uffff")
+        if Target.select(Target.id).where(township).exists():
+            return township, [], []
     terms = text.split()
     # Wildcard characters can't be escaped in an FTS5 LIKE, so such words are only filters.
     fts_terms = [t for t in terms if len(t) >= 3 and not re.search(r"[%_\\]", t)] \
@@ -214,11 +225,12 @@ def search(kind: str, text: str = "", offset: int = 0, limit: int = 20, *,
     (see columns()) plus 'id'; conflicts/trainings add 'inspector_name', conflicts/inspections
     'target_name'.
 
-    Targets: text of digits/letters starting with a digit (or 8+ long) is a USCC prefix; text
-    equal to a category or township filters on it; otherwise each blank-separated word must occur
-    in the name (words of 3+ characters use the trigram index, shorter ones a LIKE scan that
-    stops at the page). A category's rows come stopped (停用) ones first, then by id. Other kinds
-    match name, code, certificate number, office and so on.
+    Targets: text of digits/letters starting with a digit (or 8+ long, or 4+ with a digit) is
+    a USCC prefix, or a fragment anywhere in the code when no code starts with it; text equal
+    to a category or township, or the start of a township's name, filters on it; otherwise each
+    blank-separated word must occur in the name (words of 3+ characters use the trigram index,
+    shorter ones a LIKE scan that stops at the page). A category's rows come stopped (停用)
+    ones first, then by id. Other kinds match name, code, certificate number, office and so on.
 
     `user`: the signed-in account asking (the conflicts registry is not for every role)."""
     k = find_kind(kind)

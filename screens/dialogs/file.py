@@ -174,12 +174,22 @@ class ImportModal(_TransferModal):
 
     def _rejected(self, message: str, problems: list) -> None:
         self.busy = False
-        self.status(f"{message}（未导入任何记录）" if problems else message, error=True)
+        if problems:
+            # One short line: the service's message quotes the first ten problems, which
+            # filled the dialog and left no room for the list below (issue 11).
+            lines = len({line for line, _ in problems})
+            self.status(f"导入被拒绝，文件未做任何更改：共 {len(problems)} 处错误，涉及 {lines} 行"
+                        "（未导入任何记录），见下方列表。", error=True)
+        else:
+            self.status(message, error=True)
         if problems:
             text = "\n".join(f"第 {line} 行：{reason}" for line, reason in problems)
             area = self.query_one("#file-problems", TextArea)
             area.load_text(text)
             area.display = True
+            # Focused, so ↑↓ and PgUp/PgDn reach every bad line, not only those that fit.
+            area.border_subtitle = f"共 {len(problems)} 处 · ↑↓ PgUp/PgDn 滚动"
+            area.focus()
 
 
 class ExportModal(_TransferModal):
