@@ -281,6 +281,7 @@ MAY_NOT_READ_CASES = "只有审核人、局领导、纪检审计人员或管理�
 MAY_NOT_HANDLE_CASE = "只有牵头股室的审核人或局领导可以办理该案件。"
 MAY_NOT_SANCTION = "只有管理员或局领导可以记录执法人员的处理。"
 MAY_NOT_REASSIGN = "只有抽签操作员、管理员或局领导可以在见证人见证下改派任务。"
+MAY_NOT_READ_SANCTIONS = "只有管理员、抽签操作员、局领导或纪检审计人员可以查看执法人员处理记录。"
 MAY_NOT_READ_LEADER_DASHBOARD = "只有局领导和纪检审计人员可以查看领导看板。"
 
 
@@ -302,6 +303,12 @@ def may_sanction(role: str | None) -> bool:
 
 def may_reassign(role: str | None) -> bool:
     return role in REASSIGN_ROLES
+
+
+def may_read_sanctions(role: str | None) -> bool:
+    """Sanctions and the tasks they leave open: those who record them or reassign the tasks,
+    and the auditors who supervise both (Art. 14, 18)."""
+    return role in SANCTION_ROLES | REASSIGN_ROLES | LEADER_DASHBOARD_ROLES
 
 
 def may_read_leader_dashboards(role: str | None) -> bool:
@@ -384,3 +391,12 @@ def may_see_draw_result(user: User | str | None, draw: Draw | int, purpose: str,
         return is_lead_reviewer(assignment, user)
     # "report" and "list": the team sees its own task, the lead office reviews it.
     return is_team_member(assignment, user) or is_lead_reviewer(assignment, user)
+
+
+OPS_ROLES = frozenset({"admin"})
+MAY_NOT_OPERATE_STORE = "只有管理员可以备份、恢复或迁移数据库。"
+
+
+def may_operate_store(role: str | None) -> bool:
+    """Backup, restore and migrate-db: the store as a whole, administrators only."""
+    return role in OPS_ROLES

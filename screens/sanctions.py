@@ -40,8 +40,7 @@ class SanctionsScreen(Screen[None]):
         return getattr(self.app, "user", None)
 
     def _may(self, user) -> bool:
-        return user is not None and (access.may_sanction(user.role)
-                                     or access.may_reassign(user.role))
+        return user is not None and access.may_read_sanctions(user.role)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="")
@@ -64,7 +63,7 @@ class SanctionsScreen(Screen[None]):
 
     def _logged_in(self, user) -> None:
         if not self._may(user):
-            self._say(access.MAY_NOT_SANCTION, error=True)
+            self._say(access.MAY_NOT_READ_SANCTIONS, error=True)
             return
         self.reload()
 

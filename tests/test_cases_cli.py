@@ -90,7 +90,12 @@ def test_sanction_reassign_record_and_verify(sealed, monkeypatch, capsys, tmp_pa
     from kiosk.draw import pool
 
     assert cert not in pool.build_pool(sealed["tasks"][1], TODAY).inspectors
-    _as(monkeypatch, "operator", "operator123")
+    _as(monkeypatch, "witness1", "witness1123")
+    assert cli.main([*db_arg, "sanction", "tasks"]) == 1
+    assert "可以查看执法人员处理记录" in capsys.readouterr().err
+    _as(monkeypatch, "operator", "operator123")  # who reassigns sees what to reassign
+    assert cli.main([*db_arg, "sanction", "tasks"]) == 0
+    assert f"待改派的任务 {len(tasks)} 项。" in capsys.readouterr().out
     assert cli.main([*db_arg, "sanction", "reassign", str(draw_id), "--witness", "witness1",
                      "--witness-passwords", sealed["pw"], "--reason", "执法证被吊销"]) == 1
     assert "至少 2 名不同的见证人" in capsys.readouterr().err

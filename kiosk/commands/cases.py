@@ -94,12 +94,13 @@ def cmd_sanction(args) -> int:
     if args.action == "reassign":
         user = _account(args, access.may_reassign, access.MAY_NOT_REASSIGN)
         return _sanction_reassign(args, user)
-    user = _account(args, access.may_sanction, access.MAY_NOT_SANCTION)
     if args.action == "add":
+        user = _account(args, access.may_sanction, access.MAY_NOT_SANCTION)
         if not (args.subject and args.kind and args.start):
             raise UserError("用法：kiosk sanction add 执法证号 --kind 种类 --start 日期 "
                             "[--end 日期] --reason 理由。")
         return _sanction_add(args, user)
+    _account(args, access.may_read_sanctions, access.MAY_NOT_READ_SANCTIONS)
     if args.action == "list":
         rows = sanctions.rows()
         if args.json:
