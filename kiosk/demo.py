@@ -149,7 +149,7 @@ def foreign_data() -> str:
                 .tuples().first())
     if imported:
         return "它导入过名录或节假日文件"
-    names = {n for n, _, _ in ACCOUNTS}
+    names = {n for n, _, _ in ACCOUNTS} | {n for n, *_ in OFFICE_REVIEWERS}
     other = User.select(User.username).where(User.username.not_in(names)).tuples().first()
     if other:
         return f"它有演示以外的账户“{other[0]}”"

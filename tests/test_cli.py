@@ -199,7 +199,8 @@ def test_demo_reset_refuses_a_real_store(tmp_path):
 def test_file_errors_are_plain_sentences(demo_db, tmp_path, witness_passwords):
     p = kiosk("export", "targets", "/proc/nope/x.csv", "--db", demo_db, check=1, as_="admin")
     assert "无法" in p.stderr and "Traceback" not in p.stderr
-    p = kiosk("slips", "abc", "--out", tmp_path / "s.pdf", "--db", demo_db, check=2)
+    p = kiosk("slips", "abc", "--out", tmp_path / "s.pdf", "--db", demo_db, check=2,
+              as_="operator")
     assert "Traceback" not in p.stderr
     tasks = json.loads(kiosk("tasks", "--json", "--db", demo_db, check=0).stdout)
     task = next(t for t in tasks if t["state"] == "planned")
