@@ -36,9 +36,23 @@ def data_dir_for(db: peewee.Database, url_or_path: str | os.PathLike | None = No
     if isinstance(db, peewee.SqliteDatabase) and db.database not in (":memory:", ""):
         p = Path(db.database)
         return p.with_name(p.stem + ".files")
+    shared = _files_dir_setting(db)
+    if shared:
+        return Path(shared)
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("shuangsuiji-kiosk", appauthor=False)) / "files"
+
+
+def _files_dir_setting(db: peewee.Database) -> str | None:
+    """The `files_dir` setting: one directory every terminal of a PostgreSQL store mounts,
+    so evidence and archived reports added at one kiosk are found at every other."""
+    try:
+        row = db.execute_sql(f"SELECT value FROM setting WHERE key = {db.param}",
+                             ("files_dir",)).fetchone()
+    except peewee.DatabaseError:
+        return None
+    return row[0] if row and row[0] else None
 
 
 def connect(url_or_path: str | os.PathLike | None = None, *,
@@ -57,6 +71,8 @@ def connect(url_or_path: str | os.PathLike | None = None, *,
     db.connect(reuse_if_open=True)
     if isinstance(db, peewee.SqliteDatabase):
         owner_only(target)
+        if target != ":memory:":
+            hold_presence(target)
     if migrate:
         from db.migrations import migrate as run_migrations
 
@@ -72,6 +88,53 @@ def owner_only(store: str) -> None:
         p = Path(store + suffix)
         if p.is_file() and p.stat().st_mode & 0o077:
             p.chmod(0o600)
+
+
+_presence: dict[str, int] = {}
+
+
+def presence_path(store: str) -> Path:
+    return Path(os.path.realpath(store) + ".lock")
+
+
+def hold_presence(store: str) -> None:
+    """A shared lock on <store>.lock for as long as this process lives: `kiosk restore`
+    replaces the store only when it can take that lock exclusively (no kiosk is running)."""
+    import fcntl
+
+    key = os.path.realpath(store)
+    if key in _presence:
+        return
+    try:
+        fd = os.open(presence_path(store), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return  # held exclusively by a restore in progress, or an unwritable dir: not fatal
+    _presence[key] = fd
+
+
+def sole_presence(store: str) -> bool:
+    """True when no other process has the store open (this one's shared lock turned
+    exclusive); the lock stays exclusive until this process exits."""
+    import fcntl
+
+    key = os.path.realpath(store)
+    fd = _presence.get(key)
+    if fd is None:
+        fd = os.open(presence_path(store), os.O_RDWR | os.O_CREAT, 0o600)
+        _presence[key] = fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def release_presence(store: str) -> None:
+    """Drop this process's lock on the store (tests that then run a restore beside it)."""
+    fd = _presence.pop(os.path.realpath(store), None)
+    if fd is not None:
+        os.close(fd)
 
 
 def is_postgres(db: peewee.Database | None = None) -> bool:

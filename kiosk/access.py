@@ -391,3 +391,12 @@ def may_see_draw_result(user: User | str | None, draw: Draw | int, purpose: str,
         return is_lead_reviewer(assignment, user)
     # "report" and "list": the team sees its own task, the lead office reviews it.
     return is_team_member(assignment, user) or is_lead_reviewer(assignment, user)
+
+
+OPS_ROLES = frozenset({"admin"})
+MAY_NOT_OPERATE_STORE = "只有管理员可以备份、恢复或迁移数据库。"
+
+
+def may_operate_store(role: str | None) -> bool:
+    """Backup, restore and migrate-db: the store as a whole, administrators only."""
+    return role in OPS_ROLES

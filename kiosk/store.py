@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
+import time
 
 import peewee
 
@@ -12,6 +15,51 @@ _PG_WRITE_LOCK = 0x5352_4A44
 
 # Called after each outermost write transaction commits (the audit chain's local anchor).
 AFTER_COMMIT: list = []
+
+WAITING = "正在等待另一终端完成写入…"
+GAVE_UP = "另一终端长时间占用数据库写入，本次操作未执行，请稍后重试。"
+_told = False  # the waiting sentence is said once per process, not once per retry
+
+
+def _busy(e: Exception) -> bool:
+    text = str(e).lower()
+    return "locked" in text or "busy" in text
+
+
+def _max_wait() -> float:
+    """KIOSK_WRITE_WAIT seconds (default 600) before a waiting writer gives up in a sentence."""
+    try:
+        return float(os.environ.get("KIOSK_WRITE_WAIT", "600"))
+    except ValueError:
+        return 600.0
+
+
+def _begin(db: peewee.SqliteDatabase):
+    """Enter BEGIN IMMEDIATE, waiting for as long as another terminal holds the write lock.
+
+    SQLite's busy timeout (db.connection) already waits 10 s; past it the BEGIN fails with
+    "database is locked". Only the BEGIN is retried, never the body: nothing has been written
+    yet, so a retry cannot write anything twice."""
+    global _told
+    deadline = time.monotonic() + _max_wait()
+    pause = 0.05
+    while True:
+        tx = db.atomic(lock_type="IMMEDIATE")
+        try:
+            tx.__enter__()
+            return tx
+        except peewee.OperationalError as e:
+            if not _busy(e):
+                raise
+            if time.monotonic() > deadline:
+                from kiosk.errors import UserError
+
+                raise UserError(GAVE_UP) from None
+            if not _told:
+                _told = True
+                print(WAITING, file=sys.stderr, flush=True)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
 
 @contextlib.contextmanager
@@ -24,8 +72,14 @@ def write_tx():
             yield db
         return
     if isinstance(db, peewee.SqliteDatabase):
-        with db.atomic(lock_type="IMMEDIATE"):
+        tx = _begin(db)
+        try:
             yield db
+        except BaseException:
+            if not tx.__exit__(*sys.exc_info()):
+                raise
+        else:
+            tx.__exit__(None, None, None)
     else:
         with db.atomic():
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_WRITE_LOCK,))

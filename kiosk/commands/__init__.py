@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES: tuple[str, ...] = ("setup", "plan", "publish", "exchange", "cases", "slips")
+MODULES: tuple[str, ...] = ("setup", "plan", "publish", "exchange", "cases", "slips", "ops")
 
 
 def register_all(sub, common) -> None:

@@ -1,0 +1,1 @@
+"""Store operations for the bureau's administrator: backup, restore, moving to PostgreSQL."""

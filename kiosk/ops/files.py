@@ -1,0 +1,36 @@
+"""The files a store keeps beside its rows (evidence, archived reports), listed and hashed."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from db.connection import data_dir_for, database
+
+# Only these folders belong to the store: anchors and temporary files are the terminal's own.
+KEPT = ("evidence", "archive")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def files_dir() -> Path:
+    return data_dir_for(database.obj)
+
+
+def kept_files(base: Path | None = None) -> Iterator[tuple[str, Path]]:
+    """(relative name, path) of every kept file, in a stable order; hidden temporaries
+    (an evidence copy in flight) are left out."""
+    base = base or files_dir()
+    for folder in KEPT:
+        root = base / folder
+        if not root.is_dir():
+            continue
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and not p.name.startswith("."):
+                yield p.relative_to(base).as_posix(), p
