@@ -68,19 +68,33 @@ class KioskApp(App[None], inherit_bindings=False):
             self._last_input = time.monotonic()
         await super().on_event(event)
 
-    def check_idle(self, now: float | None = None) -> bool:
-        """Sign out a shared terminal left alone for idle_lock_seconds; never while a screen
-        that must not be left by accident (an open draw) is on the stack. True if it did."""
-        if self.user is None or self.idle_limit <= 0:
+    def lock_if_idle(self, now: float | None = None) -> bool:
+        """Lock a shared terminal left alone for idle_lock_seconds: a LockScreen over every
+        screen (an open draw or a report draft stays underneath). True if it locked now."""
+        from screens.lock import LockScreen
+
+        if self.user is None or self.idle_limit <= 0 or isinstance(self.screen, LockScreen):
             return False
         if (now if now is not None else time.monotonic()) - self._last_input < self.idle_limit:
             return False
-        if any(isinstance(s, GuardsAppActions) and s.blocks_app_action("quit")
-               for s in self.screen_stack):
-            return False
-        self.action_logout()
-        self.notify("长时间无操作，已自动退出登录。")
+        self.push_screen(LockScreen())
         return True
+
+    def unlocked(self, user: User) -> None:
+        """A log-in on the lock screen: the same user goes back to where they were; anyone
+        else ends that session (its screens popped) and starts at home."""
+        from screens.home import HomeScreen
+        from screens.lock import LockScreen, is_same_user
+
+        if is_same_user(user, self.user):
+            self._last_input = time.monotonic()
+            if isinstance(self.screen, LockScreen):
+                self.pop_screen()
+            return
+        self.user = user
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(HomeScreen())
 
     def on_mount(self) -> None:
         from kiosk import settings
@@ -88,7 +102,7 @@ class KioskApp(App[None], inherit_bindings=False):
 
         self.bureau_name = settings.get("bureau_name")
         self.title = self.bureau_name or self.TITLE
-        self.set_interval(5, self.check_idle)
+        self.set_interval(1, self.lock_if_idle)
         if self._first_user is None:
             self.push_screen(LoginScreen(self.demo_accounts))
         else:  # already signed in (tests): home takes the login screen's place in the stack

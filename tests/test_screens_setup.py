@@ -222,21 +222,23 @@ async def test_plan_cancel_needs_a_reason_and_an_admin_cannot_approve(store):
 # ---------------------------------------------------------------- idle lock
 
 
-async def test_an_idle_terminal_signs_out_after_the_setting(store):
+async def test_an_idle_terminal_locks_after_the_setting(store):
+    from screens.lock import LockScreen
+
     settings.change("idle_lock_seconds", "60", "admin", role="admin")
     app = make_app(user=user("admin"), start=UsersScreen())
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.idle_limit == 60
         start = app._last_input
-        assert not app.check_idle(now=start + 59)
+        assert not app.lock_if_idle(now=start + 59)
         await pilot.press("down")  # a key resets the clock
         assert app._last_input > start
-        assert app.check_idle(now=app._last_input + 60)
+        assert app.lock_if_idle(now=app._last_input + 60)
         await settle(pilot)
-        from screens.login import LoginScreen
-
-        assert app.user is None and isinstance(app.screen, LoginScreen)
+        # locked, not signed out: the Users screen waits underneath (tests/test_harden_lock.py)
+        assert app.user is not None and isinstance(app.screen, LockScreen)
+        assert isinstance(app.screen_stack[-2], UsersScreen)
 
 
 async def test_idle_lock_off_at_zero(store):
@@ -244,5 +246,5 @@ async def test_idle_lock_off_at_zero(store):
     app = make_app(user=user("admin"), start=UsersScreen())
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert not app.check_idle(now=app._last_input + 86400)
+        assert not app.lock_if_idle(now=app._last_input + 86400)
         assert app.user is not None
