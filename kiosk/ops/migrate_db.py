@@ -104,15 +104,15 @@ def migrate_db(url: str, actor: str, progress: Callable[[str], None] = lambda s:
                 progress(f"复制 {m._meta.table_name} …")
                 counts[m._meta.table_name] = _copy_table(m, src, pg)
             create_audit_triggers(pg)
-            if files_dir:
-                pg.execute_sql('INSERT INTO "setting" (key, value) VALUES (%s, %s) '
-                               'ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value',
-                               ("files_dir", files_dir))
         for table, want in src_counts.items():
             got = pg.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
             if got != want:
                 raise UserError(f"迁移后表 {table} 的行数不符：SQLite {want} 行，"
                                 f"PostgreSQL {got} 行。")
+        if files_dir:
+            from kiosk import settings
+
+            settings.put("files_dir", str(files_dir), actor)  # audited, like any setting
         n_files = _copy_files(src_files, data_dir_for(pg))
         from kiosk.audit.check import verify
 
