@@ -95,6 +95,11 @@ def resolve(text: str, actor: str = "scanner") -> Assignment:
     key = _secret()
     if a.slip_version > 0 and hmac.compare_digest(_token(key, code, a.slip_version), tok):
         return a
+    # The next version too: a print is moved into place just before its version bump
+    # commits, so a crash between the two leaves a finished PDF one version ahead of the
+    # store. Its slips are genuine (same key) and the next print would carry the same codes.
+    if hmac.compare_digest(_token(key, code, a.slip_version + 1), tok):
+        return a
     for v in range(a.slip_version - 1, 0, -1):
         if hmac.compare_digest(_token(key, code, v), tok):
             raise _refuse(actor, "superseded",
@@ -228,8 +233,10 @@ def _render_pages(ctx: dict, rows: list[SlipData], out: Path, key: bytes, base: 
         # signatures sit at the bottom of the page, whatever the fields above took
         pdf.set_y(max(y, pdf.h - pdf.b_margin - 12))
         pdf.signature_lines(["领取人", "发放人"], size=9)
-    tmp = tempfile.NamedTemporaryFile(dir=out.parent, prefix=".slips-", suffix=".pdf",
-                                      delete=False)
+    sweep_stale(out.parent)
+    # The pid in the name lets the next print in this folder remove what a killed one left.
+    tmp = tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".slips-{os.getpid()}-",
+                                      suffix=".pdf", delete=False)
     tmp.close()
     try:
         pdf.output(tmp.name)
@@ -237,6 +244,26 @@ def _render_pages(ctx: dict, rows: list[SlipData], out: Path, key: bytes, base: 
         os.unlink(tmp.name)
         raise
     return Path(tmp.name)
+
+
+def sweep_stale(folder: Path) -> int:
+    """Remove half-written slip PDFs (`.slips-PID-*.pdf`) whose process is gone: a killed
+    print must not leave names and task codes lying in the operator's folder."""
+    n = 0
+    for p in folder.glob(".slips-*-*.pdf"):
+        pid = p.name.split("-")[1]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # still printing
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue  # another account's live process
+        p.unlink(missing_ok=True)
+        n += 1
+    return n
 
 
 def _print(assignments: list[Assignment], draw: Draw, out_path: os.PathLike | str,
