@@ -24,6 +24,7 @@ fi
 "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 if [ "$mode" = --test ]; then
   apt_install postgresql chromium  # chromium: notice.html verifies in a real browser
+  apt_install openssh-server tmux  # tests/test_ssh.py: the kiosk through a real sshd
   "$venv/bin/python" -m pip install -q -e '.[test]'
 else
   "$venv/bin/python" -m pip install -q -e .
