@@ -123,6 +123,15 @@ def _offices(v: str) -> str:
     return ";".join(dict.fromkeys(parts))
 
 
+def _files_dir(v: str) -> str:
+    """Where evidence and archived reports live for every terminal of a PostgreSQL store
+    (read by db.connection.data_dir_for); an absolute path, or empty for this machine's."""
+    v = v.strip()
+    if v and (not v.startswith("/") or any(ord(c) < 32 for c in v) or len(v) > 255):
+        raise UserError("共享文件目录应是绝对路径（如 /srv/kiosk-files），空为本机目录。")
+    return v
+
+
 @dataclass(frozen=True)
 class Spec:
     key: str
@@ -147,6 +156,7 @@ SPECS: dict[str, Spec] = {s.key: s for s in (
     Spec("login_lock_minutes", "登录锁定分钟数",
          _int_between(1, 1440, "登录锁定分钟数"), "锁定持续的分钟数"),
     Spec("reviewer_offices", "审核股室", _offices, "分号分隔；空为不限"),
+    Spec("files_dir", "共享文件目录", _files_dir, "多终端共用 PostgreSQL 时的证据与归档目录"),
 )}
 
 

@@ -84,6 +84,10 @@ def migrate_db(url: str, actor: str, progress: Callable[[str], None] = lambda s:
         raise UserError("migrate-db 只能从 SQLite 数据库迁出：当前数据库已是 PostgreSQL。")
     if not url.startswith(("postgresql://", "postgres://")):
         raise UserError("--to 应是 PostgreSQL 地址，如 postgresql://用户@主机/数据库。")
+    if files_dir:
+        from kiosk import settings
+
+        files_dir = settings.SPECS["files_dir"].check(str(files_dir))  # before any copying
     src_files = data_dir_for(src)
     src_counts = {m._meta.table_name: m.select().count() for m in all_models()}
     try:
@@ -112,7 +116,7 @@ def migrate_db(url: str, actor: str, progress: Callable[[str], None] = lambda s:
         if files_dir:
             from kiosk import settings
 
-            settings.put("files_dir", str(files_dir), actor)  # audited, like any setting
+            settings.change("files_dir", files_dir, actor)  # audited, like any setting
         n_files = _copy_files(src_files, data_dir_for(pg))
         from kiosk.audit.check import verify
 
