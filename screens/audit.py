@@ -14,6 +14,7 @@ from kiosk.audit import query
 from kiosk.audit.chain import head_text
 from kiosk.audit.check import verify_for
 from kiosk.errors import UserError
+from screens.widgets.plain_table import PlainTable
 from screens.workers import store_worker
 
 PAGE_SIZE = 14  # rows that fit between the filters and the footer at 80x24
@@ -51,7 +52,7 @@ class AuditScreen(Screen[None]):
         with Horizontal(id="audit-filters"):
             for wid, label in FILTERS:
                 yield Input(placeholder=label, id=wid, compact=True)
-        yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="audit-status")
         yield ProgressBar(total=100, show_eta=False, id="audit-progress")
         yield Footer(compact=True)

@@ -12,6 +12,7 @@ from kiosk import access, plans
 from kiosk.draw import steps
 from kiosk.errors import UserError
 from screens.dialogs import InputModal
+from screens.widgets.plain_table import PlainTable
 
 
 def _user(app) -> tuple[str, str]:
@@ -42,7 +43,7 @@ class TaskPickerScreen(Screen):
         yield Static("摇号：选择计划内的抽查任务", id="picker-title")
         yield Static("只有列入抽查计划的任务才能摇号（第十八条）。↑↓ 选择，Enter 开始；"
                      "已封存的任务 Enter 只读查看，可重印任务单和摇号记录。", id="picker-hint")
-        yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="tasks", cursor_type="row", zebra_stripes=True)
         yield Static("", id="picker-msg")
         yield Footer()
 

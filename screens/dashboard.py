@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from kiosk import access
 from kiosk.dashboard import leaders, workbook
 from kiosk.errors import UserError
+from screens.widgets.plain_table import PlainTable
 from screens.workers import store_worker
 
 
@@ -48,7 +49,7 @@ class DashboardScreen(Screen[None]):
         yield Header(icon="")
         yield Static("", id="dashboard-summary")
         yield Static("", id="dashboard-caption")
-        yield DataTable(id="dashboard-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="dashboard-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="dashboard-note")
         yield Footer()
 

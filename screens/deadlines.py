@@ -7,6 +7,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk import reports
+from screens.widgets.plain_table import PlainTable
 
 VIEWS = ("rows", "inspector", "office")
 VIEW_CAPTIONS = {
@@ -45,7 +46,7 @@ class DeadlinesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("", id="deadlines-caption")
-        yield DataTable(id="deadlines-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="deadlines-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="deadlines-note")
         yield Footer()
 

@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk import reports
 from kiosk.errors import UserError
+from screens.widgets.plain_table import PlainTable
 
 
 class MyTasksScreen(Screen[None]):
@@ -39,7 +40,7 @@ class MyTasksScreen(Screen[None]):
         yield Header(icon="")
         yield Static("我的检查任务（报告期限：检查结束后 5 个工作日，第九条）",
                      id="my-tasks-caption")
-        yield DataTable(id="my-tasks-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="my-tasks-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="my-tasks-note")
         yield Footer()
 

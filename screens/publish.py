@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk import access
 from kiosk.errors import UserError
+from screens.widgets.plain_table import PlainTable
 from screens.workers import store_worker
 
 
@@ -35,7 +36,7 @@ class PublishScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("已封存的摇号（↑↓ 选择，P 发布公示，N 发布名录）", id="publish-caption")
-        yield DataTable(id="publish-draws", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="publish-draws", cursor_type="row", zebra_stripes=True)
         yield Static("", id="publish-versions")
         yield Static("", id="publish-note")
         yield Footer()

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from kiosk import access, reports
 from kiosk.errors import UserError
 from screens.report import PromptModal, ReportScreen, confirm
+from screens.widgets.plain_table import PlainTable
 
 
 class ReviewReportScreen(ReportScreen):
@@ -72,9 +73,9 @@ class ReviewScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("待审核 / 待定稿的检查报告（Enter 或 o 查看）", classes="caption")
-        yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="review-table", cursor_type="row", zebra_stripes=True)
         yield Static("未销号的整改（c 销号）", classes="caption")
-        yield DataTable(id="rect-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="rect-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="review-message")
         yield Footer()
 

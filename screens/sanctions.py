@@ -12,6 +12,7 @@ from kiosk.draw.reassign import reassign
 from kiosk.draw.witnesses import quorum
 from kiosk.errors import UserError
 from screens.cases import FieldsModal
+from screens.widgets.plain_table import PlainTable
 
 SANCTION_FIELDS = (("cert", "执法证号"), ("kind", "处理种类（" + "/".join(sanctions.KINDS) + "）"),
                    ("start", "起始日期"), ("end", "暂扣截止日期（仅暂扣执法证）"),
@@ -45,9 +46,9 @@ class SanctionsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("执法人员处理记录（第十八条）", classes="sanctions-caption")
-        yield DataTable(id="sanctions-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="sanctions-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="sanctions-tasks-caption", classes="sanctions-caption")
-        yield DataTable(id="sanctions-tasks", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="sanctions-tasks", cursor_type="row", zebra_stripes=True)
         yield Static("", id="sanctions-note")
         yield Footer()
 

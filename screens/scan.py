@@ -33,7 +33,7 @@ class ScanScreen(Screen[None]):
             yield Static("请用扫码枪扫描任务单上的二维码；没有扫码枪时，输入任务编号"
                          "（如 2026-07-0013）后按回车。")
             yield Input(placeholder="扫码或输入任务编号", id="payload")
-            yield Static("", id="scan-message")
+            yield Static("", id="scan-message", markup=False)  # shown as typed, never markup
         yield Footer()
 
     def _say(self, text: str, error: bool = False) -> None:

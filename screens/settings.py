@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk import access, settings
 from kiosk.errors import UserError
+from screens.widgets.plain_table import PlainTable
 
 
 class SettingsScreen(Screen[None]):
@@ -37,7 +38,7 @@ class SettingsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("本局设置（修改均记入审计日志）", id="settings-caption", classes="caption")
-        yield DataTable(id="settings-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="settings-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="settings-note", classes="note")
         yield Footer()
 

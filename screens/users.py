@@ -8,6 +8,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk import access, users
 from kiosk.errors import UserError
+from screens.widgets.plain_table import PlainTable
 
 ROLE_HELP = "，".join(f"{code}={label}" for code, label in access.ROLES.items())
 
@@ -39,7 +40,7 @@ class UsersScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("账户管理（停用的账户保留历史记录）", id="users-caption", classes="caption")
-        yield DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="users-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="users-note", classes="note")
         yield Footer()
 

@@ -35,7 +35,7 @@ class LoginModal(ModalScreen["User | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="login-modal", classes="dialog"):
-            yield Static(self.prompt or "请登录", classes="dialog-title")
+            yield Static(self.prompt or "请登录", classes="dialog-title", markup=False)
             yield LoginForm()
         yield Footer()
 

@@ -10,6 +10,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Digits, Input, Label
 
 from kiosk.draw.view import View
+from screens.widgets.plain_table import PlainTable
 
 DIGEST_LABELS = {"pool": "对象名录", "inspectors": "人员名录", "conflicts": "回避名录"}
 
@@ -165,7 +166,7 @@ def _revealed(v: View, p: Presentation) -> list[Widget]:
 
 
 def teams_table(v: View) -> DataTable:
-    table: DataTable = DataTable(id="teams", cursor_type="row", zebra_stripes=True)
+    table: DataTable = PlainTable(id="teams", cursor_type="row", zebra_stripes=True)
     cols = ["#", "统一社会信用代码", "分层", "检查组"]
     if v.names_shown:
         cols.append("名称")

@@ -72,7 +72,7 @@ class LoginForm(Vertical):
             yield Label("密码", classes="login-label")
             yield LoginInput(placeholder="输入密码后按回车登录", password=True, id="password",
                         compact=True)
-        yield Static("", id="login-error")
+        yield Static("", id="login-error", markup=False)
 
     def focus_first(self) -> None:
         self.screen.set_focus(self.query_one("#username", Input))

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from textual.binding import Binding
-from textual.widgets import DataTable
+
+from screens.widgets.plain_table import PlainTable
 
 
-class PageTable(DataTable):
+class PageTable(PlainTable):
     """Never holds more than one page of rows: PgUp/PgDn/Home/End go to the screen's pager."""
 
     DEFAULT_CSS = """
