@@ -301,7 +301,7 @@ def cmd_holidays(args) -> int:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one plain sentence, exit 2, no usage dump
-        print(f"参数错误：{message}（kiosk --help 查看用法）", file=sys.stderr)
+        print(f"参数错误：{guard_cut(message)}（kiosk --help 查看用法）", file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -414,7 +414,7 @@ def _main(argv: list[str] | None) -> int:
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, inside the try
     except UserError as e:
-        print(str(e), file=sys.stderr)
+        print(echo_lines(str(e)), file=sys.stderr)
         code = e.exit_code
     except BrokenPipeError:  # `kiosk tasks --json | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -424,7 +424,7 @@ def _main(argv: list[str] | None) -> int:
         print(f"输入的数值超出可处理的范围：{guard_cut(e)}。", file=sys.stderr)
         code = 2
     except OSError as e:
-        name = f"“{e.filename}”" if getattr(e, "filename", None) else ""
+        name = f"“{guard_cut(e.filename)}”" if getattr(e, "filename", None) else ""
         print(f"无法读写文件{name}：{e.strerror or e}。", file=sys.stderr)
         code = 1
     except KeyboardInterrupt:
@@ -435,10 +435,18 @@ def _main(argv: list[str] | None) -> int:
     return code
 
 
-def guard_cut(e: BaseException) -> str:
+def guard_cut(e: object) -> str:
     from kiosk.guard import cut
 
     return cut(e, 120)
+
+
+def echo_lines(text: str) -> str:
+    """A refusal as printed: what it echoes of the user's input is cut, line by line (a 100 kB
+    argument was repeated in full)."""
+    from kiosk.guard import cut
+
+    return "\n".join(cut(line, 300) for line in text.split("\n"))
 
 
 if __name__ == "__main__":

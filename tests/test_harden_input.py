@@ -159,3 +159,22 @@ def test_random_import_files_are_all_or_nothing(store, rows):
         assert str(e) and "Traceback" not in str(e)
         assert [(t.uscc, t.name) for t in Target.select().order_by(Target.id)] == before
     assert audit.verify()[0]
+
+
+@pytest.mark.parametrize("argv", [
+    ["settings", "set", "[b]" + "x" * 100_000, "1"],
+    ["import", "targets", "x" * 100_000],
+    ["tasks", "--bogus", "x" * 100_000],
+])
+def test_a_huge_argument_is_not_echoed_in_full(store, argv, capsys, monkeypatch):
+    monkeypatch.setenv("KIOSK_USER", "admin")
+    monkeypatch.setenv("KIOSK_PASSWORD", "admin-pass")
+    from kiosk import auth
+
+    auth.create_user("admin", "admin-pass", "admin")
+    try:
+        code = main(["--db", str(store), *argv])
+    except SystemExit as e:
+        code = e.code
+    err = capsys.readouterr().err
+    assert code != 0 and 0 < len(err) < 400 and "…" in err
