@@ -62,6 +62,35 @@ def _begin(db: peewee.SqliteDatabase):
             pause = min(pause * 2, 0.5)
 
 
+def _begin_pg(db: peewee.Database):
+    """The advisory write lock, waited for in rounds of the busy timeout so that a writer
+    held up by another terminal says so (the SQLite behaviour), then waits on."""
+    global _told
+    deadline = time.monotonic() + _max_wait()
+    while True:
+        tx = db.atomic()
+        tx.__enter__()
+        try:
+            db.execute_sql("SET LOCAL lock_timeout = '10s'")
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_WRITE_LOCK,))
+            db.execute_sql("SET LOCAL lock_timeout TO DEFAULT")
+            return tx
+        except peewee.OperationalError as e:
+            tx.__exit__(type(e), e, e.__traceback__)  # rolls back: nothing was written
+            if "lock timeout" not in str(e):
+                raise
+            if time.monotonic() > deadline:
+                from kiosk.errors import UserError
+
+                raise UserError(GAVE_UP) from None
+            if not _told:
+                _told = True
+                print(WAITING, file=sys.stderr, flush=True)
+        except BaseException:
+            tx.__exit__(*sys.exc_info())
+            raise
+
+
 @contextlib.contextmanager
 def write_tx():
     """One write: BEGIN IMMEDIATE on SQLite (so two terminals queue instead of failing on a
@@ -81,9 +110,14 @@ def write_tx():
         else:
             tx.__exit__(None, None, None)
     else:
-        with db.atomic():
-            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_WRITE_LOCK,))
+        tx = _begin_pg(db)
+        try:
             yield db
+        except BaseException:
+            if not tx.__exit__(*sys.exc_info()):
+                raise
+        else:
+            tx.__exit__(None, None, None)
     for hook in AFTER_COMMIT:
         hook()
 
