@@ -10,8 +10,6 @@ from kiosk.errors import UserError
 from kiosk.guard import csv_cell
 from kiosk.registry.kinds import MODELS, find_kind
 from kiosk.registry.rows import all_strata, base_query, row_cells
-from kiosk.registry.tabular import file_sha256
-from kiosk.store import write_tx
 
 
 def export_file(kind: str, path, actor: str, *, public: bool = False) -> int:
@@ -43,37 +41,38 @@ def export_file(kind: str, path, actor: str, *, public: bool = False) -> int:
 
     header = [c.label for c in cols]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    if suffix == ".csv":
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            # Excel opens the file directly: a cell like =HYPERLINK(…) must stay text (OWASP).
-            w.writerows([csv_cell(v) for v in r] for r in records())
-    else:
-        import openpyxl
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-        wb = openpyxl.Workbook(write_only=True)
-        ws = wb.create_sheet(k.label)
+    def write(tmp: Path) -> int:
+        if suffix == ".csv":
+            with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(header)
+                # Excel opens the file directly: a cell like =HYPERLINK(…) must stay text (OWASP).
+                w.writerows([csv_cell(v) for v in r] for r in records())
+        else:
+            import openpyxl
+            from openpyxl.cell import WriteOnlyCell
+            from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-        def as_cell(v):
-            if not isinstance(v, str):
-                return v
-            # XML can't hold most control characters (imports refuse them now; older rows may
-            # have them), and text like "=1+1" must stay text rather than become a formula.
-            cell = WriteOnlyCell(ws, ILLEGAL_CHARACTERS_RE.sub("", v))
-            cell.data_type = "s"
-            return cell
+            wb = openpyxl.Workbook(write_only=True)
+            ws = wb.create_sheet(k.label)
 
-        ws.append([as_cell(h) for h in header])
-        for r in records():
-            ws.append([as_cell(v) for v in r])
-        wb.save(tmp)
-    tmp.chmod(0o600)  # owner-only: a registry export is not public until handed on
-    tmp.replace(path)
-    with write_tx():
-        audit.record(actor, "registry.export", kind, path.name, rows=rows, file=path.name,
-                     sha256=file_sha256(path), public=public)
-    return rows
+            def as_cell(v):
+                if not isinstance(v, str):
+                    return v
+                # XML can't hold most control characters (imports refuse them now; older rows may
+                # have them), and text like "=1+1" must stay text rather than become a formula.
+                cell = WriteOnlyCell(ws, ILLEGAL_CHARACTERS_RE.sub("", v))
+                cell.data_type = "s"
+                return cell
+
+            ws.append([as_cell(h) for h in header])
+            for r in records():
+                ws.append([as_cell(v) for v in r])
+            wb.save(tmp)
+        return rows
+
+    # The trace first (issue 9): the event (rows, file, SHA-256) and the file's move into
+    # place commit together; an export whose audit fails leaves no file. Owner-only (0600).
+    return audit.audited_export(actor, kind, path, write, action="registry.export",
+                                result_detail=lambda n: {"rows": n}, public=public)
