@@ -155,3 +155,21 @@ def test_cli_backup_and_restore(db, db_path, tmp_path):
     env.update(KIOSK_USER="auditor", KIOSK_PASSWORD="auditor123")
     r = _kiosk(["audit", "verify"], env)
     assert r.returncode == 0 and "审计日志完整" in r.stdout, r.stdout + r.stderr
+
+
+def test_postgresql_backup_is_a_pg_dump_with_the_files(pg_db, tmp_path):
+    import shutil
+
+    if shutil.which("pg_dump") is None:
+        pytest.skip("no pg_dump")
+    _, _, rows = demo_with_evidence(tmp_path, n=1)
+    out = tmp_path / "pg.tar.gz"
+    done = bk.backup(out, "admin")
+    m = _manifest(out)
+    assert m["engine"] == "postgresql" and m["store"] == "store.pgdump"
+    assert m["sha256"][f"files/{rows[0].stored_path}"] == rows[0].sha256
+    with tarfile.open(out) as tar:
+        assert tar.extractfile("store.pgdump").read(5) == b"PGDMP"
+    assert done.head[0] >= 1 and audit.verify().ok
+    with pytest.raises(UserError, match="pg_restore"):
+        rs.stage(out, tmp_path)

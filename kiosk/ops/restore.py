@@ -14,7 +14,7 @@ import peewee
 
 from db.connection import data_dir_for, database, sole_presence
 from kiosk.errors import UserError
-from kiosk.ops.backup import FORMAT, MANIFEST, SQLITE_COPY
+from kiosk.ops.backup import FORMAT, MANIFEST, PG_DUMP, SQLITE_COPY
 from kiosk.ops.files import KEPT, sha256_file
 
 NOT_A_BACKUP = "文件 {name} 不是本系统的备份文件，已拒绝恢复。"
@@ -45,7 +45,7 @@ def _safe(name: str) -> bool:
     p = PurePosixPath(name)
     if p.is_absolute() or ".." in p.parts:
         return False
-    if name in (MANIFEST, SQLITE_COPY):
+    if name in (MANIFEST, SQLITE_COPY, PG_DUMP):
         return True
     return len(p.parts) >= 3 and p.parts[0] == "files" and p.parts[1] in KEPT
 
