@@ -132,7 +132,7 @@ class RegistryScreen(Screen[None]):
             require_kind(self.kind, getattr(self.app, "user", None))
         except UserError as e:
             self.app.notify(str(e), severity="error")
-            self.call_after_refresh(self.app.pop_screen)
+            self.app.call_later(self.app.pop_screen)
             return
         table = self.query_one(PageTable)
         from rich.cells import cell_len

@@ -39,6 +39,7 @@ _DARK_RUN = re.compile(rb"\x01+")
 # that moves to the next line whole unless it is longer than a line.
 CLOSING = frozenset("，。、；：？！）》」』】〕〉”’…·,.;:?!)]}%")
 OPENING = frozenset("（《「『【〔〈“‘([{")
+_CLOSING_CHARS = "".join(sorted(CLOSING))
 _UNIT = re.compile(r"[0-9A-Za-z]+(?:[-./:@_+#][0-9A-Za-z]+)*|[ \t]+|.", re.S)
 
 
@@ -248,10 +249,14 @@ class KioskPDF(FPDF):
         cur, cur_w = "", 0.0
         for u in units(para):
             uw = self.get_string_width(u)
-            if cur_w + uw <= width or (not cur and uw <= width):
+            # 标点悬挂: closing marks after a unit may hang past the edge rather than push a
+            # credit code onto two lines or open the next line.
+            core = u.rstrip(_CLOSING_CHARS)
+            fit = uw if core == u or not core else self.get_string_width(core)
+            if cur_w + fit <= width or (not cur and fit <= width):
                 cur, cur_w = cur + u, cur_w + uw
                 continue
-            if uw <= width:  # the unit moves to the next line whole
+            if fit <= width:  # the unit moves to the next line whole
                 lines.append(cur.rstrip())
                 u = u.lstrip()
                 cur, cur_w = u, self.get_string_width(u)
@@ -261,9 +266,12 @@ class KioskPDF(FPDF):
             for ch in u:
                 cw = self.get_string_width(ch)
                 if cur_w + cw > width and cur:
-                    if ch in CLOSING and len(cur) > 1:
-                        lines.append(cur[:-1])
-                        cur = cur[-1]
+                    k = len(cur) - 1  # carry the closing marks and the character before them
+                    while k > 0 and cur[k] in CLOSING:
+                        k -= 1
+                    if ch in CLOSING and k > 0:
+                        lines.append(cur[:k])
+                        cur = cur[k:]
                     else:
                         lines.append(cur.rstrip())
                         cur = ""
