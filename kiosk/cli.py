@@ -430,6 +430,13 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         code = 130
+    except Exception as e:
+        # A write outside write_tx (which waits and retries) that met another terminal's
+        # lock past the busy timeout: nothing was written; say so instead of a traceback.
+        if type(e).__name__ != "OperationalError" or "locked" not in str(e):
+            raise
+        print("数据库正被另一终端长时间写入，本次操作未完成，请稍后重试。", file=sys.stderr)
+        code = 1
     if argv is None:
         raise SystemExit(code)
     return code

@@ -92,3 +92,50 @@ def test_commands_wait_for_a_writer_holding_the_lock(db, db_path, tmp_path):
     assert AuditEvent.select().count() > n_events
     verdict = audit.verify()
     assert verdict.ok, verdict.message
+
+
+def test_a_lock_met_outside_write_tx_is_one_sentence(monkeypatch, capsys):
+    import peewee
+
+    from kiosk import cli
+
+    def locked(args):
+        raise peewee.OperationalError("database is locked")
+
+    monkeypatch.setattr(cli, "cmd_tasks", locked)
+    assert cli.main(["tasks"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "数据库正被另一终端长时间写入，本次操作未完成，请稍后重试。"
+
+    def other(args):
+        raise peewee.OperationalError("no such table: x")
+
+    monkeypatch.setattr(cli, "cmd_tasks", other)
+    import pytest
+
+    with pytest.raises(peewee.OperationalError):  # any other database fault is not hidden
+        cli.main(["tasks"])
+
+
+def test_write_tx_waits_then_gives_up_in_a_sentence(db, db_path, monkeypatch, capsys):
+    import subprocess as sp
+
+    import pytest
+
+    from kiosk import store
+    from kiosk.errors import UserError
+
+    monkeypatch.setenv("KIOSK_WRITE_WAIT", "1")
+    monkeypatch.setattr(store, "_told", False)
+    db.execute_sql("PRAGMA busy_timeout = 100")
+    holder = sp.Popen([sys.executable, "-c", HOLDER, str(db_path), "5"], stdout=sp.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        n = AuditEvent.select().count()
+        with pytest.raises(UserError, match="长时间占用数据库写入"):
+            audit.record("tester", "test.write")
+        assert AuditEvent.select().count() == n
+        assert capsys.readouterr().err.count(WAITING) == 1
+    finally:
+        holder.kill()
+        holder.wait()
