@@ -73,6 +73,8 @@ def connect(url_or_path: str | os.PathLike | None = None, *,
         owner_only(target)
         if target != ":memory:":
             hold_presence(target)
+    else:
+        hold_pg_presence(db)
     if migrate:
         from db.migrations import migrate as run_migrations
 
@@ -128,6 +130,27 @@ def sole_presence(store: str) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+# PostgreSQL: a session advisory lock on (this key, the schema), shared while a kiosk is
+# connected; `kiosk restore` needs it exclusively.
+_PG_PRESENCE = 0x4B494F53
+_PG_PRESENCE_ARGS = "%s, hashtext(current_schema())"
+
+
+def hold_pg_presence(db: peewee.Database) -> None:
+    try:
+        db.execute_sql(f"SELECT pg_advisory_lock_shared({_PG_PRESENCE_ARGS})", (_PG_PRESENCE,))
+    except peewee.DatabaseError:
+        pass  # a role without the right to lock: restore then cannot tell, nothing else cares
+
+
+def sole_pg_presence(db: peewee.Database) -> bool:
+    """True when no other session holds this schema's presence lock (this one's is dropped)."""
+    db.execute_sql(f"SELECT pg_advisory_unlock_shared({_PG_PRESENCE_ARGS})", (_PG_PRESENCE,))
+    row = db.execute_sql(f"SELECT pg_try_advisory_lock({_PG_PRESENCE_ARGS})",
+                         (_PG_PRESENCE,)).fetchone()
+    return bool(row and row[0])
 
 
 def release_presence(store: str) -> None:

@@ -171,5 +171,33 @@ def test_postgresql_backup_is_a_pg_dump_with_the_files(pg_db, tmp_path):
     with tarfile.open(out) as tar:
         assert tar.extractfile("store.pgdump").read(5) == b"PGDMP"
     assert done.head[0] >= 1 and audit.verify().ok
-    with pytest.raises(UserError, match="pg_restore"):
-        rs.stage(out, tmp_path)
+
+    # Restore: refused while another session of this schema is connected, then done whole.
+    import psycopg2
+
+    from db.connection import _PG_PRESENCE
+
+    schema = pg_db.execute_sql("SELECT current_schema()").fetchone()[0]
+    other = psycopg2.connect(dbname=pg_db.database, **pg_db.connect_params)
+    other.autocommit = True
+    other.cursor().execute("SELECT pg_advisory_lock_shared(%s, hashtext(%s))",
+                           (_PG_PRESENCE, schema))
+    audit.record("admin", "later.work", "x", 1)
+    later = audit.head()
+    staged = rs.stage(out, tmp_path)
+    try:
+        with pytest.raises(UserError, match="仍有终端在使用该数据库"):
+            rs.restore(staged, "admin")
+        other.close()
+        _, verdict = rs.restore(staged, "admin")
+    finally:
+        staged.cleanup()
+    assert verdict.ok, verdict.message
+    assert AuditEvent.select().where(AuditEvent.action == "later.work").count() == 0
+    ev = AuditEvent.select().order_by(AuditEvent.seq.desc()).get()
+    assert ev.action == "store.restore" and ev.seq == m["head"][0] + 1
+    assert json.loads(ev.detail)["previous_anchor"] == f"{later[0]}:{later[1]}"
+    assert anchor.read() == (ev.seq, ev.hash)
+    assert Evidence.select().count() == 1
+    with pytest.raises(Exception, match="append-only"):  # the triggers are back
+        AuditEvent.delete().execute()

@@ -17,6 +17,7 @@ from pathlib import Path
 import peewee
 
 from db.connection import database
+from db.migrations import current_version
 from kiosk.errors import UserError
 from kiosk.ops.files import kept_files, sha256_file
 
@@ -105,7 +106,10 @@ def _write(tar_path: Path) -> tuple[tuple[int, str], int]:
                 tar.add(p, arcname="files/" + rel)
             manifest = {"format": FORMAT, "engine": engine, "store": store_name,
                         "created": dt.datetime.now().isoformat(timespec="seconds"),
-                        "head": [h[0], h[1]], "sha256": hashes}
+                        "head": [h[0], h[1]], "sha256": hashes,
+                        "schema_version": current_version(db)}
+            if engine == "postgresql":
+                manifest["schema"] = pg_schema(db)  # a data-only restore goes back there
             body = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mode = len(body), 0o600
