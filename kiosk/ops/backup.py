@@ -67,7 +67,9 @@ def _copy_sqlite(dest: Path) -> tuple[int, str]:
     src = database.obj.connection()
     dst = sqlite3.connect(dest)
     try:
-        src.backup(dst, pages=4096)  # in steps, so a writer is never held up for long
+        # All pages in one read transaction: in WAL mode writers carry on meanwhile, whereas a
+        # copy in steps restarts whenever another terminal writes and may never finish.
+        src.backup(dst)
         row = dst.execute("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone()
     finally:
         dst.close()
