@@ -201,3 +201,25 @@ def test_postgresql_backup_is_a_pg_dump_with_the_files(pg_db, tmp_path):
     assert Evidence.select().count() == 1
     with pytest.raises(Exception, match="append-only"):  # the triggers are back
         AuditEvent.delete().execute()
+
+
+def test_backup_while_another_terminal_writes_is_consistent(db, db_path, tmp_path):
+    demo_with_evidence(tmp_path, n=1)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from db import connect; connect(sys.argv[1]); "
+         "from kiosk import audit\nprint('writing', flush=True)\n"
+         "for i in range(400): audit.record('other', 'busy.write', 'x', i)", str(db_path)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "writing"
+    out = tmp_path / "b.tar.gz"
+    bk.backup(out, "admin")
+    assert writer.wait(timeout=120) == 0
+    head = _manifest(out)["head"]
+    assert AuditEvent.get(AuditEvent.seq == head[0]).hash == head[1]
+    staged = rs.stage(out, tmp_path)
+    try:
+        _, verdict = rs.restore(staged, "admin")
+    finally:
+        staged.cleanup()
+    assert verdict.ok, verdict.message
+    assert AuditEvent.select().order_by(AuditEvent.seq.desc()).get().seq == head[0] + 1
