@@ -32,6 +32,10 @@ def _confirm(args, store: str) -> None:
 
 
 def cmd_restore(args) -> int:
+    import tempfile
+
+    from peewee import SqliteDatabase
+
     from db.connection import database
     from kiosk import access
     from kiosk.cli import _account, _connect
@@ -40,7 +44,10 @@ def cmd_restore(args) -> int:
     _connect(args)
     user = _account(args, access.may_operate_store, access.MAY_NOT_OPERATE_STORE)
     store = getattr(database.obj, "database", "")
-    staged = r.stage(Path(args.file), Path(store).resolve().parent)
+    # Unpacked beside a SQLite store (same disk, private dir); a PostgreSQL one in the temp dir.
+    near = (Path(store).resolve().parent if isinstance(database.obj, SqliteDatabase)
+            else Path(tempfile.gettempdir()))
+    staged = r.stage(Path(args.file), near)
     try:
         _confirm(args, store)
         path, verdict = r.restore(staged, user.username)
