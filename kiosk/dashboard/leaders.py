@@ -272,4 +272,9 @@ def board_for(user, year: int | None = None, today: dt.date | None = None) -> Bo
     """The board as a leader or an auditor asks for it (screen and CLI alike)."""
     if user is None or not access.may_read_leader_dashboards(user.role):
         raise UserError(access.MAY_NOT_READ_LEADER_DASHBOARD)
-    return board(year, today)
+    from dataclasses import replace
+
+    from kiosk.confidential import mask_names  # Art. 12: task codes until published
+
+    b = board(year, today)
+    return replace(b, overdue_reports=mask_names(user, b.overdue_reports))
