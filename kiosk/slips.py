@@ -181,7 +181,9 @@ def _render_pages(ctx: dict, rows: list[SlipData], out: Path, key: bytes, base: 
     size = 9.5 if small else 10.5
     lw = 24 if small else 30
     basis = item.legal_basis.replace("\r", "").replace("\n", "；")
-    subtitle = (f"{ctx['task'].code} 第 {draw.attempt_no} 次摇号（{draw.draw_date}）")
+    # GB/T 9704: the document number (机关代字〔年份〕序号) of the draw the slips come from.
+    subtitle = (f"双随机任〔{ctx['task'].year}〕{draw.id}号 · {ctx['task'].code} "
+                f"第 {draw.attempt_no} 次摇号（{draw.draw_date}）")
     head = f"#{chain_head[0]} {chain_head[1]}"
     notice = ("检查结束后，凭本单在终端扫码（或输入任务编号并登录）录入检查报告。"
               "本单仅限检查组成员使用，抽查结果公示前不得外传（第十二条）。")

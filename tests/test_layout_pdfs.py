@@ -28,8 +28,13 @@ def lines_of(path) -> list[str]:
     return [line.strip() for line in out if line.strip()]
 
 
+# The list (Chinese closing punctuation); an explicit break in a URL ("\n?k=") is not
+# a wrap.
+CJK_CLOSING = "，。、；：？！）》」』】"
+
+
 def assert_no_line_opens_with_closing(lines: list[str]) -> None:
-    bad = [line for line in lines if line[0] in CLOSING]
+    bad = [line for line in lines if line[0] in CJK_CLOSING]
     assert not bad, bad
 
 
@@ -115,4 +120,17 @@ def test_a_draft_report_says_草稿_and_names_people_not_logins(db, tmp_path):
     text = "".join("".join(lines).split())
     assert "提交张伟" in text and "zhangwei" not in text
     assert world.targets[0].uscc in "".join(lines)
+    assert_no_line_opens_with_closing(lines)
+
+
+def test_slips_carry_the_document_number_the_marking_and_whole_codes(db):
+    draw, _tasks = sealed_draw()
+    documents.print_document(draw.id, "slips", "operator")
+    path = documents.folder("print") / f"slips-{draw.task.code}-1.pdf"
+    lines = lines_of(path)
+    text = "".join("".join(lines).split())
+    assert f"双随机任〔2026〕{draw.id}号" in text and "公示前不得外传" in text
+    assert b"NotoSerifCJK" in path.read_bytes()
+    for a in Assignment.select().where(Assignment.draw == draw):
+        assert any(a.target.uscc in line for line in lines)
     assert_no_line_opens_with_closing(lines)
