@@ -14,6 +14,7 @@ from kiosk import auth, reports, slips
 from kiosk.errors import UserError
 from kiosk.reports import due
 from screens.app import make_app
+from tests.screen_text import screen_text
 from tests.test_reports import FILLED, PASSWORD, build_world
 from tests.test_screens_reports import login, scan, scan_as, screen_name, settle, text_of
 
@@ -261,6 +262,7 @@ async def test_my_tasks_one_key_from_home_with_due_dates(world, monkeypatch):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await login(pilot, "zhangwei")
+        assert "m  我的任务" in screen_text(app)  # one key from home, listed in its menu
         await pilot.press("m")
         await settle(pilot)
         assert screen_name(app) == "MyTasksScreen"
