@@ -188,6 +188,10 @@ def test_postgresql_backup_is_a_pg_dump_with_the_files(pg_db, tmp_path):
     try:
         with pytest.raises(UserError, match="仍有终端在使用该数据库"):
             rs.restore(staged, "admin")
+        # The other terminal leaves (its unlock is synchronous; a closed socket's backend
+        # may linger a moment on a busy server).
+        other.cursor().execute("SELECT pg_advisory_unlock_shared(%s, hashtext(%s))",
+                               (_PG_PRESENCE, schema))
         other.close()
         _, verdict = rs.restore(staged, "admin")
     finally:
