@@ -20,13 +20,6 @@ VIEW_CAPTIONS = {
 class DeadlinesScreen(Screen[None]):
     """The deadline list a user needs (own teams, own office, or all), with summaries."""
 
-    DEFAULT_CSS = """
-    DeadlinesScreen #deadlines-caption { height: 1; padding: 0 1; text-style: bold;
-                                         background: $boost; }
-    DeadlinesScreen #deadlines-table { height: 1fr; }
-    DeadlinesScreen #deadlines-note { height: auto; max-height: 4; padding: 0 1; }
-    DeadlinesScreen #deadlines-note.error { color: $error; text-style: bold; }
-    """
     BINDINGS = [
         Binding("t", "toggle", "切换汇总", id="deadlines.toggle",
                 tooltip="在明细、按人员汇总、按股室汇总之间切换"),

@@ -15,13 +15,6 @@ from screens.widgets.plain_table import PlainTable
 class MyTasksScreen(Screen[None]):
     """The tasks of the signed-in inspector's teams (sealed draws only), open ones first."""
 
-    DEFAULT_CSS = """
-    MyTasksScreen #my-tasks-caption { height: 1; padding: 0 1; text-style: bold;
-                                      background: $boost; }
-    MyTasksScreen #my-tasks-table { height: 1fr; }
-    MyTasksScreen #my-tasks-note { height: auto; max-height: 2; padding: 0 1; }
-    MyTasksScreen #my-tasks-note.error { color: $error; text-style: bold; }
-    """
     BINDINGS = [
         Binding("enter", "open", "填报", id="my_tasks.open", tooltip="打开所选任务的检查报告"),
         Binding("r", "reload", "刷新", id="my_tasks.reload", tooltip="重新读取任务和期限"),

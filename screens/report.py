@@ -67,19 +67,6 @@ class ReportScreen(Screen[None]):
             super().__init__()
             self.complete = complete  # nothing typed is left unsaved
 
-    DEFAULT_CSS = """
-    ReportScreen #report-info { height: 2; padding: 0 1; background: $boost; }
-    ReportScreen #report-form { height: 1fr; }
-    ReportScreen #report-form Input, ReportScreen #report-form TextArea { width: 1fr; }
-    ReportScreen #report-form TextArea { height: 5; }
-    ReportScreen #form-rest { height: auto; }
-    ReportScreen #report-form .choice-label { padding: 0 2; color: $text-muted; }
-    ReportScreen #evidence { height: auto; padding: 0 1; color: $text-muted; }
-    ReportScreen #report-status { height: auto; max-height: 2; padding: 0 1; background: $boost; }
-    ReportScreen #report-error { height: auto; max-height: 2; padding: 0 1; color: $error;
-                                 text-style: bold; }
-    ReportScreen #report-status.provisional { color: $warning; }
-    """
     BINDINGS = [
         Binding("ctrl+s", "save", "保存", priority=True, id="report.save",
                 tooltip="立即保存草稿（输入时也会自动保存）"),

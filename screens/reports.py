@@ -40,13 +40,6 @@ class ReviewReportScreen(ReportScreen):
 class ReviewScreen(Screen[None]):
     """Reports waiting for review (top) and rectification orders not yet closed (bottom)."""
 
-    DEFAULT_CSS = """
-    ReviewScreen .caption { height: 1; padding: 0 1; text-style: bold; background: $boost; }
-    ReviewScreen #review-table { height: 1fr; }
-    ReviewScreen #rect-table { height: 7; }
-    ReviewScreen #review-message { height: auto; max-height: 2; padding: 0 1; }
-    ReviewScreen #review-message.error { color: $error; text-style: bold; }
-    """
     BINDINGS = [
         Binding("o", "open", "查看", id="review.open", tooltip="查看所选报告全文"),
         Binding("y", "approve", "通过", id="review.approve", tooltip="审核通过所选报告"),

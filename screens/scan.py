@@ -15,13 +15,6 @@ class ScanScreen(Screen[None]):
     """One input that takes what a USB/Bluetooth scanner types (the payload, then Enter)."""
 
     AUTO_FOCUS = "#payload"
-    DEFAULT_CSS = """
-    ScanScreen #scan-box { padding: 1 2; height: auto; }
-    ScanScreen #scan-title { text-style: bold; margin-bottom: 1; }
-    ScanScreen #payload { margin: 1 0; }
-    ScanScreen #scan-message { height: auto; }
-    ScanScreen #scan-message.error { color: $error; text-style: bold; }
-    """
     BINDINGS = [
         Binding("escape", "back", "返回", id="scan.back", tooltip="返回主页"),
     ]

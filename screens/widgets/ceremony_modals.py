@@ -11,31 +11,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-_MODAL_CSS = """
-{name} {{
-    align: center middle;
-}}
-{name} > Vertical {{
-    width: 72;
-    max-width: 100%;
-    height: auto;
-    max-height: 100%;
-    border: thick $warning;
-    background: $surface;
-    padding: 0 1;
-}}
-{name} .title {{
-    text-style: bold;
-    width: 100%;
-}}
-{name} .hint {{
-    color: $text-muted;
-}}
-{name} .error {{
-    color: $error;
-}}
-"""
-
 
 class EntropyInput(Input):
     """An Input that keeps every space a witness types, the full-width one (U+3000) too.
@@ -59,9 +34,6 @@ class WitnessModal(ModalScreen[tuple[str, str, str | None] | None]):
     Dismisses (account, password, entropy or None); Escape gives None. Enter moves to the
     next box and submits from the last. The password is checked by the domain, not here."""
 
-    DEFAULT_CSS = _MODAL_CSS.format(name="WitnessModal") + """
-    WitnessModal Input { width: 1fr; }
-    """
     BINDINGS = [
         Binding("escape", "cancel", "取消", id="ceremony.witness_modal.cancel",
                 tooltip="不签到，返回"),
@@ -112,9 +84,6 @@ class WitnessModal(ModalScreen[tuple[str, str, str | None] | None]):
 class RecusalModal(ModalScreen[tuple[str, str] | None]):
     """An inspector of a team declares a conflict: choose the inspector, give the reason."""
 
-    DEFAULT_CSS = _MODAL_CSS.format(name="RecusalModal") + """
-    RecusalModal OptionList { height: auto; max-height: 8; }
-    """
     BINDINGS = [
         Binding("escape", "cancel", "取消", id="ceremony.recusal.cancel", tooltip="不申报，返回"),
         *[Binding(str(n + 1), f"pick({n})", f"第{n + 1}人", show=False,
