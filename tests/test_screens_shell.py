@@ -631,3 +631,12 @@ async def test_login_dialog_moves_between_fields_with_arrows(store):
         assert app.focused.id == "password"
         await pilot.press("up")
         assert app.focused.id == "username"
+
+
+def test_screen_css_lives_in_the_one_stylesheet():
+    """DEFAULT_CSS is for reusable widgets; screens and dialogs are styled in kiosk.tcss."""
+    from textual.screen import Screen
+
+    with_css = [name for name, cls in shell_classes().items()
+                if issubclass(cls, Screen) and "DEFAULT_CSS" in cls.__dict__]
+    assert with_css == []
