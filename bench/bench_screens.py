@@ -1,4 +1,4 @@
-"""Figures for the kiosk shell: cold start to the login screen, and the target screen at 1M targets."""
+"""Figures for the kiosk shell: cold start to the login screen, the target screen at 1M targets."""
 from __future__ import annotations
 
 import asyncio
@@ -129,8 +129,8 @@ async def screen_figures() -> None:
         for n in range(2, 12):
             await asyncio.sleep(0.2)  # a key at a time, on an idle screen
             downs.append(await key("pagedown", shown(f"第 {n}/")))
-        print(f"page-down keypress to new page shown ({LABEL}): median {ms(statistics.median(downs))},"
-              f" max {ms(max(downs))}")
+        print(f"page-down keypress to new page shown ({LABEL}): "
+              f"median {ms(statistics.median(downs))}, max {ms(max(downs))}")
         from screens.registry import page_count
 
         last = page_count(screen.total, screen.page_size)
@@ -151,13 +151,13 @@ async def screen_figures() -> None:
             # Keypresses while typing: the UI must take each one at once (queries run in threads).
             per_key = []
             for i, ch in enumerate(text):
-                per_key.append(await key(ch, lambda: search.value == text[: i + 1]))
+                per_key.append(await key(ch, lambda s=search, want=text[: i + 1]: s.value == want))
                 await asyncio.sleep(0.05)  # a fast typist
             t = time.perf_counter()
             send_key(app, "enter")
-            await wait_for(lambda: screen.text == text and f"“{text}”" in status())
+            await wait_for(lambda text=text: screen.text == text and f"“{text}”" in status())
             rows_at = time.perf_counter() - t
-            await wait_for(lambda: screen.text == text and "共" in status())
+            await wait_for(lambda text=text: screen.text == text and "共" in status())
             count_at = time.perf_counter() - t
             print(f"search {label} “{text}” ({LABEL}): Enter to rows {ms(rows_at)}, to count "
                   f"{ms(count_at)}, keypress handled max {ms(max(per_key))}  [{status()}]")
@@ -183,6 +183,7 @@ async def screen_figures() -> None:
 def main() -> int:
     sys.path.insert(0, str(ROOT / "bench"))
     from data import cached_store, copy_store
+
     from db.connection import connect
 
     src = cached_store(N_TARGETS)

@@ -1,4 +1,4 @@
-"""Deterministic synthetic registry data for Shangshui County (region 411623), shared by the benchmarks."""
+"""Deterministic synthetic registry data for Shangshui County (region 411623), for the benchmarks."""
 from __future__ import annotations
 
 import bisect
@@ -7,8 +7,8 @@ import random
 import shutil
 import sqlite3
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -37,7 +37,8 @@ _PREFIX = ["商水", "周口", "豫东", "沙颍", "中原", "汾河", "阳城",
 _WORDS = list("鑫源华盛泰和隆兴达丰瑞祥安宏远福康通利发恒昌永佳益诚信德顺金博广新宇天辰润邦建"
               "明鸿锦茂荣嘉耀诺晟凯亿众腾雅")
 _TRADE = {
-    "用人单位-制造业": ["纺织", "服装", "食品", "机械", "电子", "塑料制品", "木业", "建材", "面业", "化工"],
+    "用人单位-制造业": ["纺织", "服装", "食品", "机械", "电子", "塑料制品", "木业", "建材", "面业",
+                        "化工"],
     "用人单位-建筑业": ["建筑工程", "建设", "路桥工程", "装饰工程", "市政工程", "水利工程"],
     "用人单位-餐饮住宿业": ["餐饮", "酒店", "宾馆", "饭店", "农家乐"],
     "用人单位-批发零售业": ["商贸", "超市", "百货", "农资", "医药", "五金", "汽车销售"],

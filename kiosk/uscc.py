@@ -1,4 +1,5 @@
-"""Unified social credit codes (统一社会信用代码, GB 32100-2015): validation with a plain reason, and making valid ones."""
+"""Unified social credit codes (统一社会信用代码, GB 32100-2015): validation with a plain reason,
+and making valid ones."""
 from __future__ import annotations
 
 # GB 32100-2015 alphabet: digits and capitals without I, O, Z, S, V (they look like 1, 0, 2, 5, U).
@@ -44,7 +45,7 @@ def check_char(first17: str) -> str:
 def _check17(first17: str) -> str:
     v = _VALUE
     total = 0
-    for c, w in zip(first17, _WEIGHTS):
+    for c, w in zip(first17, _WEIGHTS, strict=False):
         total += v[c] * w
     return ALPHABET[-total % 31]
 
@@ -52,7 +53,7 @@ def _check17(first17: str) -> str:
 def org_check_char(first8: str) -> str:
     """The 9th (check) character of an organisation code (GB 11714-1997)."""
     weights = [3, 7, 9, 10, 5, 8, 4, 2]
-    total = sum(int(c, 36) * w for c, w in zip(first8, weights))
+    total = sum(int(c, 36) * w for c, w in zip(first8, weights, strict=False))
     c9 = 11 - total % 11
     return "X" if c9 == 10 else "0" if c9 == 11 else str(c9)
 
