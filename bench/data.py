@@ -1,4 +1,4 @@
-"""Deterministic synthetic registry data for Shangshui County (region 411623), for the benchmarks."""
+"""Deterministic synthetic registry data for Shangshui County (411623), for the benchmarks."""
 from __future__ import annotations
 
 import bisect
