@@ -257,7 +257,9 @@ class KioskPDF(FPDF):
                 cur, cur_w = cur + u, cur_w + uw
                 continue
             if fit <= width:  # the unit moves to the next line whole
-                lines.append(cur.rstrip())
+                # A space at the break stays at the line's end (invisible): copied text keeps
+                # "--head 4:…" as typed.
+                lines.append(cur)
                 u = u.lstrip()
                 cur, cur_w = u, self.get_string_width(u)
                 continue
