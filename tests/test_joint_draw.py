@@ -136,3 +136,30 @@ def test_pure_joint_matching_refuses_a_team_smaller_than_the_departments():
         joint.JointMatching(["t"], ["a", "b"], [], 2, "00" * 32, spec)
     with pytest.raises(lottery.MalformedRecord, match="缺少执法人员 c"):
         joint.validate_joint(spec, ["a", "b", "c"])
+
+
+def test_a_consistently_forged_mapping_and_teams_no_longer_verify(db):
+    """The department mapping is bound into the seed: moving an inspector to the other
+    department in the record, and re-drawing the teams to fit, changes the seed."""
+    _item, _targets, _inspectors, tasks = joint_world()
+    rec = record.export_record(sealed(tasks))
+    forged = copy.deepcopy(rec)
+    forged["joint"]["inspector_departments"]["豫人社监0001"] = PARTNER
+    redone = lottery.run(forged)  # the teams the forged mapping would give
+    forged["teams"] = redone["teams"]
+    code, message = verify_record(forged)
+    assert code == 1 and "种子不一致" in message
+    # Re-seeding it would change the selection the notice and the slips already show.
+    assert redone["seed"] != rec["seed"] and redone["selected"] != rec["selected"]
+
+
+def test_a_directory_edit_after_the_reveal_does_not_change_the_teams(db):
+    _item, _targets, inspectors, tasks = joint_world()
+    draw_id = run_to_matched(tasks[0].code)
+    before = steps.results(Draw.get_by_id(draw_id))["joint"]
+    Inspector.update(department=OURS).where(Inspector.id == inspectors[6].id).execute()
+    confirm_all(draw_id)
+    steps.seal(draw_id, "operator")
+    rec = record.export_record(Draw.get_by_id(draw_id))
+    assert rec["joint"] == before
+    assert verify_record(rec)[0] == 0

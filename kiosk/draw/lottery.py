@@ -93,9 +93,14 @@ def commitment(system_entropy_hex: str) -> str:
 
 def seed_material(pool_digest: str, inspectors_digest: str, conflicts_digest: str,
                   strata: dict, team_size: int, system_entropy_hex: str,
-                  witness_entropy: Sequence[str], beacon: str | None) -> bytes:
-    """The canonical bytes whose SHA-256 is the seed (shown so a witness can check them)."""
-    return canon({
+                  witness_entropy: Sequence[str], beacon: str | None,
+                  joint: dict | None = None) -> bytes:
+    """The canonical bytes whose SHA-256 is the seed (shown so a witness can check them).
+
+    A joint draw (Art. 11) binds its department mapping into the seed, so that a record whose
+    mapping was changed after the fact no longer recomputes; a plain draw's bytes are exactly
+    dsr-draw/1's."""
+    material = {
         "protocol": PROTOCOL,
         "pool": pool_digest, "inspectors": inspectors_digest, "conflicts": conflicts_digest,
         "strata": {s: {"ratio_bp": v["ratio_bp"]} for s, v in strata.items()},
@@ -103,14 +108,18 @@ def seed_material(pool_digest: str, inspectors_digest: str, conflicts_digest: st
         "system_entropy": bytes.fromhex(system_entropy_hex).hex(),
         "witness_entropy": [normalise_entropy(w) for w in witness_entropy],
         "beacon": beacon,
-    })
+    }
+    if joint is not None:
+        material["joint"] = joint
+    return canon(material)
 
 
 def compute_seed(pool_digest: str, inspectors_digest: str, conflicts_digest: str,
                  strata: dict, team_size: int, system_entropy_hex: str,
-                 witness_entropy: Sequence[str], beacon: str | None) -> str:
+                 witness_entropy: Sequence[str], beacon: str | None,
+                 joint: dict | None = None) -> str:
     return sha_hex(seed_material(pool_digest, inspectors_digest, conflicts_digest, strata,
-                                 team_size, system_entropy_hex, witness_entropy, beacon))
+                                 team_size, system_entropy_hex, witness_entropy, beacon, joint))
 
 
 # --- random stream ---------------------------------------------------------------------
@@ -504,7 +513,7 @@ def prepare(inputs: dict) -> tuple[dict[str, str], dict[str, list[str]], str]:
               "conflicts": sha_hex(conflicts_listing(inputs["conflicts"]))}
         seed = compute_seed(dg["pool"], dg["inspectors"], dg["conflicts"], inputs["strata"],
                             inputs["team_size"], inputs["system_entropy"],
-                            inputs["witness_entropy"], inputs["beacon"])
+                            inputs["witness_entropy"], inputs["beacon"], inputs.get("joint"))
         return dg, _group(ids, col), seed
 
 

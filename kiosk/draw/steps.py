@@ -209,11 +209,15 @@ def reveal(draw_id: int, actor: str, *, terminal: str = TERMINAL_ID) -> list[str
             draw.id, draw.commitment, draw.sealed_entropy).hex()
         draw.sealed_entropy = ""
         inp = inputs(draw)
+        # Art. 11: the department mapping is fixed here and bound into the seed, so a directory
+        # edit after the reveal cannot steer the teams, nor a changed record still verify.
+        joint = joint_of(draw)
         draw.seed = lottery.compute_seed(
             draw.pool_digest, draw.inspectors_digest, draw.conflicts_digest, inp["strata"],
-            draw.team_size, draw.system_entropy, inp["witness_entropy"], draw.beacon)
+            draw.team_size, draw.system_entropy, inp["witness_entropy"], draw.beacon, joint)
         selected = lottery.select_from(frozen_of(draw).by_stratum, inp["strata"], draw.seed)
-        draw.results_json = json.dumps({"selected": selected}, ensure_ascii=False)
+        res = {"selected": selected, **({"joint": joint} if joint else {})}
+        draw.results_json = json.dumps(res, ensure_ascii=False)
         draw.reveal_index = 0
         _save(draw, "revealed")
         audit.record(actor, "draw.reveal", "draw", draw.id, system_entropy=draw.system_entropy,

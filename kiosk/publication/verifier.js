@@ -134,12 +134,15 @@
     const commitment = hex(await sha(fromHex(rec.system_entropy)));
     const strata = {};
     for (const s of Object.keys(rec.strata)) strata[s] = { ratio_bp: rec.strata[s].ratio_bp };
-    const material = canon({
+    const seedInput = {
       protocol: "dsr-draw/1", pool: digests.pool, inspectors: digests.inspectors,
       conflicts: digests.conflicts, strata: strata, team_size: rec.team_size,
       system_entropy: rec.system_entropy.toLowerCase(),
       witness_entropy: rec.witness_entropy.map(normalise), beacon: rec.beacon,
-    });
+    };
+    // A joint draw (Art. 11) binds its department mapping into the seed (kiosk/draw/lottery.py).
+    if (rec.joint !== undefined && rec.joint !== null) seedInput.joint = rec.joint;
+    const material = canon(seedInput);
     const seedBytes = await sha(enc8(material));
     const seed = hex(seedBytes);
     const stream = new Stream(seedBytes);
