@@ -385,7 +385,11 @@ def rows(user: User | None = None, *, open_only: bool = True, overdue_only: bool
                            c.report.assignment.draw.task.item.lead_office, c.kind, c.state,
                            state_label(c), c.deadline, max(over, 0), _detail(c),
                            tuple(s.name for s in next_steps(c))))
-    return out
+    if user is None:
+        return out
+    from kiosk.confidential import mask_names  # Art. 12: task codes until the draw is published
+
+    return mask_names(user, mask_names(user, out), name_field="uscc")
 
 
 def overdue_count(today: dt.date | None = None) -> int:
