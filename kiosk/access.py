@@ -400,3 +400,13 @@ MAY_NOT_OPERATE_STORE = "只有管理员可以备份、恢复或迁移数据库�
 def may_operate_store(role: str | None) -> bool:
     """Backup, restore and migrate-db: the store as a whole, administrators only."""
     return role in OPS_ROLES
+
+
+def require_account(actor: User | str | None, may, sentence: str) -> None:
+    """A service's own role check for work done in an account's name, so the CLI and the
+    screens meet the same rule. `actor` is the authenticated login (or its row); a name that
+    is no account (the demo builder, a migration) is the kiosk acting for itself."""
+    account = actor if isinstance(actor, User) else (
+        User.get_or_none(User.username == actor) if actor else None)
+    if account is not None and not may(account.role):
+        raise UserError(sentence)

@@ -270,9 +270,9 @@ def cmd_summary(args) -> int:
     from kiosk import access, plans, reports
 
     _connect(args)
-    _account(args, access.may_read_dashboards, access.MAY_NOT_READ_DASHBOARD)
+    user = _account(args, access.may_read_dashboards, access.MAY_NOT_READ_DASHBOARD)
     year = args.year or plans.this_year()
-    rows, totals = reports.leadership_summary(year)
+    rows, totals = reports.leadership_summary(year, user)
     if args.json:
         print(json.dumps({"year": year, "rows": [asdict(r) for r in rows], "totals": totals},
                          ensure_ascii=False, indent=1))

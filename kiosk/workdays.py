@@ -184,6 +184,9 @@ def import_holidays(path: str | os.PathLike, actor: str) -> int:
     The file is the whole calendar of every year it mentions: that year's earlier rows are
     replaced, so a corrected file can also remove a wrong day. Returns the number of rows.
     """
+    from kiosk import access
+
+    access.require_account(actor, access.may_edit_registry, "只有登记管理员可以导入节假日安排。")
     path = Path(path)
     rows = parse_holidays(read_holiday_rows(path))
     years = sorted({d.year for d, _, _ in rows})

@@ -23,6 +23,10 @@ def export_file(kind: str, path, actor: str, *, public: bool = False) -> int:
         account = User.get_or_none(User.username == actor)
         if account is not None:
             require_kind(kind, account)
+    from kiosk import access
+
+    access.require_account(actor, lambda role: access.may_export(role, kind, public),
+                           access.MAY_NOT_EXPORT)
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):

@@ -17,8 +17,12 @@ class SummaryRow:
     open_rectifications: int
 
 
-def leadership_summary(year: int) -> tuple[list[SummaryRow], dict]:
-    """Final reports of the year's plan, per item (上报局党组); totals as the second value."""
+def leadership_summary(year: int, user=None) -> tuple[list[SummaryRow], dict]:
+    """Final reports of the year's plan, per item (上报局党组); totals as the second value.
+    `user`: the account asking (the CLI's); the dashboards' readers only."""
+    from kiosk import access
+
+    access.require_account(user, access.may_read_dashboards, access.MAY_NOT_READ_DASHBOARD)
     q = (Report.select(Report, Item)
          .join(Assignment).join(Draw).join(PlanTask).join(Item)
          .where((Report.state == "final") & (PlanTask.year == year)))
