@@ -551,6 +551,10 @@ def test_report_pdf_has_the_target_and_evidence(world, tmp_path, workdays):
     assert world.assignments[0].task_code in flat
     assert e.sha256 in flat
     assert "张伟" in flat and "豫411600000" in flat
+    from kiosk import audit
+
+    seq, hash_ = audit.head()
+    assert f"审计链头#{seq}{hash_[:16]}" in flat.replace(" ", "")
     w, h = doc[0].get_size()
     assert (round(w), round(h)) == (595, 842)  # A4 in points
 

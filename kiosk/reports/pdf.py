@@ -25,7 +25,10 @@ def render_report_pdf(report: Report, out_path: str | os.PathLike) -> Path:
 
     pdf = KioskPDF(format="A4", doc_title="双随机抽查检查报告")
     doc_no = f"双随机检〔{ctx.task_code[:4]}〕{ctx.task_code}号"
-    pdf.footer_note = f"{doc_no} · 任务编号 {ctx.task_code}"
+    from kiosk.audit import head  # the chain head anchors this print (Art. 9, 14)
+
+    seq, hash_ = head()
+    pdf.footer_note = f"{doc_no} · 审计链头 #{seq} {hash_[:16]}"
     if report.state != "final":  # GB/T 9704 practice: a draft says so on every page
         pdf.watermark = "草稿"
     pdf.add_page()
