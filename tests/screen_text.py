@@ -42,3 +42,17 @@ def screen_text(app: App) -> str:
     """What the terminal shows now, one line per row."""
     width, height = app.size
     return svg_text(app.export_screenshot(), width, height)
+
+
+async def settle(app: App) -> None:
+    """Wait for the app's workers to finish. An exclusive worker group cancels a superseded
+    worker (a row highlighted twice reloads once): that one is not waited for, only the last."""
+    from textual.worker import WorkerCancelled
+
+    for _ in range(50):
+        try:
+            await app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            continue
+    raise AssertionError("workers never settled")

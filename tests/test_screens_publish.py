@@ -11,6 +11,7 @@ from db.models import AuditEvent, Draw, Publication, User
 from kiosk import demo
 from screens.app import make_app
 from screens.publish import PublishScreen
+from tests.screen_text import settle
 
 SIZE = (80, 24)
 
@@ -30,7 +31,7 @@ async def test_a_leader_publishes_a_draw_twice_and_sees_both_versions(store, tmp
     draw = Draw.get(Draw.state == "sealed")
     app = make_app(user=leader, start=PublishScreen())
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.app.workers.wait_for_complete()
+        await settle(pilot.app)
         await pilot.pause()
         table = app.screen.query_one("#publish-draws", DataTable)
         assert table.row_count == 1
@@ -40,15 +41,15 @@ async def test_a_leader_publishes_a_draw_twice_and_sees_both_versions(store, tmp
 
         for n, folder in enumerate(("v1", "v2"), 1):
             await pilot.press("p")
-            await pilot.app.workers.wait_for_complete()
+            await settle(pilot.app)
             await pilot.pause()
             box = app.screen.query_one("#dialog-input", Input)
             assert box.value.endswith(f"{draw.task.code}-{draw.attempt_no}-v{n}")
             box.value = str(tmp_path / folder)
             await pilot.press("enter")
-            await pilot.app.workers.wait_for_complete()
+            await settle(pilot.app)
             await pilot.pause()
-            await pilot.app.workers.wait_for_complete()
+            await settle(pilot.app)
             await pilot.pause()
             assert isinstance(app.screen, PublishScreen)
             assert f"结果公示第 {n} 版" in _text(app, "#publish-note")
@@ -63,15 +64,15 @@ async def test_another_role_sees_the_draws_but_is_refused_and_logged(store, tmp_
     operator = User.get(User.username == "operator")
     app = make_app(user=operator, start=PublishScreen())
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.app.workers.wait_for_complete()
+        await settle(pilot.app)
         await pilot.pause()
         assert "只有局领导可以发布" in _text(app, "#publish-note")
         await pilot.press("p")
-        await pilot.app.workers.wait_for_complete()
+        await settle(pilot.app)
         await pilot.pause()
         app.screen.query_one("#dialog-input", Input).value = str(tmp_path / "x")
         await pilot.press("enter")
-        await pilot.app.workers.wait_for_complete()
+        await settle(pilot.app)
         await pilot.pause()
         assert "只有局领导可以发布" in _text(app, "#publish-note")
     assert not (tmp_path / "x" / "notice.html").exists()
@@ -82,13 +83,13 @@ async def test_another_role_sees_the_draws_but_is_refused_and_logged(store, tmp_
 async def test_the_lists_publish_from_the_same_screen(store, tmp_path):
     app = make_app(user=User.get(User.username == "leader"), start=PublishScreen())
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.app.workers.wait_for_complete()
+        await settle(pilot.app)
         await pilot.press("n")
-        await pilot.app.workers.wait_for_complete()
+        await settle(pilot.app)
         await pilot.pause()
         app.screen.query_one("#dialog-input", Input).value = str(tmp_path / "lists")
         await pilot.press("enter")
-        await pilot.app.workers.wait_for_complete()
+        await settle(pilot.app)
         await pilot.pause()
         assert "已发布公示名录第 1 版" in _text(app, "#publish-note")
     assert (tmp_path / "lists" / "inspectors.csv").exists()
@@ -102,6 +103,6 @@ async def test_home_opens_the_publish_screen_with_b(store):
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         await pilot.press("b")
-        await pilot.app.workers.wait_for_complete()
+        await settle(pilot.app)
         await pilot.pause()
         assert isinstance(app.screen, PublishScreen)
