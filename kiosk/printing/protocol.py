@@ -35,6 +35,7 @@ from pathlib import Path
 
 from kiosk import settings
 from kiosk.printing.base import KioskPDF
+from kiosk.printing.table import table
 
 LISTINGS = (("pool", "pool.tsv", "抽查对象名录"), ("inspectors", "inspectors.tsv", "检查人员名录"),
             ("conflicts", "conflicts.tsv", "回避关系"))
@@ -135,32 +136,7 @@ def _common(pdf: KioskPDF, info: dict, title: str, kind: str) -> None:
 
 def _table(pdf: KioskPDF, header: list[str], rows: list[list[str]], fractions: list[float],
            size: float = 9.5) -> None:
-    """A simple bordered table; cells wrap, rows never split across pages."""
-    widths = [pdf.epw * f for f in fractions]
-    line_h = size * 0.5
-    pad = 1.2
-
-    def draw(cells: list[str], fill: bool) -> None:
-        pdf.font(size, bold=fill)
-        wrapped = [pdf.wrap(c, w - 2 * pad) for c, w in zip(cells, widths, strict=True)]
-        h = max(len(x) for x in wrapped) * line_h + 2 * pad * 0.6
-        if pdf.will_page_break(h):
-            pdf.add_page()
-            if not fill:
-                draw(header, True)
-                pdf.font(size)
-        x, y = pdf.l_margin, pdf.get_y()
-        pdf.set_fill_color(232)
-        for lines, w in zip(wrapped, widths, strict=True):
-            pdf.rect(x, y, w, h, style="DF" if fill else "D")
-            pdf.text_lines(lines, x + pad, y + pad * 0.6, line_h)
-            x += w
-        pdf.set_xy(pdf.l_margin, y + h)
-
-    draw(header, True)
-    pdf.font(size)
-    for r in rows:
-        draw(r, False)
+    table(pdf, header, rows, fractions, size)
 
 
 def _dept(info: dict, cert: str) -> str:

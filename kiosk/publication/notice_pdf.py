@@ -6,35 +6,12 @@ import os
 from pathlib import Path
 
 from kiosk.printing.base import KioskPDF
+from kiosk.printing.table import table
 
 
 def _table(pdf: KioskPDF, header: list[str], rows: list[list[str]], fractions: list[float],
            size: float = 9) -> None:
-    """A bordered table whose rows never split across pages; the header repeats."""
-    widths = [pdf.epw * f for f in fractions]
-    line_h, pad = size * 0.5, 1.2
-
-    def draw(cells: list[str], head: bool) -> None:
-        pdf.font(size, bold=head)
-        wrapped = [pdf.wrap(c, w - 2 * pad) for c, w in zip(cells, widths, strict=True)]
-        h = max(len(x) for x in wrapped) * line_h + 1.5 * pad
-        if pdf.will_page_break(h):
-            pdf.add_page()
-            if not head:
-                draw(header, True)
-                pdf.font(size)
-        x, y = pdf.l_margin, pdf.get_y()
-        pdf.set_fill_color(232)
-        for lines, w in zip(wrapped, widths, strict=True):
-            pdf.rect(x, y, w, h, style="DF" if head else "D")
-            pdf.text_lines(lines, x + pad, y + pad * 0.75, line_h)
-            x += w
-        pdf.set_xy(pdf.l_margin, y + h)
-
-    draw(header, True)
-    pdf.font(size)
-    for r in rows:
-        draw(r, False)
+    table(pdf, header, rows, fractions, size, v_pad=0.75)
 
 
 def render(data: dict, out_path: str | os.PathLike) -> Path:
