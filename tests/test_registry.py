@@ -21,7 +21,7 @@ from db.models import (
 )
 from kiosk import registry, uscc
 from kiosk.errors import UserError
-from kiosk.registry import ImportRejected, cells, importer
+from kiosk.registry import ImportRejected, cells, writer
 
 T_HEAD = ["统一社会信用代码", "单位名称", "类别", "乡镇", "地址", "规模", "信用风险等级",
           "投诉举报次数", "严重违法记录", "状态"]
@@ -441,13 +441,13 @@ def test_paging_walks_the_whole_result_without_overlap(sixty):
 
 
 def test_bulk_import_keeps_the_name_index_and_its_trigger(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, "BULK_FTS_ROWS", 2)
+    monkeypatch.setattr(writer, "BULK_FTS_ROWS", 2)
     registry.import_file("targets", write_csv(tmp_path / "a.csv", T_HEAD, [
         target_row(1, "商水县甲乙丙丁有限公司"), target_row(2, "商水县戊己庚辛有限公司"),
         target_row(3, "商水县壬癸子丑有限公司")]), "clerk")
     assert [r["uscc"] for r in registry.search("targets", "戊己庚")] == [code(2)]
     assert registry.count("targets", "有限公司") == 3
-    monkeypatch.setattr(importer, "BULK_FTS_ROWS", 100)
+    monkeypatch.setattr(writer, "BULK_FTS_ROWS", 100)
     registry.import_file("targets", write_csv(tmp_path / "b.csv", T_HEAD,
                                               [target_row(4, "商水县寅卯辰巳厂")]), "clerk")
     assert [r["uscc"] for r in registry.search("targets", "寅卯辰")] == [code(4)]

@@ -2,8 +2,6 @@
 transaction with one audit event, or nothing written and every bad row named by its line."""
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import itertools
 import operator
 from dataclasses import dataclass
@@ -11,27 +9,15 @@ from pathlib import Path
 
 import peewee
 
-from db.connection import database
-from db.models import (
-    Conflict,
-    InspectionRecord,
-    Inspector,
-    Item,
-    ItemStratum,
-    Target,
-    Training,
-    now,
-)
+from db.models import Inspector, Item, Target
 from kiosk import access, audit
 from kiosk.errors import UserError
 from kiosk.registry.cells import CTRL, MISS, Bad, cell_text, fast_parser, parse_cell, serial_1904
-from kiosk.registry.kinds import DEFAULTS, MODELS, Column, Kind, find_kind, with_defaults
+from kiosk.registry.kinds import DEFAULTS, Column, Kind, find_kind
 from kiosk.registry.rows import item_strata
 from kiosk.registry.tabular import CellProblem, ImportRejected, file_sha256, read_rows
+from kiosk.registry.writer import WRITERS, CheckedRows, chunks, write_upsert
 from kiosk.store import write_tx
-
-BATCH = 1000  # rows per INSERT: well under SQLite's 32766 bound variables at 12 columns
-BULK_FTS_ROWS = 5000  # imports of at least this many targets feed the name index in one go
 
 
 @dataclass
@@ -41,28 +27,6 @@ class ImportResult:
     inserted: int
     updated: int
     rows: int
-
-
-class CheckedRows:
-    """A file's rows once every cell passed, kept as the columns they were checked in: the
-    upsert writes the columns as they are, and iterating gives (line, record) pairs for the
-    lists that need records."""
-
-    def __init__(self, lines: list[int], fields: list[str], columns: list[list]):
-        self.lines, self.fields, self.columns = lines, fields, columns
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
-    def __iter__(self):
-        for line, vals in zip(self.lines, zip(*self.columns, strict=True), strict=True):
-            yield line, dict(zip(self.fields, vals, strict=True))
-
-    def column(self, field: str) -> list:
-        """The field's values, or None for each row when the file has no such column."""
-        if field in self.fields:
-            return self.columns[self.fields.index(field)]
-        return [None] * len(self.lines)
 
 
 def _header_map(k: Kind, header: list) -> tuple[dict[int, Column], list[tuple[int, str]]]:
@@ -220,15 +184,9 @@ def _row_problems(plan: list, cells: list, line: int,
     return rec, bad
 
 
-def _chunks(seq, n):
-    seq = list(seq)
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]
-
-
 def _lookup(model, keyfield, values) -> dict:
     out = {}
-    for chunk in _chunks(values, 500):
+    for chunk in chunks(values, 500):
         for kid, kv in model.select(model.id, keyfield).where(keyfield.in_(chunk)).tuples():
             out[kv] = kid
     return out
@@ -264,7 +222,7 @@ def import_file(kind: str, path, actor: str, *, role: str | None = None) -> Impo
     if problems:
         raise ImportRejected(sorted(problems, key=lambda p: p[0]))
     digest = file_sha256(path)
-    writer = {"items": _write_items, "inspections": _write_inspections}.get(kind, _write_upsert)
+    writer = WRITERS.get(kind, write_upsert)
     try:
         with write_tx():
             inserted, updated = writer(k, present, records, refs)
@@ -299,7 +257,7 @@ def _item_rule_problems(present: list[str], records) -> list[tuple[int, str]]:
         for f in fields:
             if rec.get(f) is not None:
                 vals[f] = rec[f]
-            elif item is not None:  # as _write_items stores it: kept, or emptied to default
+            elif item is not None:  # as writer.write_items stores it: kept, or emptied to default
                 vals[f] = DEFAULTS["items"].get(f) if f in present else getattr(item, f)
             else:
                 vals[f] = defaults.get(f)
@@ -312,190 +270,3 @@ def _item_rule_problems(present: list[str], records) -> list[tuple[int, str]]:
                           vals["special_recognition_months"], vals["small_micro_reason"] or "")
         out.extend((line, f"事项“{rec['code']}”：{p}") for p in problems(rules))
     return out
-
-
-def _write_upsert(k: Kind, present: list[str], records, refs: dict) -> tuple[int, int]:
-    model = MODELS[k.name]
-    stamp = now()
-    defaults = DEFAULTS[k.name]
-    checked = isinstance(records, CheckedRows)
-    # The directories are written from the checked columns; the links need each record.
-    recs = [r for _, r in records] if k.name in ("conflicts", "trainings") or not checked else []
-
-    def column(f: str) -> list:
-        if checked:
-            values = records.column(f)
-        else:
-            values = list(map(dict.get, recs, itertools.repeat(f)))
-        d = defaults.get(f)
-        return values if d is None else [d if v is None else v for v in values]
-
-    if k.name in ("inspectors", "targets"):
-        conflict_target = [getattr(model, k.key[0])]
-        fields = [c.field for c in k.columns] + ["updated_at"]
-        updates = [f for f in present if f not in k.key] + ["updated_at"]
-        columns = [column(f) for f in fields[:-1]] + [[stamp] * len(records)]
-    elif k.name == "conflicts":
-        conflict_target = [Conflict.inspector, Conflict.target]
-        fields = ["inspector", "target", "reason", "declared_at"]
-        updates = [f for f in present if f in ("reason", "declared_at")]
-        columns = [[refs["cert_no"][r["cert_no"]] for r in recs],
-                   [refs["uscc"][r["uscc"]] for r in recs], column("reason"),
-                   [r.get("declared_at") or stamp for r in recs]]
-    else:  # trainings
-        conflict_target = [Training.inspector, Training.title, Training.date]
-        fields = ["inspector", "title", "date", "hours", "organizer"]
-        updates = [f for f in present if f in ("hours", "organizer")]
-        columns = [[refs["cert_no"][r["cert_no"]] for r in recs]] + [
-            column(f) for f in ("title", "date", "hours", "organizer")]
-    before = model.select().count()
-    _upsert(model, fields, conflict_target, updates, columns, empty=before == 0)
-    inserted = model.select().count() - before
-    return inserted, len(records) - inserted
-
-
-def _sqlite_column(values: list) -> list:
-    """Dates as the text peewee stores on SQLite (the driver's own date adapters are
-    deprecated); other values bind as they are (a bool as 0 or 1)."""
-    kinds = set(map(type, values))
-    if dt.date not in kinds and dt.datetime not in kinds:
-        return values
-    return [v.isoformat(sep=" ") if isinstance(v, dt.datetime)
-            else v.isoformat() if isinstance(v, dt.date) else v for v in values]
-
-
-def _upsert(model, fields: list[str], conflict_target: list, updates: list[str],
-            columns: list[list], *, empty: bool = False) -> None:
-    """INSERT … ON CONFLICT DO UPDATE in batches through the driver's executemany: building
-    100k rows through the query builder costs several times the write itself.
-
-    empty: the table held no row when this transaction began. On SQLite the write lock is
-    held from its start (BEGIN IMMEDIATE), so no row can conflict and a plain INSERT does:
-    it takes half the time of the upsert on 100k targets."""
-    db = database.obj
-    sqlite = isinstance(db, peewee.SqliteDatabase)
-    meta = model._meta
-
-    def q(field: str) -> str:
-        return f'"{meta.fields[field].column_name}"'
-
-    target = ", ".join(f'"{f.column_name}"' for f in conflict_target)
-    if empty and sqlite:
-        tail = ""
-    elif updates:
-        sets = ", ".join(f"{q(f)} = excluded.{q(f)}" for f in updates)
-        tail = f"ON CONFLICT ({target}) DO UPDATE SET {sets}"
-    else:
-        tail = f"ON CONFLICT ({target}) DO NOTHING"
-    sql = (f'INSERT INTO "{meta.table_name}" ({", ".join(q(f) for f in fields)}) '
-           f"VALUES ({', '.join([db.param] * len(fields))}) {tail}")
-    if sqlite:
-        columns = [_sqlite_column(c) for c in columns]
-    params = list(zip(*columns, strict=True))
-    cursor = db.cursor()
-    bulk_fts = None
-    if sqlite and model is Target and len(params) >= BULK_FTS_ROWS:
-        # Feeding the trigram index once for all new rows costs about a third less than its
-        # per-row trigger. The trigger is dropped and recreated inside this transaction, so
-        # other terminals never see it missing and a failure rolls the drop back too.
-        found = db.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
-                               "AND name = 'target_fts_ai'").fetchone()
-        if found:
-            bulk_fts = found[0]
-            last_id = db.execute_sql("SELECT COALESCE(MAX(id), 0) FROM target").fetchone()[0]
-            db.execute_sql("DROP TRIGGER target_fts_ai")
-    with _driver_errors(sqlite):
-        for i in range(0, len(params), BATCH * 10):
-            if sqlite:
-                cursor.executemany(sql, params[i:i + BATCH * 10])
-            else:
-                from psycopg2.extras import execute_batch
-
-                execute_batch(cursor, sql, params[i:i + BATCH * 10], page_size=BATCH)
-    if bulk_fts:
-        db.execute_sql("INSERT INTO target_fts(rowid, name) SELECT id, name FROM target "
-                       "WHERE id > ?", (last_id,))
-        db.execute_sql(bulk_fts)
-
-
-@contextlib.contextmanager
-def _driver_errors(sqlite: bool):
-    """The raw cursor bypasses peewee, so its driver's errors become peewee's, as execute_sql
-    would raise them."""
-    if sqlite:
-        import sqlite3 as driver
-    else:
-        import psycopg2 as driver
-    try:
-        yield
-    except driver.IntegrityError as e:
-        raise peewee.IntegrityError(*e.args) from e
-    except driver.DatabaseError as e:
-        raise peewee.DatabaseError(*e.args) from e
-
-
-def _write_items(k: Kind, present: list[str], records, refs: dict) -> tuple[int, int]:
-    from kiosk import settings
-    from kiosk.publication.lists import record_item_version
-
-    recs = [r for _, r in records]
-    inserted = updated = 0
-    plain = [c.field for c in k.columns if c.field != "strata"]
-    for rec in recs:
-        item = Item.get_or_none(Item.code == rec["code"])
-        strata = rec.get("strata") if "strata" in present else None
-        if item is None:
-            vals = with_defaults("items", {f: rec.get(f) for f in plain})
-            if rec.get("recognition_months") is None:  # the bureau's default window
-                vals["recognition_months"] = settings.get_int("recognition_months")
-            item = Item.create(**vals, updated_at=now())
-            inserted += 1
-            changed_strata = bool(strata)
-        else:
-            vals = {f: rec[f] if rec[f] is not None else DEFAULTS["items"].get(f)
-                    for f in present if f in plain and f != "code"}
-            changed = any(getattr(item, f) != v for f, v in vals.items())
-            changed_strata = strata is not None and item_strata(item.id) != strata
-            if changed or changed_strata:
-                Item.update(**vals, version=Item.version + 1, updated_at=now()) \
-                    .where(Item.id == item.id).execute()
-            updated += 1
-        if changed_strata:
-            ItemStratum.delete().where(ItemStratum.item == item.id).execute()
-            if strata:
-                ItemStratum.insert_many([
-                    {"item": item.id, "name": n, "criterion": c, "ratio_bp": r, "position": i}
-                    for i, (n, c, r) in enumerate(strata)]).execute()
-        record_item_version(item.id)  # the item list's history (Art. 4); no-op if unchanged
-    return inserted, updated
-
-
-def _write_inspections(k: Kind, present: list[str], records, refs: dict) -> tuple[int, int]:
-    recs = [r for _, r in records]
-    # No unique index on (target, date, department), so match existing rows by hand.
-    target_ids = {refs["uscc"][r["uscc"]] for r in recs}
-    existing: dict[tuple, int] = {}
-    for chunk in _chunks(target_ids, 500):
-        q = (InspectionRecord.select(InspectionRecord.id, InspectionRecord.target,
-                                     InspectionRecord.date, InspectionRecord.department)
-             .where(InspectionRecord.target.in_(chunk)).tuples())
-        for rid, tid, d, dep in q:
-            if isinstance(d, str):
-                d = dt.date.fromisoformat(d)
-            existing[(tid, d, dep)] = rid
-    new, updated = [], 0
-    for r in recs:
-        r = with_defaults("inspections", r)
-        key = (refs["uscc"][r["uscc"]], r["date"], r["department"])
-        if key in existing:
-            if "reference" in present:
-                InspectionRecord.update(reference=r["reference"]) \
-                    .where(InspectionRecord.id == existing[key]).execute()
-            updated += 1
-        else:
-            new.append({"target": key[0], "date": r["date"], "department": r["department"],
-                        "reference": r["reference"]})
-    for batch in _chunks(new, BATCH):
-        InspectionRecord.insert_many(batch).execute()
-    return len(new), updated
-
