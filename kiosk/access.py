@@ -330,6 +330,15 @@ def barred_inspectors(day: dt.date | None = None) -> set[int]:
     return {i for (i,) in barred_query(day).tuples()}
 
 
+def in_service(day: dt.date):
+    """The inspectors who may be drawn and who the public directory lists on `day`: active,
+    certified on that day (执法证 valid from/until), and not barred by a sanction (Art. 18)."""
+    return ((Inspector.active == True)  # noqa: E712
+            & Inspector.cert_valid_until.is_null(False) & (Inspector.cert_valid_until >= day)
+            & (Inspector.cert_valid_from.is_null() | (Inspector.cert_valid_from <= day))
+            & Inspector.id.not_in(barred_query(day)))
+
+
 # ------------------------------------------------------------ drawn results, unpublished (Art. 12)
 
 # Why someone asks for a draw's result, and what each purpose covers.

@@ -137,3 +137,31 @@ def test_the_readme_documents_every_exchange_field():
             part.index("| ---"):] else part
         rows = [line.split(" | ") for line in part.splitlines() if line.startswith("| `")]
         assert [(r[0][3:-1], r[1], r[2].rstrip(" |")) for r in rows] == list(cols)
+
+
+def test_published_csvs_neutralise_formula_cells(store, tmp_path):
+    """OWASP's CSV-injection rule in every published CSV, not only the registry export: a
+    cell that would start a formula (=, +, -, @, TAB, CR) opens as text, the JSON keeps the
+    value as it is."""
+    hostile = {"豫人社监0001": '=HYPERLINK("http://x","点此")', "豫人社监0002": "\t+cmd|' /C calc'!A0",
+               "豫人社监0007": "@SUM(1+1)"}
+    for cert, office in hostile.items():
+        Inspector.update(office=office).where(Inspector.cert_no == cert).execute()
+    publish_lists(tmp_path / "lists", _leader(), today=TODAY)
+    rows = {r["执法证号"]: r for r in _rows(tmp_path / "lists" / "inspectors.csv")}
+    assert {c: r["股室"] for c, r in rows.items() if c in hostile} == {
+        c: "'" + o for c, o in hostile.items()}
+
+    draw = Draw.get(Draw.state == "sealed")
+    first = (Assignment.select().where(Assignment.draw == draw.id)
+             .order_by(Assignment.position).first())
+    Report.create(assignment=first, state="final", finding="-责令改正",
+                  finalised_at=dt.datetime(2026, 6, 1, 9, 0))
+    publish_draw(draw.id, tmp_path / "kit", _leader())
+    export_exchange(draw.task.year, tmp_path / "ex", _leader())
+    assert _rows(tmp_path / "ex" / "results.csv")[0]["result"] == "'-责令改正"
+    doc = json.loads((tmp_path / "ex" / "exchange.json").read_text("utf-8"))
+    assert doc["results"][0]["result"] == "-责令改正"
+    for path in (tmp_path / "lists").glob("*.csv"):
+        cells = [c for r in csv.reader(io.StringIO(path.read_text("utf-8-sig"))) for c in r]
+        assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells), path

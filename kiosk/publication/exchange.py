@@ -7,6 +7,7 @@ import io
 import json
 
 from db.models import Draw, PlanTask, Publication
+from kiosk import guard
 from kiosk.errors import UserError
 
 SCHEMA = "dsr-exchange/1"
@@ -95,7 +96,7 @@ def _csv(name: str, rows: list[dict]) -> bytes:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(fields)
     for r in rows:
-        w.writerow(["" if r[f] is None else r[f] for f in fields])
+        w.writerow(["" if r[f] is None else guard.csv_cell(r[f]) for f in fields])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

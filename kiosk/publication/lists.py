@@ -8,7 +8,7 @@ import io
 import json
 
 from db.models import Inspector, Item, ItemStratum, ItemVersion
-from kiosk import access
+from kiosk import access, guard
 
 # The item fields the public list carries (Art. 4); the history keeps them per version.
 ITEM_FIELDS = ("name", "legal_basis", "content", "method", "category", "ratio_bp", "frequency",
@@ -80,14 +80,8 @@ def _item_row(r: dict) -> list[str]:
 
 def inspector_directory(on: dt.date) -> list[Inspector]:
     """Inspectors active and certified on `on` (and not barred by a sanction in force)."""
-    q = Inspector.select().where(
-        (Inspector.active == True)  # noqa: E712
-        & Inspector.cert_valid_until.is_null(False) & (Inspector.cert_valid_until >= on)
-        & (Inspector.cert_valid_from.is_null() | (Inspector.cert_valid_from <= on)))
-    barred = getattr(access, "barred_query", None)
-    if barred is not None:
-        q = q.where(Inspector.id.not_in(barred(on)))
-    return list(q.order_by(Inspector.office, Inspector.cert_no))
+    return list(Inspector.select().where(access.in_service(on))
+                .order_by(Inspector.office, Inspector.cert_no))
 
 
 def _csv(header: list[str], rows: list[list[str]]) -> bytes:
@@ -95,7 +89,7 @@ def _csv(header: list[str], rows: list[list[str]]) -> bytes:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(header)
     for r in rows:
-        w.writerow(["'" + c if c.startswith(("=", "+", "-", "@")) else c for c in map(str, r)])
+        w.writerow([guard.csv_cell(c) for c in map(str, r)])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 import csv
 import io
 
+from kiosk import guard
+
 HEADER = ["序号", "统一社会信用代码", "单位名称", "分层", "检查人员执法证号", "查处结果",
           "结果确定日期", "整改情况", "计划任务", "公示版本"]
-# Text that a spreadsheet would run as a formula is written with a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(v: object) -> str:
-    s = "" if v is None else str(v)
-    return "'" + s if s.startswith(_FORMULA_START) else s
+def _cell(v: object) -> object:
+    # Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP's rule).
+    return guard.csv_cell("" if v is None else str(v))
 
 
 def render(data: dict) -> bytes:
