@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from db.models import AuditEvent, Evidence
+from db.models import AuditEvent, Evidence, User
 from kiosk import audit
 from kiosk.audit import anchor
 from kiosk.errors import UserError
@@ -227,3 +227,32 @@ def test_backup_while_another_terminal_writes_is_consistent(db, db_path, tmp_pat
         staged.cleanup()
     assert verdict.ok, verdict.message
     assert AuditEvent.select().order_by(AuditEvent.seq.desc()).get().seq == head[0] + 1
+
+
+def test_cli_restore_onto_a_new_machine_needs_no_account_there(db, db_path, tmp_path):
+    """After a disaster the new store has no account to sign in with: a restore into a store
+    nothing was ever written to runs without one (nothing can be lost), and the restored
+    store then asks for its own accounts again."""
+    demo_with_evidence(tmp_path, n=1)
+    out = tmp_path / "b.tar.gz"
+    bk.backup(out, "admin")
+    users = User.select().count()
+    fresh = tmp_path / "new-machine" / "kiosk.sqlite3"
+    fresh.parent.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("KIOSK_USER", "KIOSK_PASSWORD")}
+    env.update(KIOSK_DB=str(fresh), KIOSK_DATA_DIR=str(fresh.parent / "files"))
+    r = _kiosk(["restore", str(out), "--yes"], env)
+    assert r.returncode == 0, r.stderr
+    assert "审计日志完整" in r.stdout
+    r = _kiosk(["restore", str(out), "--yes"], env)  # no longer empty: an account is asked for
+    assert r.returncode == 1 and "KIOSK_USER" in r.stderr and "Traceback" not in r.stderr
+    env.update(KIOSK_USER="auditor", KIOSK_PASSWORD="auditor123")
+    r = _kiosk(["audit", "verify"], env)
+    assert r.returncode == 0 and "审计日志完整" in r.stdout, r.stdout + r.stderr
+    import sqlite3
+
+    with sqlite3.connect(fresh) as con:
+        actors = [a for (a,) in con.execute(
+            "SELECT actor FROM audit_event WHERE action = 'store.restore'")]
+        assert con.execute("SELECT COUNT(*) FROM user").fetchone()[0] == users > 0
+    assert len(actors) == 1 and actors[0].startswith("os:")

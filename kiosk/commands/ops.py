@@ -32,6 +32,7 @@ def _confirm(args, store: str) -> None:
 
 
 def cmd_restore(args) -> int:
+    import getpass
     import tempfile
 
     from peewee import SqliteDatabase
@@ -42,7 +43,11 @@ def cmd_restore(args) -> int:
     from kiosk.ops import restore as r
 
     _connect(args)
-    user = _account(args, access.may_operate_store, access.MAY_NOT_OPERATE_STORE)
+    if r.store_is_empty():
+        # A new machine: the backup brings the accounts back; the event names the OS login.
+        actor = f"os:{getpass.getuser()}"
+    else:
+        actor = _account(args, access.may_operate_store, access.MAY_NOT_OPERATE_STORE).username
     store = getattr(database.obj, "database", "")
     # Unpacked beside a SQLite store (same disk, private dir); a PostgreSQL one in the temp dir.
     near = (Path(store).resolve().parent if isinstance(database.obj, SqliteDatabase)
@@ -50,7 +55,7 @@ def cmd_restore(args) -> int:
     staged = r.stage(Path(args.file), near)
     try:
         _confirm(args, store)
-        path, verdict = r.restore(staged, user.username)
+        path, verdict = r.restore(staged, actor)
     finally:
         staged.cleanup()
     if not verdict.ok:

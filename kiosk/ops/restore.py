@@ -88,6 +88,16 @@ def stage(src: str | os.PathLike, near: Path) -> Staged:
         raise
 
 
+def store_is_empty() -> bool:
+    """Nothing was ever written here: no account and no audit event (a new machine after the
+    old one was lost). Restoring into it loses nothing, so it needs no account of this store,
+    which has none to give."""
+    from db.models import User
+    from kiosk.audit.chain import head
+
+    return head()[0] == 0 and not User.select().exists()
+
+
 def restore(staged: Staged, actor: str) -> tuple[str, object]:
     """Replace the current SQLite store by the staged copy; return (store path, verdict).
 
