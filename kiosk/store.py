@@ -34,13 +34,25 @@ def _max_wait() -> float:
         return 600.0
 
 
+def _still_waiting(deadline: float) -> None:
+    """Another terminal still holds the write lock: give up in a sentence past the deadline,
+    else say once (per process) that this one waits."""
+    global _told
+    if time.monotonic() > deadline:
+        from kiosk.errors import UserError
+
+        raise UserError(GAVE_UP) from None
+    if not _told:
+        _told = True
+        print(WAITING, file=sys.stderr, flush=True)
+
+
 def _begin(db: peewee.SqliteDatabase):
     """Enter BEGIN IMMEDIATE, waiting for as long as another terminal holds the write lock.
 
     SQLite's busy timeout (db.connection) already waits 10 s; past it the BEGIN fails with
     "database is locked". Only the BEGIN is retried, never the body: nothing has been written
     yet, so a retry cannot write anything twice."""
-    global _told
     deadline = time.monotonic() + _max_wait()
     pause = 0.05
     while True:
@@ -51,13 +63,7 @@ def _begin(db: peewee.SqliteDatabase):
         except peewee.OperationalError as e:
             if not _busy(e):
                 raise
-            if time.monotonic() > deadline:
-                from kiosk.errors import UserError
-
-                raise UserError(GAVE_UP) from None
-            if not _told:
-                _told = True
-                print(WAITING, file=sys.stderr, flush=True)
+            _still_waiting(deadline)
             time.sleep(pause)
             pause = min(pause * 2, 0.5)
 
@@ -65,7 +71,6 @@ def _begin(db: peewee.SqliteDatabase):
 def _begin_pg(db: peewee.Database):
     """The advisory write lock, waited for in rounds of the busy timeout so that a writer
     held up by another terminal says so (the SQLite behaviour), then waits on."""
-    global _told
     deadline = time.monotonic() + _max_wait()
     while True:
         tx = db.atomic()
@@ -79,13 +84,7 @@ def _begin_pg(db: peewee.Database):
             tx.__exit__(type(e), e, e.__traceback__)  # rolls back: nothing was written
             if "lock timeout" not in str(e):
                 raise
-            if time.monotonic() > deadline:
-                from kiosk.errors import UserError
-
-                raise UserError(GAVE_UP) from None
-            if not _told:
-                _told = True
-                print(WAITING, file=sys.stderr, flush=True)
+            _still_waiting(deadline)
         except BaseException:
             tx.__exit__(*sys.exc_info())
             raise
