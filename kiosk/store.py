@@ -10,8 +10,11 @@ import peewee
 
 from db.connection import database
 
-# Any fixed key: every writer of the audit chain takes this advisory lock on PostgreSQL.
+# Any fixed key: every writer of the audit chain takes this advisory lock on PostgreSQL, paired
+# with the schema, so that two stores in one database (a province's counties, the tests) do not
+# queue behind each other.
 _PG_WRITE_LOCK = 0x5352_4A44
+_PG_ROUND = "10s"  # how long one wait for the lock lasts before the writer says it waits
 
 # Called after each outermost write transaction commits (the audit chain's local anchor).
 AFTER_COMMIT: list = []
@@ -76,8 +79,9 @@ def _begin_pg(db: peewee.Database):
         tx = db.atomic()
         tx.__enter__()
         try:
-            db.execute_sql("SET LOCAL lock_timeout = '10s'")
-            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_WRITE_LOCK,))
+            db.execute_sql(f"SET LOCAL lock_timeout = '{_PG_ROUND}'")
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))",
+                           (_PG_WRITE_LOCK,))
             db.execute_sql("SET LOCAL lock_timeout TO DEFAULT")
             return tx
         except peewee.OperationalError as e:
@@ -99,24 +103,14 @@ def write_tx():
         with db.atomic():
             yield db
         return
-    if isinstance(db, peewee.SqliteDatabase):
-        tx = _begin(db)
-        try:
-            yield db
-        except BaseException:
-            if not tx.__exit__(*sys.exc_info()):
-                raise
-        else:
-            tx.__exit__(None, None, None)
+    tx = _begin(db) if isinstance(db, peewee.SqliteDatabase) else _begin_pg(db)
+    try:
+        yield db
+    except BaseException:
+        if not tx.__exit__(*sys.exc_info()):
+            raise
     else:
-        tx = _begin_pg(db)
-        try:
-            yield db
-        except BaseException:
-            if not tx.__exit__(*sys.exc_info()):
-                raise
-        else:
-            tx.__exit__(None, None, None)
+        tx.__exit__(None, None, None)
     for hook in AFTER_COMMIT:
         hook()
 

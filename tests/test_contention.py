@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from db.models import Assignment, AuditEvent, Draw, PlanTask, Target
 from kiosk import audit, slips
 from kiosk.store import WAITING
@@ -139,3 +141,55 @@ def test_write_tx_waits_then_gives_up_in_a_sentence(db, db_path, monkeypatch, ca
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.postgres
+def test_postgresql_writer_waits_for_its_own_store_only(pg_db, pg_url, monkeypatch, capsys):
+    """PostgreSQL: a writer that meets another terminal's write lock says so once and waits,
+    then writes once the lock is free; past KIOSK_WRITE_WAIT it gives up in a sentence with
+    nothing written. The lock is per store (schema): a store beside it is not held up."""
+    import threading
+
+    import psycopg2
+
+    from kiosk import store
+    from kiosk.errors import UserError
+
+    schema = pg_db.execute_sql("SELECT current_schema()").fetchone()[0]
+    monkeypatch.setattr(store, "_PG_ROUND", "100ms")
+    monkeypatch.setattr(store, "_told", False)
+    other = psycopg2.connect(pg_url)
+    other.autocommit = True
+    other.cursor().execute("SET search_path TO " + schema)
+    other.cursor().execute("SELECT pg_advisory_lock(%s, hashtext(current_schema()))",
+                           (store._PG_WRITE_LOCK,))
+    try:
+        n = AuditEvent.select().count()
+        monkeypatch.setenv("KIOSK_WRITE_WAIT", "0.5")
+        with pytest.raises(UserError, match="长时间占用数据库写入"):
+            audit.record("tester", "test.gave_up")
+        assert AuditEvent.select().count() == n
+        assert capsys.readouterr().err.count(WAITING) == 1
+
+        monkeypatch.setenv("KIOSK_WRITE_WAIT", "60")
+        release = threading.Timer(1.0, lambda: other.cursor().execute(
+            "SELECT pg_advisory_unlock(%s, hashtext(current_schema()))",
+            (store._PG_WRITE_LOCK,)))
+        release.start()
+        t0 = time.monotonic()
+        audit.record("tester", "test.waited")
+        assert time.monotonic() - t0 >= 0.9  # it really waited for the release
+        release.join()
+        assert [e.action for e in AuditEvent.select().where(AuditEvent.seq > n)] == [
+            "test.waited"]
+        assert audit.verify().ok
+
+        # The same key held for another schema does not block this one.
+        other.cursor().execute("SET search_path TO public")
+        other.cursor().execute("SELECT pg_advisory_lock(%s, hashtext(current_schema()))",
+                               (store._PG_WRITE_LOCK,))
+        monkeypatch.setenv("KIOSK_WRITE_WAIT", "0.5")
+        audit.record("tester", "test.other_schema_held")
+        assert AuditEvent.select().count() == n + 2
+    finally:
+        other.close()
