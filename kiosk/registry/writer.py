@@ -108,6 +108,12 @@ def _upsert(model, fields: list[str], conflict_target: list, updates: list[str],
     db = database.obj
     sqlite = isinstance(db, peewee.SqliteDatabase)
     meta = model._meta
+    if not sqlite:  # COPY, see kiosk/registry/pg_copy.py; INSERTs only if it cannot be used
+        from kiosk.registry import pg_copy
+
+        with _driver_errors(False):
+            if pg_copy.upsert(db, model, fields, conflict_target, updates, columns, empty=empty):
+                return
 
     def q(field: str) -> str:
         return f'"{meta.fields[field].column_name}"'
