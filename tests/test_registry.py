@@ -3,6 +3,7 @@ paging."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import json
 
@@ -21,7 +22,7 @@ from db.models import (
 )
 from kiosk import registry, uscc
 from kiosk.errors import UserError
-from kiosk.registry import ImportRejected, cells, writer
+from kiosk.registry import ImportRejected, cells, importer, writer
 
 T_HEAD = ["统一社会信用代码", "单位名称", "类别", "乡镇", "地址", "规模", "信用风险等级",
           "投诉举报次数", "严重违法记录", "状态"]
@@ -453,6 +454,40 @@ def test_bulk_import_keeps_the_name_index_and_its_trigger(db, tmp_path, monkeypa
     assert [r["uscc"] for r in registry.search("targets", "寅卯辰")] == [code(4)]
     assert db.execute_sql("SELECT COUNT(*) FROM sqlite_master WHERE name = 'target_fts_ai'"
                           ).fetchone()[0] == 1
+
+
+def _indexes(db, table):
+    return sorted(db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                 "AND tbl_name = ?", (table,)).fetchall(), key=str)
+
+
+def test_bulk_load_into_an_empty_table_builds_the_same_indexes(db, tmp_path, monkeypatch):
+    before = _indexes(db, "target")
+    assert any(n == "target_uscc" for n, _ in before) and len(before) >= 5
+    monkeypatch.setattr(writer, "BULK_INDEX_ROWS", 2)
+    # A failure after the rows are written rolls the dropped indexes back with them.
+    def refuse(*args, **kwargs):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(importer.audit, "record", refuse)
+    rows = [target_row(i) for i in range(1, 4)]
+    with pytest.raises(RuntimeError):
+        registry.import_file("targets", write_csv(tmp_path / "a.csv", T_HEAD, rows), "clerk")
+    assert Target.select().count() == 0 and _indexes(db, "target") == before
+    monkeypatch.undo()
+    monkeypatch.setattr(writer, "BULK_INDEX_ROWS", 2)
+    res = registry.import_file("targets", tmp_path / "a.csv", "clerk")
+    assert res.inserted == 3 and _indexes(db, "target") == before
+    # The indexes hold every row: the planner answers these from them.
+    assert [t.uscc for t in Target.select().where(Target.uscc == code(2))] == [code(2)]
+    assert Target.select().where(Target.name == "商水县第3纺织有限公司").count() == 1
+    stamps = {t.updated_at for t in Target.select()}
+    assert len(stamps) == 1 and isinstance(stamps.pop(), dt.datetime)
+    # A store that already has rows is upserted through the unique index, as before.
+    res = registry.import_file("targets", write_csv(tmp_path / "b.csv", T_HEAD,
+                                                    [target_row(3, "改名"), target_row(4)]),
+                               "clerk")
+    assert (res.inserted, res.updated) == (1, 1) and Target.select().count() == 4
+    assert _indexes(db, "target") == before
 
 
 def test_count_is_capped_for_searches(sixty, monkeypatch):

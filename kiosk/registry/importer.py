@@ -129,9 +129,15 @@ def _column_values(c: Column, raws: tuple, serial1904: bool) -> tuple[list, set[
         raws = tuple(serial_1904(raw) or raw for raw in raws)
     fast = fast_parser(c)
     if c.type == "text":
-        # The common case: a text cell read from CSV or calamine.
-        search = CTRL.search
-        out = [raw.strip() if raw.__class__ is str and not search(raw) else MISS for raw in raws]
+        # The common case: a text cell read from CSV or calamine. One search over the joined
+        # column answers for all of its cells when every one is text (not a number, a date,
+        # a missing cell or a CellProblem) and none holds a control character.
+        if set(map(type, raws)) == {str} and not CTRL.search("".join(raws)):
+            out = [raw.strip() for raw in raws]
+        else:
+            search = CTRL.search
+            out = [raw.strip() if raw.__class__ is str and not search(raw) else MISS
+                   for raw in raws]
         limit = c.max_len or 0
         if c.required:
             out = [v if v and v is not MISS and (not limit or len(v) <= limit) else MISS
@@ -214,7 +220,7 @@ def import_file(kind: str, path, actor: str, *, role: str | None = None) -> Impo
         refs["uscc"] = _lookup(Target, Target.uscc, {r["uscc"] for _, r in records})
     if kind == "items":
         problems.extend(_item_rule_problems(present, records))
-    for line, rec in records:
+    for line, rec in records if refs else ():  # the directories refer to nothing
         if "cert_no" in refs and rec["cert_no"] not in refs["cert_no"]:
             problems.append((line, f"执法证号“{rec['cert_no']}”不在执法检查人员名录中"))
         if "uscc" in refs and rec["uscc"] not in refs["uscc"]:

@@ -69,11 +69,15 @@ def csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         data = path.read_bytes()
     except OSError as e:
         raise UserError(f"无法读取文件“{path.name}”：{e.strerror or e}。") from None
-    reader = csv.reader(io.StringIO(decode_csv(data), newline=""))
+    text = decode_csv(data)
+    # A cell the export quoted against formulas ('=…) reads back as it was written; a file
+    # without a single quote mark has no such cell, and its cells are used as read.
+    plain = csv_plain if "'" in text else None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    del data, text
     try:
-        # A cell the export quoted against formulas ('=…) reads back as it was written.
         for line, cells in enumerate(reader, 1):
-            yield line, [csv_plain(c) for c in cells]
+            yield line, [plain(c) for c in cells] if plain else cells
     except csv.Error as e:
         raise UserError(f"CSV 文件格式有误：{e}。") from None
 
@@ -221,7 +225,10 @@ def _scan(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
     area exactly, whatever the XML spelling."""
     shape = xml.translate(_SHAPE)
     cells = shape.count(b"<c ")
-    if cells != shape.count(b'<c r="L'):
+    # Every cell with a single-letter reference is the usual sheet; only when that count
+    # differs is the wider spelling <c r="L… counted (each count reads all the sheet).
+    single = shape.count(b'<c r="LD')
+    if cells != single and cells != shape.count(b'<c r="L'):
         return _odd_cells(xml, name)
     digits = 1
     # Rows come in order, so the longest references sit near the end: only the last miss
@@ -230,7 +237,7 @@ def _scan(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
         digits += 1
     # Single-letter columns and rows of at most `digits` digits bound the area cheaply; only
     # when that bound is too loose are the references read one by one.
-    if cells != shape.count(b'<c r="LD') or 26 * 10**digits > MAX_CELLS:
+    if cells != single or 26 * 10**digits > MAX_CELLS:
         rows = cols = 0
         for letters, number in _REF.findall(xml):
             rows = max(rows, int(number))

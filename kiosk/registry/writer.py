@@ -16,6 +16,7 @@ from kiosk.registry.rows import item_strata
 
 BATCH = 1000  # rows per INSERT: well under SQLite's 32766 bound variables at 12 columns
 BULK_FTS_ROWS = 5000  # imports of at least this many targets feed the name index in one go
+BULK_INDEX_ROWS = 5000  # loads of at least this many rows into an empty table build its indexes
 
 
 class CheckedRows:
@@ -93,6 +94,9 @@ def _sqlite_column(values: list) -> list:
     kinds = set(map(type, values))
     if dt.date not in kinds and dt.datetime not in kinds:
         return values
+    if len(values) > 1 and values.count(values[0]) == len(values):
+        # The import's one time stamp on every row: converted once.
+        return _sqlite_column(values[:1]) * len(values)
     return [v.isoformat(sep=" ") if isinstance(v, dt.datetime)
             else v.isoformat() if isinstance(v, dt.date) else v for v in values]
 
@@ -143,6 +147,8 @@ def _upsert(model, fields: list[str], conflict_target: list, updates: list[str],
             bulk_fts = found[0]
             last_id = db.execute_sql("SELECT COALESCE(MAX(id), 0) FROM target").fetchone()[0]
             db.execute_sql("DROP TRIGGER target_fts_ai")
+    indexes = _drop_indexes(db, meta.table_name) \
+        if sqlite and empty and len(params) >= BULK_INDEX_ROWS else []
     with _driver_errors(sqlite):
         for i in range(0, len(params), BATCH * 10):
             if sqlite:
@@ -151,10 +157,27 @@ def _upsert(model, fields: list[str], conflict_target: list, updates: list[str],
                 from psycopg2.extras import execute_batch
 
                 execute_batch(cursor, sql, params[i:i + BATCH * 10], page_size=BATCH)
+        for index in indexes:  # a unique index refuses a repeated key here, as INSERT would
+            cursor.execute(index)
     if bulk_fts:
         db.execute_sql("INSERT INTO target_fts(rowid, name) SELECT id, name FROM target "
                        "WHERE id > ?", (last_id,))
         db.execute_sql(bulk_fts)
+
+
+def _drop_indexes(db, table: str) -> list[str]:
+    """Drop the table's own indexes and return the statements that build them again.
+
+    For a bulk load into an empty table: building each index once from the finished table
+    sorts its keys in one go, where inserting row by row into five indexes (random codes and
+    names) costs about four times as much. SQLite's schema changes are part of the
+    transaction: other terminals keep seeing the indexes (WAL readers see the last commit),
+    and a failure rolls the drops back with the rows."""
+    found = db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                           "AND tbl_name = ? AND sql IS NOT NULL", (table,)).fetchall()
+    for name, _ in found:  # indexes without sql are the ones behind UNIQUE and PRIMARY KEY
+        db.execute_sql(f'DROP INDEX "{name}"')
+    return [sql for _, sql in found]
 
 
 @contextlib.contextmanager
