@@ -220,6 +220,16 @@ def _v10_evidence_withdrawal(db: peewee.Database) -> None:
             db.execute_sql(f'ALTER TABLE "evidence" ADD COLUMN "{column}" {ddl}')
 
 
+def _v11_uscc_prefix_index(db: peewee.Database) -> None:
+    """Version 11 (issue 12), PostgreSQL only: an index that serves a search by the start of a
+    credit code (LIKE 'X%'). The unique index on target.uscc follows the database's collation,
+    which PostgreSQL uses for LIKE only under the C collation; text_pattern_ops compares
+    characters as bytes whatever the collation. SQLite searches a range on its unique index."""
+    if isinstance(db, peewee.PostgresqlDatabase):
+        db.execute_sql("CREATE INDEX IF NOT EXISTS target_uscc_prefix "
+                       "ON target (uscc text_pattern_ops)")
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_addresses_and_recognition),
@@ -231,6 +241,7 @@ MIGRATIONS = [
     (8, _v8_plan_approval_and_accounts),
     (9, _v9_cases_and_sanctions),
     (10, _v10_evidence_withdrawal),
+    (11, _v11_uscc_prefix_index),
 ]
 LATEST = MIGRATIONS[-1][0]
 

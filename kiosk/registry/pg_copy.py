@@ -85,6 +85,11 @@ def upsert(db: peewee.Database, model, fields: list[str], conflict_target: list,
     commit, so no kiosk can add a row meanwhile: the rows are copied straight into the
     table. A row added behind the kiosk's back makes the COPY fail on the unique key, and
     the whole import is rolled back, as any other refused row."""
+    with db.atomic():  # the import's transaction (a savepoint in it), or one of its own
+        return _upsert(db, model, fields, conflict_target, updates, columns, empty)
+
+
+def _upsert(db, model, fields, conflict_target, updates, columns, empty) -> bool:
     meta = model._meta
     table = f'"{meta.table_name}"'
     names = [f'"{meta.fields[f].column_name}"' for f in fields]

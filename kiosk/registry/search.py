@@ -48,6 +48,14 @@ def _contains(term: str, sqlite: bool, column: str = ""):
     return Target.name.contains(term)
 
 
+def _pg_prefix(p: str):
+    """uscc LIKE 'p%', case-sensitive, served by the text_pattern_ops index (migration v11).
+    peewee's startswith is ILIKE on PostgreSQL, which no btree serves: a million-row scan.
+    A range like SQLite's would follow the database's collation, which may not sort '~' last."""
+    esc = p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return peewee.Expression(Target.uscc, peewee.OP.LIKE, esc + "%")
+
+
 def _target_filter(text: str):
     """(where expression, trigram terms, short terms) for a target search; see search()."""
     text = text.strip()
@@ -61,11 +69,12 @@ def _target_filter(text: str):
             # A range on the unique index; the alphabet is 0-9A-Z so '~' sorts after all of it.
             prefix = (Target.uscc >= p) & (Target.uscc < p + "~")
         else:
-            prefix = Target.uscc.startswith(p)
+            prefix = _pg_prefix(p)
         if len(p) < 4 or Target.select(Target.id).where(prefix).exists():
             return prefix, [], []
         # A fragment copied from the middle of a code (a slip, a letter): scan the code index.
-        return (fn.instr(Target.uscc, p) > 0 if sqlite else Target.uscc.contains(p)), [], []
+        # Case-sensitive on both engines, as the codes are stored upper-case.
+        return (fn.instr(Target.uscc, p) if sqlite else fn.strpos(Target.uscc, p)) > 0, [], []
     if Target.select(Target.id).where(Target.category == text).exists():
         return CategoryFilter(text), [], []
     if Target.select(Target.id).where(Target.township == text).exists():
