@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,15 @@ from kiosk.reports.task import ReportRef, actor_of, report_id
 from kiosk.store import write_tx
 
 OCCUPIED = "证据库中已有同名文件但内容不符，已拒绝覆盖，请联系管理员核查。"
+# A copy in flight is a hidden file named after its writer, .incoming-<host>-<pid>-<random>,
+# in a hidden folder of the evidence folder (the same file system, for the link): sweeping
+# it reads a few names, not the hundred thousand files of a county's years of evidence.
+INCOMING = ".incoming-"
+STAGING = ".incoming"
+# A leftover whose writer cannot be asked (another terminal sharing the files dir, or a name
+# without a writer) is removed only once it has not changed for this long: a copy in flight
+# rewrites its file continuously, and hashing it afterwards takes seconds, not minutes.
+STALE_SECONDS = 15 * 60
 
 
 def evidence_dir() -> Path:
@@ -39,16 +50,71 @@ def sha256_file(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+def _writer_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: is there such a process? (sends nothing)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def _leftover(name: str, age: float, host: str) -> bool:
+    """Whether an .incoming- file is a dead writer's: one of this machine's processes that no
+    longer runs, or, for a writer this machine cannot ask, untouched for STALE_SECONDS."""
+    parts = name[len(INCOMING):].rsplit("-", 2)
+    if len(parts) == 3 and parts[0] == host and parts[1].isdigit():
+        pid = int(parts[1])
+        if pid != os.getpid() and not _writer_alive(pid):
+            return True
+    return age >= STALE_SECONDS
+
+
+_SWEPT: set[Path] = set()  # evidence folders whose top level this process has swept
+
+
+def sweep_incoming(folder: Path | None = None, now: float | None = None) -> list[str]:
+    """Remove the copies that a writer killed mid-attach (kill -9, a power cut) left behind;
+    returns their names. A file still being written by a live process is left alone. They
+    were never evidence: no row names them, and backups skip hidden files."""
+    folder = folder or evidence_dir() / STAGING
+    now = time.time() if now is None else now
+    host = socket.gethostname()
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(INCOMING):
+            continue
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            if _leftover(entry.name, age, host):
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except FileNotFoundError:
+            continue  # its writer finished (or another sweep removed it) meanwhile
+    return removed
+
+
 def _store(src: Path, sha: str, suffix: str) -> Path:
     """Copy into the content-addressed store; an existing file is reused, never overwritten."""
     folder = evidence_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    staging = folder / STAGING
+    staging.mkdir(parents=True, exist_ok=True)
+    sweep_incoming(staging)
+    if folder not in _SWEPT:  # once a process: copies staged beside the evidence before
+        sweep_incoming(folder)
+        _SWEPT.add(folder)
     dest = folder / f"{sha}{suffix}"
     if dest.exists():
         if sha256_file(dest)[0] != sha:
             raise UserError(OCCUPIED)
         return dest
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".incoming-")
+    fd, tmp = tempfile.mkstemp(dir=staging,
+                               prefix=f"{INCOMING}{socket.gethostname()}-{os.getpid()}-")
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)
@@ -107,6 +173,7 @@ def verify_evidence(e: Evidence) -> bool:
         return False
     sha, size = sha256_file(p)
     return sha == e.sha256 and size == e.size
+
 
 def evidence_of(report: ReportRef) -> list[Evidence]:
     return list(Evidence.select().where(Evidence.report == report_id(report))
