@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from db.models import Conflict, Inspector, Item, ItemStratum, Target, User
+from db.models import Conflict, Draw, Inspector, Item, ItemStratum, PlanTask, Target, User
 from kiosk import auth, plans, uscc
 from kiosk.draw import steps, witnesses
 
@@ -74,3 +74,13 @@ def run_to_matched(task_code, entropy=("7 3 1 9", "20260520"), beacon_source="",
 def confirm_all(draw_id, n=2):
     for login in WITNESSES[:n]:
         witnesses.confirm(draw_id, user(login))
+
+
+def sealed_draw(item: Item, year: int, month: int, **draw: object) -> tuple[PlanTask, Draw]:
+    """Round 1 of `item` in `year`, drawn: its sealed first attempt with placeholder digests.
+    For the report, case and audit tests, which need a draw's outcome, not its ceremony."""
+    task = PlanTask.create(code=f"{year}-{item.code}-1", year=year, item=item, round_no=1,
+                           planned_month=month, state="drawn")
+    return task, Draw.create(task=task, attempt_no=1, state="sealed", operator="op",
+                             pool_digest="a" * 64, inspectors_digest="b" * 64,
+                             conflicts_digest="c" * 64, strata_json="{}", **draw)

@@ -9,28 +9,23 @@ import pytest
 from db.models import (
     Assignment,
     AuditEvent,
-    Draw,
     Evidence,
     Inspector,
     Item,
-    PlanTask,
     Rectification,
     Report,
     Target,
     User,
 )
 from kiosk import audit, auth
+from tests.draw_world import sealed_draw
 
 
 @pytest.fixture
 def world(db):
     item = Item.create(code="RS-01", name="n", legal_basis="b", content="c", category="x",
                        lead_office="o")
-    task = PlanTask.create(code="2026-RS-01-1", year=2026, item=item, round_no=1,
-                           planned_month=3, state="drawn")
-    draw = Draw.create(task=task, attempt_no=1, state="sealed", operator="op",
-                       pool_digest="a" * 64, inspectors_digest="b" * 64,
-                       conflicts_digest="c" * 64, strata_json="{}")
+    _, draw = sealed_draw(item, 2026, 3)
     insp = [Inspector.create(cert_no=f"豫人社监{i:04d}", name=f"员{i}", office="大队")
             for i in range(2)]
     reports = []

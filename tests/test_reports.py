@@ -25,6 +25,7 @@ from db.models import (
 )
 from kiosk import audit, auth, reports
 from kiosk.errors import UserError
+from tests.draw_world import sealed_draw
 
 
 def uscc(serial: int) -> str:
@@ -60,12 +61,7 @@ def build_world(year: int = 2025, n_assignments: int = 3) -> World:
                        content="劳动合同签订情况\n工资支付情况\n社会保险参保情况",
                        method="现场检查", category="企业", lead_office="劳动保障监察大队",
                        offices="劳动保障监察大队")
-    task = PlanTask.create(code=f"{year}-RS-01-1", year=year, item=item, round_no=1,
-                           planned_month=7, state="drawn")
-    draw = Draw.create(task=task, attempt_no=1, state="sealed", operator="op",
-                       pool_digest="a" * 64, inspectors_digest="b" * 64,
-                       conflicts_digest="c" * 64, strata_json="{}",
-                       sealed_at=dt.datetime(year, 7, 1, 10, 0))
+    task, draw = sealed_draw(item, year, 7, sealed_at=dt.datetime(year, 7, 1, 10, 0))
     names = ["商水县宏达纺织有限公司", "商水县金穗面业有限公司", "商水县恒安建筑工程有限公司",
              "商水县惠民超市有限公司", "商水县鑫源机械厂"]
     targets = [Target.create(uscc=uscc(1000 + i),

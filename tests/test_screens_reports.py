@@ -13,7 +13,17 @@ from kiosk import slips
 from kiosk.reports import due
 from screens.app import make_app
 from screens.report import ReportScreen
-from tests.test_reports import PASSWORD, build_world
+from tests.pilot_steps import (
+    login,
+    open_as,
+    scan,
+    scan_as,
+    screen_name,
+    settle,
+    text_of,
+    type_text,
+)
+from tests.test_reports import PASSWORD, build_world  # noqa: F401 - PASSWORD: for importers
 
 SIZE = (80, 24)
 
@@ -47,47 +57,6 @@ class Saves:
     async def next(self, timeout: float = 10.0) -> None:
         await asyncio.wait_for(self.event.wait(), timeout)
         self.event.clear()
-
-
-async def settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*[{" ": "space", "\n": "enter"}.get(c, c) for c in text])
-
-
-async def login(pilot, username: str, password: str = PASSWORD) -> None:
-    await type_text(pilot, username)
-    await pilot.press("enter")
-    await type_text(pilot, password)
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-def screen_name(app) -> str:
-    return type(app.screen).__name__
-
-
-def text_of(app, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
-
-
-async def scan(pilot, payload: str) -> None:
-    await type_text(pilot, payload)
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-async def scan_as(pilot, username: str, payload: str) -> None:
-    """Log in, open the Scan screen from home and scan (or type) the payload."""
-    await login(pilot, username)
-    await pilot.press("s")
-    await settle(pilot)
-    await scan(pilot, payload)
 
 
 async def test_scan_fill_submit_review_finalise(world, tmp_path):
@@ -208,10 +177,7 @@ async def test_reviewer_returns_and_closes_rectification(world):
     reports.submit(rep, world.member)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await login(pilot, "shenhe")
-        await pilot.press("v")
-        await settle(pilot)
+        await open_as(pilot, "shenhe", "v")
         assert screen_name(app) == "ReviewScreen"  # already a reviewer: no second login
         await pilot.press("n")
         await settle(pilot)
@@ -316,10 +282,7 @@ async def test_deadlines_screen_marks_overdue(world, monkeypatch):
     overdue_days = (due.current_date() - dt.date(2025, 10, 10)).days
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await login(pilot, "juzhang")
-        await pilot.press("l")
-        await settle(pilot)
+        await open_as(pilot, "juzhang", "l")
         assert screen_name(app) == "DeadlinesScreen"
         table = app.screen.query_one("#deadlines-table", DataTable)
         rows = [table.get_row_at(i) for i in range(table.row_count)]
@@ -341,10 +304,7 @@ async def test_deadlines_screen_marks_overdue(world, monkeypatch):
 async def test_inspector_sees_only_own_deadlines(world):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await login(pilot, "wangqiang")
-        await pilot.press("l")
-        await settle(pilot)
+        await open_as(pilot, "wangqiang", "l")
         table = app.screen.query_one("#deadlines-table", DataTable)
         assert [table.get_row_at(i)[0] for i in range(table.row_count)] == [
             world.assignments[1].task_code]

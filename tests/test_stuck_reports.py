@@ -14,9 +14,9 @@ from kiosk import auth, reports, slips
 from kiosk.errors import UserError
 from kiosk.reports import due
 from screens.app import make_app
+from tests.pilot_steps import login, open_as, scan, scan_as, screen_name, settle, text_of
 from tests.screen_text import screen_text
 from tests.test_reports import FILLED, PASSWORD, build_world
-from tests.test_screens_reports import login, scan, scan_as, screen_name, settle, text_of
 
 SIZE = (80, 24)
 
@@ -44,10 +44,7 @@ async def test_review_screen_shows_reviewer_keys_not_the_inspectors(world):
     submitted(world)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await login(pilot, "shenhe")
-        await pilot.press("v")
-        await settle(pilot)
+        await open_as(pilot, "shenhe", "v")
         await pilot.press("o")
         await settle(pilot)
         assert screen_name(app) == "ReviewReportScreen"
@@ -73,10 +70,7 @@ async def test_finalised_report_names_its_archive_pdf(world, monkeypatch, tmp_pa
                                         out.write_bytes(b"%PDF-1.4 test"), out)[2])
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await login(pilot, "shenhe")
-        await pilot.press("v")
-        await settle(pilot)
+        await open_as(pilot, "shenhe", "v")
         await pilot.press("f")
         await settle(pilot)
         await pilot.press("y")  # the confirmation
@@ -105,10 +99,7 @@ def test_final_report_without_archive_says_so(world, monkeypatch):
 async def test_empty_review_queue_names_the_offices_reviewed(world):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await login(pilot, "qita")  # 社会保险股: leads no item of this world
-        await pilot.press("v")
-        await settle(pilot)
+        await open_as(pilot, "qita", "v")  # 社会保险股: leads no item of this world
         assert text_of(app, "#review-message") == (
             "暂无待审核的报告：社会保险股不是任何抽查事项的责任股室。")
     assert reports.nothing_to_review_text(world.reviewer) == (
@@ -242,10 +233,7 @@ async def test_operator_deadlines_screen_says_what_it_lists(world, monkeypatch):
     monkeypatch.setattr(due, "current_date", lambda: dt.date(2025, 10, 13))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await login(pilot, "caozuo")
-        await pilot.press("l")
-        await settle(pilot)
+        await open_as(pilot, "caozuo", "l")
         assert app.screen.query_one("#deadlines-table", DataTable).row_count == 0
         assert text_of(app, "#deadlines-note") == (
             "此画面列出检查人员本组、责任股室本股室的待完成报告；抽签操作员不查看被检查单位明细"
@@ -286,8 +274,5 @@ async def test_my_tasks_one_key_from_home_with_due_dates(world, monkeypatch):
 async def test_my_tasks_is_not_offered_to_other_roles(world):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await login(pilot, "shenhe")
-        await pilot.press("m")
-        await settle(pilot)
+        await open_as(pilot, "shenhe", "m")
         assert screen_name(app) == "HomeScreen"
