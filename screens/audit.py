@@ -14,6 +14,7 @@ from kiosk.audit import query
 from kiosk.audit.chain import head_text
 from kiosk.audit.check import verify_for
 from kiosk.errors import UserError
+from screens.base import SignedIn
 from screens.widgets.plain_table import PlainTable
 from screens.workers import store_worker
 
@@ -23,7 +24,7 @@ FILTERS = [("audit-actor", "操作人"), ("audit-action", "动作前缀"), ("aud
            ("audit-since", "起始日期"), ("audit-until", "截止日期")]
 
 
-class AuditScreen(Screen[None]):
+class AuditScreen(SignedIn, Screen[None]):
     """The audit trail, newest first, PAGE_SIZE events a page (keyset paging by sequence)."""
 
     BINDINGS = [
@@ -42,18 +43,14 @@ class AuditScreen(Screen[None]):
         self.filter = query.EventFilter()
         self.page: query.Page | None = None
 
-    @property
-    def user(self):
-        return getattr(self.app, "user", None)
-
     def compose(self) -> ComposeResult:
         yield Header(icon="")
-        yield Static("", id="audit-head")
+        yield Static("", id="audit-head", markup=False)
         with Horizontal(id="audit-filters"):
             for wid, label in FILTERS:
                 yield Input(placeholder=label, id=wid, compact=True)
         yield PlainTable(id="audit-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="audit-status")
+        yield Static("", id="audit-status", markup=False)  # echoes filters
         yield ProgressBar(total=100, show_eta=False, id="audit-progress")
         yield Footer(compact=True)
 

@@ -1,6 +1,7 @@
 """Cases (Art. 10): every finding followed to its end; overdue ones first and in red."""
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +11,8 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from kiosk import access, cases
 from kiosk.errors import UserError
+from screens.base import SignedIn
+from screens.widgets.plain_table import PlainTable
 
 FILTERS = ("open", "overdue", "all")
 FILTER_CAPTIONS = {"open": "未结案件", "overdue": "逾期案件", "all": "全部案件（含已结案）"}
@@ -39,7 +42,7 @@ class FieldsModal(ModalScreen[dict | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="case-step"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.title_text, classes="dialog-title", markup=False)
             for name, label in self.fields:
                 yield Static(label, classes="case-step-label")
                 yield Input(id=f"case-{name}", compact=True,
@@ -66,7 +69,7 @@ class FieldsModal(ModalScreen[dict | None]):
         self.dismiss(None)
 
 
-class CasesScreen(Screen[None]):
+class CasesScreen(SignedIn, Screen[None]):
     """The cases the user may see (a reviewer their office's), with the next step of each."""
 
     BINDINGS = [
@@ -84,19 +87,15 @@ class CasesScreen(Screen[None]):
         self.filter = "open"
         self.rows: list[cases.CaseRow] = []
 
-    @property
-    def user(self):
-        return getattr(self.app, "user", None)
-
     def _may_read(self, user) -> bool:
         return user is not None and access.may_read_cases(user.role)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="")
-        yield Static("", id="cases-caption")
-        yield DataTable(id="cases-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="cases-detail")
-        yield Static("", id="cases-note")
+        yield Static("", id="cases-caption", markup=False)
+        yield PlainTable(id="cases-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="cases-detail", markup=False)  # typed case notes
+        yield Static("", id="cases-note", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -119,7 +118,7 @@ class CasesScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for r in self.rows:
-            status = f"[b red]{r.status_text}[/]" if r.overdue else r.status_text
+            status = Text(r.status_text, style="bold red") if r.overdue else r.status_text
             table.add_row(str(r.id), r.task_code, r.kind, status, r.deadline_text or "—",
                           r.target_name, key=str(r.id))
         overdue = sum(r.overdue for r in self.rows)

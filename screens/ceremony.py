@@ -104,11 +104,11 @@ class CeremonyScreen(Screen):
     # ------------------------------------------------------------ frame
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="bar")
+        yield Static("", id="bar", markup=False)  # the item's name, as imported
         with Horizontal(id="main"):
             yield VerticalScroll(id="body")
             yield VerticalScroll(id="side")
-        yield Static("", id="msg")
+        yield Static("", id="msg", markup=False)
         yield Footer()
 
     @property

@@ -44,7 +44,7 @@ class TaskPickerScreen(Screen):
         yield Static("只有列入抽查计划的任务才能摇号（第十八条）。↑↓ 选择，Enter 开始；"
                      "已封存的任务 Enter 只读查看，可重印任务单和摇号记录。", id="picker-hint")
         yield PlainTable(id="tasks", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="picker-msg")
+        yield Static("", id="picker-msg", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -10,11 +10,12 @@ from textual.widgets import DataTable, Footer, Header, Static
 from kiosk import access
 from kiosk.dashboard import leaders, workbook
 from kiosk.errors import UserError
+from screens.base import SignedIn
 from screens.widgets.plain_table import PlainTable
 from screens.workers import store_worker
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(SignedIn, Screen[None]):
     """Leaders and auditors: overdue reports and cases, aborted attempts, training and
     certificates, the directory's coverage, per office and per inspector."""
 
@@ -38,10 +39,6 @@ class DashboardScreen(Screen[None]):
         self.section = 0
         self.year: int | None = None
 
-    @property
-    def user(self):
-        return getattr(self.app, "user", None)
-
     def _may_read(self, user) -> bool:
         return user is not None and access.may_read_leader_dashboards(user.role)
 
@@ -50,7 +47,7 @@ class DashboardScreen(Screen[None]):
         yield Static("", id="dashboard-summary")
         yield Static("", id="dashboard-caption")
         yield PlainTable(id="dashboard-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="dashboard-note")
+        yield Static("", id="dashboard-note", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -7,6 +7,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk import reports
+from screens.base import SignedIn
 from screens.widgets.plain_table import PlainTable
 
 VIEWS = ("rows", "inspector", "office")
@@ -17,7 +18,7 @@ VIEW_CAPTIONS = {
 }
 
 
-class DeadlinesScreen(Screen[None]):
+class DeadlinesScreen(SignedIn, Screen[None]):
     """The deadline list a user needs (own teams, own office, or all), with summaries."""
 
     BINDINGS = [
@@ -32,15 +33,11 @@ class DeadlinesScreen(Screen[None]):
         self.view = "rows"
         self.rows: list[reports.DeadlineRow] = []
 
-    @property
-    def user(self):
-        return getattr(self.app, "user", None)
-
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("", id="deadlines-caption")
         yield PlainTable(id="deadlines-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="deadlines-note")
+        yield Static("", id="deadlines-note", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

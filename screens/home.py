@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header, Static
 from kiosk import access
 from screens.app import user_label
 from screens.audit import AuditScreen
+from screens.base import SignedIn
 from screens.cases import CasesScreen
 from screens.ceremony import TaskPickerScreen
 from screens.dashboard import DashboardScreen
@@ -45,7 +46,11 @@ class MenuEntry(NamedTuple):
     id: str
     tooltip: str
     footer: bool = True  # False: listed in the menu panel only (the footer has 80 columns)
-    may: Callable[[str | None], bool] | None = None  # kiosk.access rule: who sees the entry
+    # The kiosk.access rule of the screen's own refusal: a role it would refuse on opening
+    # does not see the entry. None: every signed-in role (the registries' lists, the scan, the
+    # deadlines that each role sees its share of, and review, whose screen asks for a
+    # reviewer's log-in: an inspector hands the terminal to the reviewer there).
+    may: Callable[[str | None], bool] | None = None
 
 
 MENU: list[MenuEntry] = [
@@ -62,7 +67,7 @@ MENU: list[MenuEntry] = [
     MenuEntry("6", RegistryScreen, ("inspections",), "他部门检查结果", "他检", "home.inspections",
               "其他部门的检查结果，避免重复检查"),
     MenuEntry("d", TaskPickerScreen, (), "摇号（选择计划任务）", "摇号", "home.draw",
-              "选择计划任务，在见证人面前摇号"),
+              "选择计划任务，在见证人面前摇号", may=access.may_run_draw),
     MenuEntry("s", ScanScreen, (), "扫码 / 录入检查报告", "扫码", "home.scan",
               "扫描任务单二维码，录入检查报告"),
     MenuEntry("m", MyTasksScreen, (), "我的任务", "我的", "home.my_tasks",
@@ -72,26 +77,34 @@ MENU: list[MenuEntry] = [
     MenuEntry("v", ReviewScreen, (), "报告审核", "审核", "home.review",
               "审核检查报告，记录处理意见"),
     MenuEntry("a", AuditScreen, (), "审计日志", "审计", "home.audit",
-              "查看、筛选、核验审计日志（局领导、纪检审计）", footer=False),
+              "查看、筛选、核验审计日志（局领导、纪检审计）", footer=False,
+              may=access.may_read_audit),
     MenuEntry("p", PlanScreen, (), "年度抽查计划", "计划", "home.plan",
-              "年度计划的编制、批准和执行情况（第七、十八条）", footer=False),
+              "年度计划的编制、批准和执行情况（第七、十八条）", footer=False,
+              may=access.may_read_plan),
     MenuEntry("u", UsersScreen, (), "账户管理", "账户", "home.users",
-              "新增、停用账户，重置密码，更改角色（管理员）", footer=False),
+              "新增、停用账户，重置密码，更改角色（管理员）", footer=False,
+              may=access.may_manage_accounts),
     MenuEntry("g", SettingsScreen, (), "本局设置", "设置", "home.settings",
-              "单位名称、网址、打印机、见证人数等设置（管理员）", footer=False),
+              "单位名称、网址、打印机、见证人数等设置（管理员）", footer=False,
+              may=access.may_manage_accounts),
     MenuEntry("b", PublishScreen, (), "结果公示", "公示", "home.publish",
-              "发布摇号结果公示包和公示名录（局领导，第四、五、十三条）", footer=False),
+              "发布摇号结果公示包和公示名录（局领导，第四、五、十三条）", footer=False,
+              may=access.may_publish),
     MenuEntry("c", CasesScreen, (), "执法案件", "案件", "home.cases",
-              "责令整改、行政处罚、移送司法机关的办理与逾期（第十条）", footer=False),
+              "责令整改、行政处罚、移送司法机关的办理与逾期（第十条）", footer=False,
+              may=access.may_read_cases),
     MenuEntry("k", DashboardScreen, (), "领导看板", "看板", "home.dashboard",
-              "逾期、培训、覆盖率与年度考核表（局领导、纪检审计）", footer=False),
+              "逾期、培训、覆盖率与年度考核表（局领导、纪检审计）", footer=False,
+              may=access.may_read_leader_dashboards),
     MenuEntry("j", SanctionsScreen, (), "执法人员处理", "处理", "home.sanctions",
-              "记录执法人员处理，改派其未完成任务（第十八条）", footer=False),
+              "记录执法人员处理，改派其未完成任务（第十八条）", footer=False,
+              may=access.may_read_sanctions),
 ]
 ENTRIES = {e.id: e for e in MENU}
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(SignedIn, Screen[None]):
     """Who is signed in, the bureau's figures, and one key per function of MENU."""
 
     BINDINGS = [
@@ -103,11 +116,10 @@ class HomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         with Vertical(id="home-body"):
-            yield Static("", id="home-user")
+            yield Static("", id="home-user", markup=False)  # names as typed
             with Horizontal(id="home-panels"):
                 yield SummaryPanel(id="home-summary")
-                yield MenuPanel([(e.key, e.label) for e in MENU if self.shows(e)]
-                                + [("o", "注销（退出登录）")], id="home-menu")
+                yield MenuPanel(self.menu_lines(), id="home-menu")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -117,8 +129,9 @@ class HomeScreen(Screen[None]):
         self.refresh_summary()
 
     def refresh_summary(self) -> None:
-        user = getattr(self.app, "user", None)
-        who = user_label(user) if user is not None else ""
+        who = user_label(self.user) if self.user is not None else ""
+        # Back from a lock screen another user unlocked: their menu, not the last one's.
+        self.query_one(MenuPanel).show(self.menu_lines())
         self.query_one("#home-user", Static).update(
             f"{getattr(self.app, 'bureau_name', '')}  ·  当前用户：{who}")
         self._load_summary()
@@ -133,8 +146,11 @@ class HomeScreen(Screen[None]):
 
     def shows(self, entry: MenuEntry) -> bool:
         """Whether the signed-in user's role may use this entry (hidden otherwise)."""
-        user = getattr(self.app, "user", None)
-        return entry.may is None or entry.may(getattr(user, "role", None))
+        role = getattr(self.user, "role", None)
+        return access.is_role(role) and (entry.may is None or entry.may(role))
+
+    def menu_lines(self) -> list[tuple[str, str]]:
+        return [(e.key, e.label) for e in MENU if self.shows(e)] + [("o", "注销（退出登录）")]
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "open" and parameters and parameters[0] in ENTRIES:

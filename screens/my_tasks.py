@@ -9,10 +9,11 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk import reports
 from kiosk.errors import UserError
+from screens.base import SignedIn
 from screens.widgets.plain_table import PlainTable
 
 
-class MyTasksScreen(Screen[None]):
+class MyTasksScreen(SignedIn, Screen[None]):
     """The tasks of the signed-in inspector's teams (sealed draws only), open ones first."""
 
     BINDINGS = [
@@ -25,16 +26,12 @@ class MyTasksScreen(Screen[None]):
         super().__init__()
         self.rows: list[reports.MyTaskRow] = []
 
-    @property
-    def user(self):
-        return getattr(self.app, "user", None)
-
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("我的检查任务（报告期限：检查结束后 5 个工作日，第九条）",
                      id="my-tasks-caption")
         yield PlainTable(id="my-tasks-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="my-tasks-note")
+        yield Static("", id="my-tasks-note", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

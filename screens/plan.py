@@ -10,6 +10,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk import access, compliance, plans
 from kiosk.errors import UserError
+from screens.base import SignedIn
+from screens.widgets.plain_table import PlainTable
 from screens.workers import store_worker
 
 RED = "bold red"
@@ -19,7 +21,7 @@ def _cell(text: object, bad: bool) -> Text:
     return Text(str(text), style=RED if bad else "")
 
 
-class PlanScreen(Screen[None]):
+class PlanScreen(SignedIn, Screen[None]):
     """Items with rounds required, planned, drawn, approved and late (red when short); the
     highlighted item's rounds below, late ones red; its problems as sentences."""
 
@@ -41,16 +43,12 @@ class PlanScreen(Screen[None]):
         self.year = year or plans.this_year()
         self.view: list[compliance.ItemCompliance] = []
 
-    @property
-    def user(self):
-        return getattr(self.app, "user", None)
-
     def compose(self) -> ComposeResult:
         yield Header(icon="")
-        yield Static("", id="plan-caption", classes="caption")
-        yield DataTable(id="plan-items", cursor_type="row", zebra_stripes=True)
-        yield DataTable(id="plan-rounds", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="plan-note", classes="note")
+        yield Static("", id="plan-caption", classes="caption", markup=False)
+        yield PlainTable(id="plan-items", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="plan-rounds", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="plan-note", classes="note", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -131,7 +129,7 @@ class PlanScreen(Screen[None]):
         except UserError as e:
             self.note(str(e), error=True)
             return
-        self.notify(ok)
+        self.notify(ok, markup=False)
         self.reload()
 
     def _may(self, check, refusal: str) -> bool:

@@ -9,11 +9,12 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk import access
 from kiosk.errors import UserError
+from screens.base import SignedIn
 from screens.widgets.plain_table import PlainTable
 from screens.workers import store_worker
 
 
-class PublishScreen(Screen[None]):
+class PublishScreen(SignedIn, Screen[None]):
     """Sealed draws with how often each was published; the highlighted draw's versions."""
 
     BINDINGS = [
@@ -29,16 +30,12 @@ class PublishScreen(Screen[None]):
         super().__init__()
         self.draw_ids: list[int] = []
 
-    @property
-    def user(self):
-        return getattr(self.app, "user", None)
-
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("已封存的摇号（↑↓ 选择，P 发布公示，N 发布名录）", id="publish-caption")
         yield PlainTable(id="publish-draws", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="publish-versions")
-        yield Static("", id="publish-note")
+        yield Static("", id="publish-versions", markup=False)
+        yield Static("", id="publish-note", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -10,6 +10,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Static
 from textual.worker import get_current_worker
 
+from screens.base import SignedIn
 from screens.dialogs import ExportModal, ImportModal, MessageModal, default_export_path
 from screens.widgets.page_table import PageTable
 from screens.workers import store_connection
@@ -76,7 +77,7 @@ def count_matches(kind: str, text: str, user=None) -> tuple[int, bool]:
     return registry.count_capped(kind, text, user=user)
 
 
-class RegistryScreen(Screen[None]):
+class RegistryScreen(SignedIn, Screen[None]):
     """Shows one page from kiosk.registry.search; queries run in a thread so typing never waits."""
 
     BINDINGS = [
@@ -120,7 +121,7 @@ class RegistryScreen(Screen[None]):
             yield Input(placeholder="按 / 输入关键词（名称、代码、类别）", id="registry-search",
                         compact=True)
         yield PageTable(id="registry-table", cursor_type="row", zebra_stripes=True)
-        yield Static("正在读取……", id="registry-status")
+        yield Static("正在读取……", id="registry-status", markup=False)  # echoes the search
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -129,9 +130,9 @@ class RegistryScreen(Screen[None]):
         from kiosk.registry.search import require_kind
 
         try:  # the conflicts registry is not for every role (Art. 5, 12): refused and logged
-            require_kind(self.kind, getattr(self.app, "user", None))
+            require_kind(self.kind, self.user)
         except UserError as e:
-            self.app.notify(str(e), severity="error")
+            self.app.notify(str(e), severity="error", markup=False)
             self.app.call_later(self.app.pop_screen)
             return
         table = self.query_one(PageTable)
@@ -277,7 +278,7 @@ class RegistryScreen(Screen[None]):
         self.app.push_screen(MessageModal(f"{self.label} · 记录详情", text))
 
     def _actor(self) -> str:
-        user = getattr(self.app, "user", None)
+        user = self.user
         return user.username if user is not None else "?"
 
     def action_import(self) -> None:

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static, TextAr
 
 from kiosk import reports
 from kiosk.errors import UserError
+from screens.base import SignedIn
 from screens.dialogs import ConfirmModal, InputModal
 
 AUTOSAVE_SECONDS = 1.0
@@ -56,7 +57,7 @@ def confirm(screen: Screen, question: str, callback) -> None:
     screen.app.push_screen(ConfirmModal(question), lambda ok: callback(bool(ok)))
 
 
-class ReportScreen(Screen[None]):
+class ReportScreen(SignedIn, Screen[None]):
     """One assignment's report (a reports.ReportView). Editable by its team while a draft;
     read-only otherwise."""
 
@@ -98,10 +99,6 @@ class ReportScreen(Screen[None]):
         self.saved_at: dt.datetime | None = None
 
     @property
-    def user(self):
-        return getattr(self.app, "user", None)
-
-    @property
     def editable(self) -> bool:
         return self._may_edit and self._status.state == "draft"
 
@@ -120,7 +117,7 @@ class ReportScreen(Screen[None]):
         yield Header(icon="")
         yield Static(f"检查报告 {c.task_code} · {c.target_name}\n"
                      f"{c.item_code} {c.item_name} · 检查组：{'、'.join(n for n, _ in c.team)}",
-                     id="report-info")
+                     id="report-info", markup=False)  # the firm's name as imported
         values = self._base
         with VerticalScroll(id="report-form"):
             # Labels ride in the border titles (half the widgets), and the fields below the
@@ -136,8 +133,8 @@ class ReportScreen(Screen[None]):
                     rest.extend(widgets)
             yield Lazy(Vertical(*rest, id="form-rest"))
             yield Static("", id="evidence")
-        yield Static("", id="report-status")
-        yield Static("", id="report-error")
+        yield Static("", id="report-status", markup=False)
+        yield Static("", id="report-error", markup=False)
         yield Footer()
 
     def _widget(self, name: str, kind: str, value: str):
@@ -296,7 +293,7 @@ class ReportScreen(Screen[None]):
                 return
             self._error("")
             self._show_evidence()
-            self.notify(f"已附上 {e.filename}（SHA-256 {e.sha256[:12]}…）")
+            self.notify(f"已附上 {e.filename}（SHA-256 {e.sha256[:12]}…）", markup=False)
 
         self.app.push_screen(PromptModal("添加证据：输入文件路径", "/media/usb/现场照片1.jpg"),
                              done)
@@ -324,7 +321,7 @@ class ReportScreen(Screen[None]):
                 return
             self._error("")
             self._show_evidence()
-            self.notify(f"已撤回 {e.filename}，文件留档并标注已撤回。")
+            self.notify(f"已撤回 {e.filename}，文件留档并标注已撤回。", markup=False)
 
         self.app.push_screen(PromptModal("撤回证据：序号 空格 理由", "2 误传了其他单位的照片"),
                              done)
@@ -337,7 +334,7 @@ class ReportScreen(Screen[None]):
             self._error(str(e))
             return
         self._error("")
-        self.notify(message, timeout=10)
+        self.notify(message, timeout=10, markup=False)
         self.query_one("#report-status", Static).update(message)
 
     def action_submit(self) -> None:

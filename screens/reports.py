@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk import access, reports
 from kiosk.errors import UserError
+from screens.base import SignedIn
 from screens.report import PromptModal, ReportScreen, confirm
 from screens.widgets.plain_table import PlainTable
 
@@ -37,7 +38,7 @@ class ReviewReportScreen(ReportScreen):
          "finalise": self._queue.action_finalise}[what]()
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(SignedIn, Screen[None]):
     """Reports waiting for review (top) and rectification orders not yet closed (bottom)."""
 
     BINDINGS = [
@@ -56,10 +57,6 @@ class ReviewScreen(Screen[None]):
         self._rows: list[reports.ReviewRow] = []
         self._rects: list[reports.RectificationRow] = []
 
-    @property
-    def user(self):
-        return getattr(self.app, "user", None)
-
     def _may_review(self, user) -> bool:
         return user is not None and access.may_review(user.role)
 
@@ -69,7 +66,7 @@ class ReviewScreen(Screen[None]):
         yield PlainTable(id="review-table", cursor_type="row", zebra_stripes=True)
         yield Static("未销号的整改（c 销号）", classes="caption")
         yield PlainTable(id="rect-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="review-message")
+        yield Static("", id="review-message", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -11,6 +11,7 @@ from kiosk import access, sanctions
 from kiosk.draw.reassign import reassign
 from kiosk.draw.witnesses import quorum
 from kiosk.errors import UserError
+from screens.base import SignedIn
 from screens.cases import FieldsModal
 from screens.widgets.plain_table import PlainTable
 
@@ -19,7 +20,7 @@ SANCTION_FIELDS = (("cert", "执法证号"), ("kind", "处理种类（" + "/".jo
                    ("reason", "理由"), ("decided_by", "决定机关或文号（可不填）"))
 
 
-class SanctionsScreen(Screen[None]):
+class SanctionsScreen(SignedIn, Screen[None]):
     """Sanctions on record (top) and the open tasks of barred inspectors (bottom)."""
 
     BINDINGS = [
@@ -36,10 +37,6 @@ class SanctionsScreen(Screen[None]):
         super().__init__()
         self.tasks: list[sanctions.OpenTask] = []
 
-    @property
-    def user(self):
-        return getattr(self.app, "user", None)
-
     def _may(self, user) -> bool:
         return user is not None and access.may_read_sanctions(user.role)
 
@@ -49,7 +46,7 @@ class SanctionsScreen(Screen[None]):
         yield PlainTable(id="sanctions-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="sanctions-tasks-caption", classes="sanctions-caption")
         yield PlainTable(id="sanctions-tasks", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="sanctions-note")
+        yield Static("", id="sanctions-note", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

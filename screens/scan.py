@@ -9,9 +9,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from kiosk import reports
+from screens.base import SignedIn
 
 
-class ScanScreen(Screen[None]):
+class ScanScreen(SignedIn, Screen[None]):
     """One input that takes what a USB/Bluetooth scanner types (the payload, then Enter)."""
 
     AUTO_FOCUS = "#payload"
@@ -40,7 +41,7 @@ class ScanScreen(Screen[None]):
         text = event.value.strip()
         event.input.value = ""  # ready for the next scan whatever happens
         if text:
-            self._show(text, reports.scan_slip(text, getattr(self.app, "user", None)))
+            self._show(text, reports.scan_slip(text, self.user))
 
     def _show(self, payload: str, result: reports.ScanResult) -> None:
         """Do what the scan service said: open the form, ask for a team member, or refuse."""
@@ -66,7 +67,7 @@ class ScanScreen(Screen[None]):
         if result.report is not None:
             self.app.user = user
         elif result.refused:
-            self.notify(f"{user.display_name or user.username} 未保持登录。")
+            self.notify(f"{user.display_name or user.username} 未保持登录。", markup=False)
         self._show(payload, result)
 
     def action_back(self) -> None:

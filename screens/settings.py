@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable
 
-from kiosk import access, settings
+from kiosk import settings
 from kiosk.errors import UserError
-from screens.widgets.plain_table import PlainTable
+from screens.base import AdminTableScreen
 
 
-class SettingsScreen(Screen[None]):
+class SettingsScreen(AdminTableScreen):
     """One row per setting; Enter changes the selected one (validated, audited)."""
 
     BINDINGS = [
@@ -23,46 +21,18 @@ class SettingsScreen(Screen[None]):
         Binding("escape", "back", "返回", id="settings.back", tooltip="返回主页"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[settings.SettingRow] = []
+    PREFIX = "settings"
+    CAPTION = "本局设置（修改均记入审计日志）"
+    COLUMNS = ("设置项", "当前值", "说明")
 
-    @property
-    def user(self):
-        return getattr(self.app, "user", None)
+    def fetch(self) -> list[settings.SettingRow]:
+        return settings.rows()
 
-    @property
-    def allowed(self) -> bool:
-        return self.user is not None and access.may_manage_accounts(self.user.role)
+    def cells(self, r: settings.SettingRow) -> tuple[str, ...]:
+        return (r.label, r.value or "（空）", r.hint)
 
-    def compose(self) -> ComposeResult:
-        yield Header(icon="")
-        yield Static("本局设置（修改均记入审计日志）", id="settings-caption", classes="caption")
-        yield PlainTable(id="settings-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="settings-note", classes="note")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        table = self.query_one("#settings-table", DataTable)
-        table.add_columns("设置项", "当前值", "说明")
-        self.reload()
-
-    def reload(self, keep: int = 0) -> None:
-        table = self.query_one("#settings-table", DataTable)
-        table.clear()
-        if not self.allowed:
-            self.note(access.MAY_NOT_MANAGE, error=True)
-            return
-        self.rows = settings.rows()
-        for r in self.rows:
-            table.add_row(r.label, r.value or "（空）", r.hint, key=r.key)
-        table.move_cursor(row=min(keep, len(self.rows) - 1))
-        table.focus()
-
-    def note(self, text: str, *, error: bool = False) -> None:
-        box = self.query_one("#settings-note", Static)
-        box.update(text)
-        box.set_class(error, "error")
+    def row_key(self, r: settings.SettingRow) -> str:
+        return r.key
 
     @on(DataTable.RowSelected, "#settings-table")
     def _selected(self, event: DataTable.RowSelected) -> None:
@@ -75,7 +45,7 @@ class SettingsScreen(Screen[None]):
             return
         from screens.dialogs import InputModal
 
-        row = self.query_one("#settings-table", DataTable).cursor_row
+        row = self.selected_row()
         r = self.rows[row]
 
         def done(value: str | None) -> None:
@@ -90,6 +60,3 @@ class SettingsScreen(Screen[None]):
             self.reload(keep=row)
 
         self.app.push_screen(InputModal(f"修改：{r.label}", r.hint, value=r.value), done)
-
-    def action_back(self) -> None:
-        self.app.pop_screen()

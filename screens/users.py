@@ -1,19 +1,16 @@
 """Accounts (administrator): add, disable or enable, reset a password, change a role."""
 from __future__ import annotations
 
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk import access, users
 from kiosk.errors import UserError
-from screens.widgets.plain_table import PlainTable
+from screens.base import AdminTableScreen
 
 ROLE_HELP = "，".join(f"{code}={label}" for code, label in access.ROLES.items())
 
 
-class UsersScreen(Screen[None]):
+class UsersScreen(AdminTableScreen):
     """Every account with its role, office and directory link; disabled ones stay listed."""
 
     BINDINGS = [
@@ -25,53 +22,24 @@ class UsersScreen(Screen[None]):
         Binding("escape", "back", "返回", id="users.back", tooltip="返回主页"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[users.UserRow] = []
+    PREFIX = "users"
+    CAPTION = "账户管理（停用的账户保留历史记录）"
+    COLUMNS = ("账户", "姓名", "角色", "股室", "执法证号", "状态")
 
-    @property
-    def user(self):
-        return getattr(self.app, "user", None)
+    def fetch(self) -> list[users.UserRow]:
+        return users.rows()
 
-    @property
-    def allowed(self) -> bool:
-        return self.user is not None and access.may_manage_accounts(self.user.role)
+    def cells(self, r: users.UserRow) -> tuple[str, ...]:
+        state = ("在用" if r.active else "停用") + ("·须改密" if r.must_change else "")
+        return (r.login, r.name, r.role_label, r.office, r.inspector, state)
 
-    def compose(self) -> ComposeResult:
-        yield Header(icon="")
-        yield Static("账户管理（停用的账户保留历史记录）", id="users-caption", classes="caption")
-        yield PlainTable(id="users-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="users-note", classes="note")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#users-table", DataTable).add_columns(
-            "账户", "姓名", "角色", "股室", "执法证号", "状态")
-        self.reload()
-
-    def reload(self, keep: int = 0) -> None:
-        table = self.query_one("#users-table", DataTable)
-        table.clear()
-        if not self.allowed:
-            self.note(access.MAY_NOT_MANAGE, error=True)
-            return
-        self.rows = users.rows()
-        for r in self.rows:
-            state = ("在用" if r.active else "停用") + ("·须改密" if r.must_change else "")
-            table.add_row(r.login, r.name, r.role_label, r.office, r.inspector, state,
-                          key=r.login)
-        table.move_cursor(row=min(keep, len(self.rows) - 1))
-        table.focus()
-
-    def note(self, text: str, *, error: bool = False) -> None:
-        box = self.query_one("#users-note", Static)
-        box.update(text)
-        box.set_class(error, "error")
+    def row_key(self, r: users.UserRow) -> str:
+        return r.login
 
     def selected(self) -> users.UserRow | None:
         if not self.allowed or not self.rows:
             return None
-        return self.rows[self.query_one("#users-table", DataTable).cursor_row]
+        return self.rows[self.selected_row()]
 
     def _run(self, action, ok: str, keep: int = 0) -> None:
         try:
@@ -131,7 +99,7 @@ class UsersScreen(Screen[None]):
             return
         from screens.dialogs import ConfirmModal
 
-        row = self.query_one("#users-table", DataTable).cursor_row
+        row = self.selected_row()
         if not r.active:
             self._run(lambda: users.enable(r.login, actor=self.user.username,
                                            actor_role=self.user.role),
@@ -151,7 +119,7 @@ class UsersScreen(Screen[None]):
         r = self.selected()
         if r is None:
             return
-        row = self.query_one("#users-table", DataTable).cursor_row
+        row = self.selected_row()
         self._ask([(f"重置 {r.login} 的密码", "至少 6 位；本人下次登录须修改", True)],
                   lambda a: self._run(lambda: users.reset_password(
                       r.login, a[0], actor=self.user.username, actor_role=self.user.role),
@@ -161,7 +129,7 @@ class UsersScreen(Screen[None]):
         r = self.selected()
         if r is None:
             return
-        row = self.query_one("#users-table", DataTable).cursor_row
+        row = self.selected_row()
         steps = [(f"{r.login} 的新角色", ROLE_HELP, False),
                  ("股室或执法证号", "审核人填股室；执法检查人员填执法证号；其他可空", False)]
 
@@ -175,6 +143,3 @@ class UsersScreen(Screen[None]):
                 f"账户 {r.login} 的角色已改为 {access.role_label(role)}。", row)
 
         self._ask(steps, finish)
-
-    def action_back(self) -> None:
-        self.app.pop_screen()

@@ -45,11 +45,11 @@ class WatchScreen(Screen):
         self.loading = False
 
     def compose(self) -> ComposeResult:
-        yield Static("远程见证：等待进行中的摇号……", id="bar")
+        yield Static("远程见证：等待进行中的摇号……", id="bar", markup=False)
         with Horizontal(id="main"):
             yield VerticalScroll(id="body")
             yield VerticalScroll(id="side")
-        yield Static("", id="msg")
+        yield Static("", id="msg", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -65,8 +65,9 @@ async def test_login(demo_store, snapshot_text):
 async def test_home(demo_store, snapshot_text):
     """Home after the registry clerk signs in: 赵文静（登记管理员） in the header and the user
     line; the figures (120 targets, 15 inspectors, the 2026 plan with one task drawn, the
-    audit chain's length, its head masked) beside the menu keys and 注销; the footer lists
-    the keys that fit in 80 columns."""
+    audit chain's length, its head masked) beside the keys an administrator may open (no
+    audit log, publication or leaders' board) and 注销; the footer lists the keys that fit in
+    80 columns."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -30,7 +30,7 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-body")
+            yield Static(self.question, classes="dialog-body", markup=False)  # names a user, a file
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.yes, id="confirm-yes", variant="primary")
                 yield Button(self.no, id="confirm-no")

@@ -56,12 +56,12 @@ class FileModal(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.title_text, classes="dialog-title", markup=False)
             if self.hint:
-                yield Static(self.hint, classes="dialog-hint")
+                yield Static(self.hint, classes="dialog-hint", markup=False)
             yield DialogInput(self.initial_path, placeholder="文件路径", id="file-path",
                               compact=True)
-            yield Static("", id="file-status")
+            yield Static("", id="file-status", markup=False)  # echoes the path
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -104,10 +104,10 @@ class _TransferModal(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-tall"):
             yield Static(self.heading.format(label=self.kind_label), classes="dialog-title")
-            yield Static(self.hint, classes="dialog-hint")
+            yield Static(self.hint, classes="dialog-hint", markup=False)
             yield DialogInput(self.initial_path, placeholder="文件路径", id="file-path",
                               compact=True)
-            yield Static("", id="file-status")
+            yield Static("", id="file-status", markup=False)  # echoes the path
             yield TextArea("", read_only=True, soft_wrap=True, id="file-problems")
         yield Footer(compact=True)
 

@@ -50,12 +50,12 @@ class InputModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.title_text, classes="dialog-title", markup=False)
             if self.prompt:
-                yield Static(self.prompt, classes="dialog-body")
+                yield Static(self.prompt, classes="dialog-body", markup=False)
             yield DialogInput(self.initial, placeholder=self.placeholder,
                               password=self.password, id="dialog-input", compact=True)
-            yield Static("", id="dialog-error", classes="dialog-error")
+            yield Static("", id="dialog-error", classes="dialog-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.ok, id="dialog-ok", variant="primary", compact=True)
                 yield Button("取消", id="dialog-cancel", compact=True)

@@ -23,7 +23,7 @@ class MessageModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-tall"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.title_text, classes="dialog-title", markup=False)
             yield TextArea(self.text, read_only=True, soft_wrap=True, show_cursor=False,
                            id="message-text")
         yield Footer(compact=True)

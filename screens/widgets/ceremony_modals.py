@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -49,8 +50,8 @@ class WitnessModal(ModalScreen[tuple[str, str, str | None] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
-            yield Label(self.prompt)
+            yield Label(self.title_text, classes="title", markup=False)
+            yield Label(self.prompt, markup=False)  # may name a witness
             yield Input(self.account, placeholder="见证人账号", id="wm-account")
             yield Input(placeholder="本人密码", password=True, id="wm-password")
             if self.ask_entropy:
@@ -98,10 +99,10 @@ class RecusalModal(ModalScreen[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"现场申报回避：检查对象 {self.uscc}", classes="title")
+            yield Label(f"现场申报回避：检查对象 {self.uscc}", classes="title", markup=False)
             yield Label("选择申报回避的执法人员（↑↓ 或数字键），再按 Enter：")
             yield OptionList(
-                *[Option(f"{n + 1}. {m['cert_no']} {m['name']}", id=m["cert_no"])
+                *[Option(Text(f"{n + 1}. {m['cert_no']} {m['name']}"), id=m["cert_no"])
                   for n, m in enumerate(self.team)],
                 id="recusal-who")
             yield Input(placeholder="回避理由（必填）", id="recusal-reason")

@@ -71,7 +71,7 @@ def _prepared(v: View, p: Presentation) -> list[Widget]:
         for name, s in v.strata.items())
     out: list[Widget] = [
         Label("抽取范围已冻结（抽查对象名录、执法人员名录、回避名录）", classes="h"),
-        Label(strata, id="strata"),
+        Label(strata, id="strata", markup=False),  # stratum names are the item's, typed
         Label(f"抽取范围共 {v.pool_size} 户；执法人员 {v.inspector_count} 名，每组 "
               f"{v.team_size} 名；已知回避 {v.conflict_count} 对。", id="counts"),
         *digests(v), _beacon_line(v),
@@ -108,7 +108,8 @@ def _committed(v: View, p: Presentation) -> list[Widget]:
     if pending:
         w = pending[0]
         who = f"第 {w['position'] + 1} 位见证人 {w['account']}（{w['name']}）"
-        out.append(Label(f"请{who}按 e，输入本人密码和随机数。", id="entry-label"))
+        out.append(Label(f"请{who}按 e，输入本人密码和随机数。", id="entry-label",
+                         markup=False))
     return out
 
 
@@ -161,7 +162,7 @@ def _revealed(v: View, p: Presentation) -> list[Widget]:
     earlier = [f"{k + 1}. {s['uscc']} {s['stratum']}" for k, s in enumerate(v.selected[:i - 1])]
     if earlier:
         out.append(Label("已揭晓：" + "；".join(reversed(earlier)), classes="muted",
-                         id="revealed-so-far"))
+                         id="revealed-so-far", markup=False))
     return out
 
 
@@ -206,7 +207,7 @@ def _sealed(v: View, p: Presentation) -> list[Widget]:
     out: list[Widget] = [
         Label("摇号已封存", classes="big", id="sealed-title"),
         Label(f"任务 {v.task}（第 {v.attempt} 次）：抽中 {len(v.selected)} 个检查对象，"
-              f"现场回避 {len(v.amendments)} 次。", id="sealed-summary"),
+              f"现场回避 {len(v.amendments)} 次。", id="sealed-summary", markup=False),
         Label(f"承诺值 {v.commitment}", classes="muted"),
         Label(f"种子   {v.seed}", classes="muted", id="sealed-seed"),
         Label("名称在公示前不在共享屏幕显示（第十二条）。", classes="muted")]
@@ -256,5 +257,6 @@ def side(v: View) -> list[Widget]:
     out += witness_lines(v, entropy=v.state != "prepared",
                          confirm=v.state in ("matched", "confirmed", "sealed"))
     for name, s in v.strata.items():
-        out.append(Label(f"{name}：{s['pool']} 户 × {pct(s['ratio_bp'])} → {s['quota']} 户"))
+        out.append(Label(f"{name}：{s['pool']} 户 × {pct(s['ratio_bp'])} → {s['quota']} 户",
+                         markup=False))
     return out

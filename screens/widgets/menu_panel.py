@@ -16,8 +16,14 @@ class MenuPanel(Static):
     """
 
     def __init__(self, entries: list[tuple[str, str]], **kwargs) -> None:
-        super().__init__("\n".join(f"[b]{k:>2}[/b]  {label}" for k, label in entries),
-                         **kwargs)
+        super().__init__(self.lines(entries), **kwargs)
+
+    @staticmethod
+    def lines(entries: list[tuple[str, str]]) -> str:
+        return "\n".join(f"[b]{k:>2}[/b]  {label}" for k, label in entries)
+
+    def show(self, entries: list[tuple[str, str]]) -> None:
+        self.update(self.lines(entries))
 
     def on_mount(self) -> None:
         self.border_title = "功能（按键）"
