@@ -8,7 +8,7 @@ import itertools
 
 import peewee
 
-COPY_ROWS = 50_000  # rows per COPY: bounds the text held in memory at once
+COPY_ROWS = 10_000  # rows formatted at a time, sent while the server stores the last
 ANALYZE_ROWS = 10_000  # an import of at least this many rows refreshes the planner's statistics
 _TEMP = "kiosk_import_rows"  # the staging table of an import into a table that has rows
 _ORDINAL = "kiosk_n"  # its row number: rows are upserted (and given ids) in the file's order
@@ -26,6 +26,10 @@ def copy_column(values: list) -> list[str]:
         if any(c in "".join(values) for c in _SPECIAL):
             return [v.translate(_ESCAPES) for v in values]
         return values
+    if kinds == {bool}:
+        return list(map(_BOOLS.__getitem__, values))
+    if kinds == {int}:
+        return list(map(str, values))
     cache: dict = {}  # the same stamp or date repeats on many rows: format it once
 
     def cell(v) -> str:
@@ -46,14 +50,31 @@ def copy_column(values: list) -> list[str]:
     return [cell(v) for v in values]
 
 
-def _copy(cursor, table: str, names: list[str], columns: list[list]) -> None:
-    cols = ", ".join(names)
-    n = len(columns[0]) if columns else 0
-    for i in range(0, n, COPY_ROWS):
-        cells = [copy_column(c[i:i + COPY_ROWS]) for c in columns]
-        text = "".join(itertools.chain.from_iterable(
+_BOOLS = {True: "t", False: "f"}
+
+
+class _Rows(io.TextIOBase):
+    """The rows as COPY text, formatted COPY_ROWS at a time as the driver reads: the server
+    stores one piece while the next is formatted, and only one piece is held at once."""
+
+    def __init__(self, columns: list[list]):
+        self.columns, self.at = columns, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> str:  # the driver sends whatever length it gets
+        n = len(self.columns[0]) if self.columns else 0
+        if self.at >= n:
+            return ""
+        i, self.at = self.at, self.at + COPY_ROWS
+        cells = [copy_column(c[i:self.at]) for c in self.columns]
+        return "".join(itertools.chain.from_iterable(
             ("\t".join(row), "\n") for row in zip(*cells, strict=True)))
-        cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN", io.StringIO(text))
+
+
+def _copy(cursor, table: str, names: list[str], columns: list[list]) -> None:
+    cursor.copy_expert(f"COPY {table} ({', '.join(names)}) FROM STDIN", _Rows(columns))
 
 
 def _temp_table(cursor, table: str, names: list[str]) -> bool:
@@ -94,6 +115,14 @@ def _upsert(db, model, fields, conflict_target, updates, columns, empty) -> bool
     table = f'"{meta.table_name}"'
     names = [f'"{meta.fields[f].column_name}"' for f in fields]
     cursor = db.cursor()
+    if len(columns[0]) >= ANALYZE_ROWS:
+        # For this transaction only: the name index's queue (GIN fastupdate) holds 64 MB
+        # before it is merged into the index, and the merge sorts in memory. Fewer, larger
+        # merges cost a fifth less server CPU on 200,000 targets (the queue is emptied before
+        # the commit, below). Dropping the indexes and building them again would save half,
+        # but DROP INDEX locks the table against every reader until the commit.
+        cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
+        cursor.execute("SET LOCAL work_mem = '128MB'")
     if empty:
         _copy(cursor, table, names, columns)
     else:
@@ -116,4 +145,18 @@ def _upsert(db, model, fields, conflict_target, updates, columns, empty) -> bool
         # (ANALYZE samples this transaction's own new rows; a role that does not own the
         # table gets a warning, not an error). Autovacuum would do it only later.
         cursor.execute(f"ANALYZE {table}")
+        _clean_gin_pending(cursor, meta.table_name)
     return True
+
+
+def _clean_gin_pending(cursor, table: str) -> None:
+    """Move the rows still queued in the GIN indexes' pending lists (fastupdate) into the
+    indexes proper. Every search reads the whole pending list: the few MB that a bulk load
+    leaves there cost each name search about 100 ms until autovacuum gets to it. Only the
+    index's owner may do this; for the terminals' role the queue stays for autovacuum."""
+    cursor.execute(
+        "SELECT i.indexrelid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = to_regclass(%s) "
+        "AND a.amname = 'gin' AND pg_has_role(c.relowner, 'USAGE')", (f'"{table}"',))
+    for (index,) in cursor.fetchall():
+        cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", (index,))

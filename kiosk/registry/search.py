@@ -42,9 +42,14 @@ def _contains(term: str, sqlite: bool, column: str = ""):
         if column:
             return f"instr({column}, ?) > 0", [term]
         return fn.instr(Target.name, term) > 0
+    esc = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     if column:
-        esc = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return f"{column} LIKE ? ESCAPE '\\'", [f"%{esc}%"]
+    if not sqlite and not re.search(r"[A-Za-z]", term):
+        # PostgreSQL: case cannot matter (as instr() on SQLite), and LIKE scans a page of
+        # names about three times faster than ILIKE, which lower-cases every name first.
+        # The trigram index serves both.
+        return peewee.Expression(Target.name, peewee.OP.LIKE, f"%{esc}%")
     return Target.name.contains(term)
 
 
