@@ -22,7 +22,7 @@ from db.models import (
 )
 from kiosk import registry, uscc
 from kiosk.errors import UserError
-from kiosk.registry import ImportRejected, cells, importer, writer
+from kiosk.registry import ImportRejected, cells, importer, kinds, tabular, writer
 
 T_HEAD = ["统一社会信用代码", "单位名称", "类别", "乡镇", "地址", "规模", "信用风险等级",
           "投诉举报次数", "严重违法记录", "状态"]
@@ -732,3 +732,37 @@ def test_a_file_with_only_the_header_is_refused(db, tmp_path, suffix):
     with pytest.raises(UserError, match=r"^文件没有数据行。$"):
         registry.import_file("targets", path, "clerk")
     assert AuditEvent.select().count() == 0
+
+
+def test_a_whole_column_checked_at_once_gives_what_each_cell_would():
+    """cells.fast_column takes the common file's columns in one go; whenever it answers, the
+    answer is parse_cell's for every cell, and any cell it cannot vouch for sends the column
+    back to the cell-by-cell check (None)."""
+    col = {c.field: c for c in kinds.find_kind("targets").columns}
+    cases = [
+        (col["name"], [" 甲公司 ", "乙公司"], True),
+        (col["name"], ["甲公司", ""], False),               # a required cell left empty
+        (col["name"], ["甲公司", "乙\x07公司"], False),      # a control character
+        (col["name"], ["甲" * 201], False),                 # over max_len
+        (col["address"], ["人民路1号", "  "], False),        # optional and empty: stored None
+        (col["name"], ["甲公司", tabular.CellProblem("单元格为错误值")], False),
+        (col["size_class"], ["小型", "微型"], True),
+        (col["size_class"], ["小型", "巨型"], False),
+        (col["active"], ["正常", "停用", "是"], True),
+        (col["active"], ["正常", "也许"], False),
+        (col["complaint_count"], ["0", "12", "007"], True),
+        (col["complaint_count"], ["1", "-1"], False),
+        (col["complaint_count"], ["1", "1.5"], False),
+        (col["complaint_count"], ["1", "٣"], False),         # a digit, but not an ASCII one
+        (col["complaint_count"], ["1", str(cells.INT_MAX + 1)], False),
+        (col["complaint_count"], [0.0, 3.0], True),           # a spreadsheet's numbers
+        (col["complaint_count"], [1.0, 2.5], False),
+        (col["complaint_count"], [1.0, "2"], False),
+        (col["uscc"], [code(1), code(2)], False),            # left to its quick per-cell check
+    ]
+    for c, raws, answers in cases:
+        got = cells.fast_column(c, raws)
+        assert (got is not None) == answers, (c.field, raws)
+        if got is not None:
+            assert got == [cells.parse_cell(c, raw) for raw in raws]
+            assert [type(v) for v in got] == [type(cells.parse_cell(c, raw)) for raw in raws]

@@ -182,6 +182,58 @@ def test_the_area_bound_is_exact_when_the_cheap_one_is_too_loose(db, tmp_path, m
     assert "（12 行 × 10 列）" in _import_error(path)
 
 
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _prefixed(rows_xml: str, prefix: str = "x", uri: str | None = MAIN) -> str:
+    """The rows with every element name prefixed: calamine reads <x:c> as a cell whatever x
+    is bound to, or when it is bound to nothing."""
+    out = re.sub(r"<(/?)(row|c|v|f|is|t)([ >/])", rf"<\1{prefix}:\2\3", rows_xml)
+    if uri is not None:  # declared on each row, the element that holds the cells
+        out = out.replace(f"<{prefix}:row ", f'<{prefix}:row xmlns:{prefix}="{uri}" ')
+    return out
+
+
+@pytest.mark.parametrize("uri", [MAIN, "urn:elsewhere"])
+def test_far_cells_with_a_prefix_are_refused(db, tmp_path, uri, no_calamine):
+    rows = _prefixed(_row(1, *T_HEAD[:3]) + _row(2, code(1), "甲公司", "企业")
+                     + '<row r="9"><c r="XFD1048576"><v>1</v></c></row>', uri=uri)
+    assert "<x:c " in rows
+    assert "的表格范围过大（1048576 行 × 16384 列）" in _import_error(
+        _raw_xlsx(tmp_path / "far.xlsx", rows))
+    # Unprefixed cells in a sheet whose default namespace is another one: walked alike.
+    rows = (_row(1, *T_HEAD[:3]) + '<row r="2"><c><v>1</v></c></row>'
+            + '<row r="1048576">' + "<c><v>1</v></c>" * 16384 + "</row>")
+    path = _raw_xlsx(tmp_path / "ns.xlsx", rows)
+    with zipfile.ZipFile(path) as z:
+        parts = {i: z.read(i) for i in z.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(
+        MAIN.encode(), uri.encode())
+    with zipfile.ZipFile(path, "w") as z:
+        for part, data in parts.items():
+            z.writestr(part, data)
+    assert "的表格范围过大（1048576 行 × 16384 列）" in _import_error(path)
+
+
+def test_error_and_formula_cells_with_a_prefix_are_bad_rows(db, tmp_path):
+    rows = (_row(1, *T_HEAD[:4])
+            + _row(2, code(1), '<c t="e"><v>#VALUE!</v></c>', "企业", "黄寨镇")
+            + _row(3, code(2), "乙公司", "企业", '<c t="str"><f>A1</f></c>')
+            + _row(4, code(3), "丙公司", "企业", '<c t="str"><f>A1</f><v>练集镇</v></c>'))
+    expected = [(2, "单元格为错误值 #VALUE!（“单位名称”列）"),
+                (3, "公式单元格没有计算结果，请在 Excel 中保存后再导入（“乡镇”列）")]
+    # Every element prefixed, or only the formula and value inside usual cells.
+    for n, sheet in enumerate([_prefixed(rows), _prefixed(rows).replace(
+            "<x:c ", "<c ").replace("</x:c>", "</c>")]):
+        err = _rejected("targets", _raw_xlsx(tmp_path / f"p{n}.xlsx", sheet))
+        assert err.problems == expected
+    fixed = _prefixed(rows.replace('t="e"><v>#VALUE!', 't="str"><v>甲公司').replace(
+        "<f>A1</f></c>", "<f>A1</f><v>练集镇</v></c>"))
+    registry.import_file("targets", _raw_xlsx(tmp_path / "ok.xlsx", fixed), "clerk")
+    assert [t.township for t in Target.select().order_by(Target.id)] == ["黄寨镇", "练集镇",
+                                                                          "练集镇"]
+
+
 # ---------------------------------------------------------------- what calamine cannot tell
 
 

@@ -12,7 +12,16 @@ import peewee
 from db.models import Inspector, Item, Target
 from kiosk import access, audit
 from kiosk.errors import UserError
-from kiosk.registry.cells import CTRL, MISS, Bad, cell_text, fast_parser, parse_cell, serial_1904
+from kiosk.registry.cells import (
+    CTRL,
+    MISS,
+    Bad,
+    cell_text,
+    fast_column,
+    fast_parser,
+    parse_cell,
+    serial_1904,
+)
 from kiosk.registry.kinds import DEFAULTS, Column, Kind, find_kind
 from kiosk.registry.rows import item_strata
 from kiosk.registry.tabular import CellProblem, ImportRejected, file_sha256, read_rows
@@ -127,17 +136,15 @@ def _column_values(c: Column, raws: tuple, serial1904: bool) -> tuple[list, set[
     """(the stored value of each cell of one column, the indexes of its bad cells)."""
     if serial1904:
         raws = tuple(serial_1904(raw) or raw for raw in raws)
+    out = fast_column(c, raws) if raws else None
+    if out is not None:  # the common file: every cell of the column well-formed
+        return out, set()
     fast = fast_parser(c)
     if c.type == "text":
-        # The common case: a text cell read from CSV or calamine. One search over the joined
-        # column answers for all of its cells when every one is text (not a number, a date,
-        # a missing cell or a CellProblem) and none holds a control character.
-        if set(map(type, raws)) == {str} and not CTRL.search("".join(raws)):
-            out = [raw.strip() for raw in raws]
-        else:
-            search = CTRL.search
-            out = [raw.strip() if raw.__class__ is str and not search(raw) else MISS
-                   for raw in raws]
+        # A text cell read from CSV or calamine.
+        search = CTRL.search
+        out = [raw.strip() if raw.__class__ is str and not search(raw) else MISS
+               for raw in raws]
         limit = c.max_len or 0
         if c.required:
             out = [v if v and v is not MISS and (not limit or len(v) <= limit) else MISS

@@ -119,16 +119,22 @@ _XNS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RNS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PNS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
-# The sheet's shape: letters A-Z become L, digits D, white space, ">" and "/" a blank, and "'"
-# a '"'. Cell references and markers then have one spelling that bytes.find and bytes.count
-# can look for, several times quicker than a regular expression over every cell.
-_SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\t\n\r>/'",
-                         b"L" * 26 + b"D" * 10 + b'     "')
+# The sheet's shape: letters A-Z become L, digits D, white space, ">" and "/" a blank, "'" a
+# '"', and ":" a "<". Cell references and markers then have one spelling that bytes.find and
+# bytes.count can look for, several times quicker than a regular expression over every cell.
+# calamine knows elements by their local name, whatever the prefix (<x:c> is a cell to it,
+# even with x bound to another namespace or to none): in the shape a prefixed tag still holds
+# "<c " or "<f ", and only a tag without a prefix has a blank before its "<".
+_SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\t\n\r>/':",
+                         b"L" * 26 + b"D" * 10 + b'     "<')
 # A reference in any spelling that has the shape <c r="L…": the translation is byte for byte.
 _REF = re.compile(rb'<c[\t\n\r />]r=["\']([A-Z]+)(\d+)["\']')
 # A value that is not plain number text: error values, ISO dates, formula text results, or the
-# garbage of a damaged file; such cells are looked at one by one (see _check_cell).
-_ODD_VALUE = re.compile(rb"<v>[^<]*?[^-+.0-9eE<]")
+# garbage of a damaged file; such cells are looked at one by one (see _check_cell). "v>" also
+# ends a prefixed <x:v>.
+_ODD_VALUE = re.compile(rb"v>[^<]*?[^-+.0-9eE<]")
+# A prefixed start tag, such as <x:v>, inside a cell the quick scan marked.
+_PREFIXED = re.compile(rb"<[^\s>/:]+:")
 
 
 def _xlsx_rows(path: Path, info: dict) -> Iterator[tuple[int, list]]:
@@ -219,16 +225,16 @@ def _scan(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
     too large, and find the cells calamine reads as empty text although they hold no value
     (error values, formulas never calculated). {row: {column index: problem}}.
 
-    A sheet whose every cell starts <c r="A1"… (as Excel, WPS and openpyxl write them) is
-    checked with a few scans of its bytes, and only its formula, error and odd-value cells
-    are looked at one by one; any other sheet is walked cell by cell, which also measures its
-    area exactly, whatever the XML spelling."""
+    A sheet whose every cell starts <c r="A1"… without a prefix (as Excel, WPS and openpyxl
+    write them) is checked with a few scans of its bytes, and only its formula, error and
+    odd-value cells are looked at one by one; any other sheet is walked cell by cell, which
+    also measures its area exactly, whatever the XML spelling."""
     shape = xml.translate(_SHAPE)
-    cells = shape.count(b"<c ")
-    # Every cell with a single-letter reference is the usual sheet; only when that count
-    # differs is the wider spelling <c r="L… counted (each count reads all the sheet).
-    single = shape.count(b'<c r="LD')
-    if cells != single and cells != shape.count(b'<c r="L'):
+    cells = shape.count(b"<c ")  # with a prefix or without
+    # Every cell with a single-letter reference and no prefix is the usual sheet; only when
+    # that count differs is the wider spelling counted (each count reads all the sheet).
+    single = shape.count(b' <c r="LD')
+    if cells != single and cells != shape.count(b' <c r="L'):
         return _odd_cells(xml, name)
     digits = 1
     # Rows come in order, so the longest references sit near the end: only the last miss
@@ -245,11 +251,12 @@ def _scan(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
         _check_area(rows, cols, name)
     marked = set()
     for marker in (_FORMULA, _ERROR):
-        marked.update(shape.rfind(b'<c r="', 0, m.start()) for m in marker.finditer(shape))
-    marked.update(shape.rfind(b'<c r="', 0, m.start()) for m in _ODD_VALUE.finditer(xml))
+        marked.update(shape.rfind(b' <c r="', 0, m.start()) for m in marker.finditer(shape))
+    marked.update(shape.rfind(b' <c r="', 0, m.start()) for m in _ODD_VALUE.finditer(xml))
     problems: dict[int, dict[int, CellProblem]] = {}
     for start in sorted(marked - {-1}):
-        _check_cell(xml, start, name, problems)
+        if _check_cell(xml, start + 1, name, problems):
+            return _odd_cells(xml, name)
     return problems
 
 
@@ -262,8 +269,9 @@ _VALUE = re.compile(rb"<v>([^<]*)</v>")
 
 
 def _check_cell(xml: bytes, start: int, name: str,
-                problems: dict[int, dict[int, CellProblem]]) -> None:
-    """Note the problem of the cell starting at `start`, as _odd_cells does for every cell."""
+                problems: dict[int, dict[int, CellProblem]]) -> bool:
+    """Note the problem of the cell starting at `start`, as _odd_cells does for every cell;
+    True when the cell holds a prefixed element (<x:f>, <x:v>) that only the walk reads."""
     tag_end = xml.find(b">", start)
     attrs = xml[start:tag_end]
     ref = _CELL_REF.search(attrs)
@@ -271,9 +279,11 @@ def _check_cell(xml: bytes, start: int, name: str,
     typed = _CELL_TYPE.search(attrs)
     t = typed[1].decode() if typed else None
     if attrs.endswith(b"/") or t == "inlineStr":
-        return
+        return False
     end = xml.find(b"</c>", tag_end)
     content = xml[tag_end + 1:end if end >= 0 else len(xml)]
+    if _PREFIXED.search(content):
+        return True
     value = _VALUE.search(content)
     text = value[1].decode("utf-8", "replace") if value and value[1] else None
     problem = None
@@ -285,6 +295,7 @@ def _check_cell(xml: bytes, start: int, name: str,
         _check_number(text, t, row, name)
     if problem:
         problems.setdefault(row, {})[col - 1] = CellProblem(problem)
+    return False
 
 
 def _column(letters: bytes | str) -> int:
@@ -303,18 +314,18 @@ def _check_area(rows: int, cols: int, name: str) -> None:
 
 def _odd_cells(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
     """Walk every cell of a sheet in an unusual XML spelling: note the cells without a usable
-    value, refuse number cells that hold no number (a damaged file), and measure the area."""
-    c_tag, v_tag, row_tag, f_tag = f"{_XNS}c", f"{_XNS}v", f"{_XNS}row", f"{_XNS}f"
+    value, refuse number cells that hold no number (a damaged file), and measure the area.
+    Elements are known by their local name, in any namespace, as calamine knows them."""
     problems: dict[int, dict[int, CellProblem]] = {}
     expected = 1
     rows = cols = 0
     try:
         for _, el in ET.iterparse(io.BytesIO(xml), events=("end",)):
-            if el.tag != row_tag:
+            if _local(el.tag) != "row":
                 continue
             n = int(el.get("r") or expected)
             col = 0
-            for c in el.iter(c_tag):
+            for c in [c for c in el.iter() if _local(c.tag) == "c"]:
                 ref = c.get("r")
                 if ref:
                     row_at = int("".join(ch for ch in ref if ch.isdigit()) or n)
@@ -323,12 +334,12 @@ def _odd_cells(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
                     row_at, col = n, col + 1
                 rows, cols = max(rows, row_at), max(cols, col)
                 t = c.get("t")
-                v = c.find(v_tag)
+                v = _child(c, "v")
                 text = v.text if v is not None else None
                 problem = None
                 if t == "inlineStr":
                     pass
-                elif text is None and c.find(f_tag) is not None:
+                elif text is None and _child(c, "f") is not None:
                     problem = "公式单元格没有计算结果，请在 Excel 中保存后再导入"
                 elif t == "e":
                     problem = f"单元格为错误值 {text or ''}".rstrip()
@@ -343,6 +354,15 @@ def _odd_cells(xml: bytes, name: str) -> dict[int, dict[int, CellProblem]]:
                         "请在 Excel 中打开后另存为 .xlsx 或 CSV。") from None
     _check_area(rows, cols, name)
     return problems
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace: {…/main}c and {urn:other}c are both c."""
+    return tag.rpartition("}")[2]
+
+
+def _child(el: ET.Element, local: str) -> ET.Element | None:
+    return next((c for c in el if _local(c.tag) == local), None)
 
 
 def _check_number(text: str, t: str | None, line: int, name: str) -> None:
