@@ -5,6 +5,7 @@
     qr        QR symbols from qrcode's public API
     printer   `lp`, or the path of the saved file
     protocol  the pre-draw sheet and the draw protocol
+    certificate  the page of the 审计链头 certificate (kiosk.audit.certificate fills it)
 The slips themselves (codes, tokens, pages) live in kiosk.slips.
 """
 from __future__ import annotations
