@@ -758,7 +758,9 @@ def test_a_whole_column_checked_at_once_gives_what_each_cell_would():
         (col["complaint_count"], [0.0, 3.0], True),           # a spreadsheet's numbers
         (col["complaint_count"], [1.0, 2.5], False),
         (col["complaint_count"], [1.0, "2"], False),
-        (col["uscc"], [code(1), code(2)], False),            # left to its quick per-cell check
+        (col["uscc"], [code(1), code(2)], True),
+        (col["uscc"], [code(1), code(2).lower()], False),    # normalised by parse_cell
+        (col["uscc"], [code(1), code(2)[:17] + "0"], False),
     ]
     for c, raws, answers in cases:
         got = cells.fast_column(c, raws)

@@ -249,6 +249,9 @@ def fast_column(c: Column, raws: Sequence) -> list | None:
     elif t == "bool":
         words = _bool_words()
         return list(map(words.__getitem__, raws)) if set(raws) <= words.keys() else None
+    elif t == "uscc":
+        # check() passes only 18 characters of the code's alphabet, which normalise() keeps.
+        return None if any(map(uscc.check, raws)) else list(raws)
     else:
         return None
     lo = c.minimum if c.minimum is not None else 0

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import posixpath
 import re
 import xml.etree.ElementTree as ET
@@ -158,18 +159,15 @@ def _xlsx_rows(path: Path, info: dict) -> Iterator[tuple[int, list]]:
         problems = _scan(xml, name)
         del xml
     rows = _calamine_rows(path, name)
-    started = False
-    for n, cells in enumerate(rows, 1):
-        if not started:
-            # Rows above the header are not the file's first line (as before calamine).
-            if not any(v != "" for v in cells):
-                continue
-            started = True
-        if problems and n in problems:
-            for col, problem in problems[n].items():
+    # Rows above the header are not the file's first line (as before calamine).
+    first = next((i for i, cells in enumerate(rows) if any(v != "" for v in cells)), len(rows))
+    for n, row_problems in problems.items():
+        if first < n <= len(rows):
+            cells = rows[n - 1]
+            for col, problem in row_problems.items():
                 cells.extend([""] * (col + 1 - len(cells)))
                 cells[col] = problem
-        yield n, cells
+    yield from zip(itertools.count(first + 1), rows[first:])
 
 
 def _first_sheet(package: zipfile.ZipFile, name: str) -> tuple[str, bool, list[str]]:

@@ -62,7 +62,9 @@ def write_upsert(k: Kind, present: list[str], records, refs: dict) -> tuple[int,
         else:
             values = list(map(dict.get, recs, itertools.repeat(f)))
         d = defaults.get(f)
-        return values if d is None else [d if v is None else v for v in values]
+        if d is None or None not in values:  # a column filled in on every row
+            return values
+        return [d if v is None else v for v in values]
 
     if k.name in ("inspectors", "targets"):
         conflict_target = [getattr(model, k.key[0])]
