@@ -57,10 +57,7 @@ class AuditScreen(SignedIn, Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#audit-table", DataTable)
         table.add_columns("序号", "时间", "操作人", "动作", "对象", "内容")
-        if self.user is None:
-            self.app.require_login(lambda u: self.action_reload(), prompt="查看审计日志：请登录")
-        else:
-            self.action_reload()
+        self.with_user(lambda u: self.action_reload(), "查看审计日志：请登录")
 
     # ------------------------------------------------------------ reading
 

@@ -1,6 +1,7 @@
 """What the kiosk's screens share: the signed-in user, and the administrator's table screens."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -21,6 +22,27 @@ class SignedIn:
     @property
     def user(self):
         return getattr(self.app, "user", None)  # type: ignore[attr-defined]
+
+    def with_user(self, then: Callable[[Any], None], prompt: str) -> None:
+        """then(user) with whoever is signed in; a screen opened with nobody signed in (`kiosk
+        open`) asks for a log-in first, and then gets None if they press Escape."""
+        if self.user is None:
+            self.app.require_login(then, prompt=prompt)  # type: ignore[attr-defined]
+        else:
+            then(self.user)
+
+    def when_allowed(self, may: Callable[[str | None], bool], refusal: str, prompt: str,
+                     then: Callable[[], None], say: Callable[[str, bool], None]) -> None:
+        """then() once someone whose role `may` allows is signed in (see with_user); anyone
+        else is told the refusal by say(text, error)."""
+
+        def check(user) -> None:
+            if user is None or not may(user.role):
+                say(refusal, True)
+                return
+            then()
+
+        self.with_user(check, prompt)
 
 
 class AdminTableScreen(SignedIn, Screen[None]):

@@ -87,9 +87,6 @@ class CasesScreen(SignedIn, Screen[None]):
         self.filter = "open"
         self.rows: list[cases.CaseRow] = []
 
-    def _may_read(self, user) -> bool:
-        return user is not None and access.may_read_cases(user.role)
-
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("", id="cases-caption", markup=False)
@@ -101,16 +98,8 @@ class CasesScreen(SignedIn, Screen[None]):
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("编号", "任务编号", "类别", "状态", "期限",
                                               "被检查单位")
-        if self.user is None:
-            self.app.require_login(self._logged_in, prompt="执法案件：请审核人或局领导登录")
-        else:
-            self._logged_in(self.user)
-
-    def _logged_in(self, user) -> None:
-        if not self._may_read(user):
-            self._say(access.MAY_NOT_READ_CASES, error=True)
-            return
-        self.action_reload()
+        self.when_allowed(access.may_read_cases, access.MAY_NOT_READ_CASES,
+                          "执法案件：请审核人或局领导登录", self.action_reload, self._say)
 
     def action_reload(self, keep: int | None = None) -> None:
         self.rows = cases.rows(self.user, open_only=self.filter != "all",

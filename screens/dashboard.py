@@ -39,9 +39,6 @@ class DashboardScreen(SignedIn, Screen[None]):
         self.section = 0
         self.year: int | None = None
 
-    def _may_read(self, user) -> bool:
-        return user is not None and access.may_read_leader_dashboards(user.role)
-
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("", id="dashboard-summary")
@@ -51,16 +48,9 @@ class DashboardScreen(SignedIn, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.user is None:
-            self.app.require_login(self._logged_in, prompt="领导看板：请局领导或纪检审计人员登录")
-        else:
-            self._logged_in(self.user)
-
-    def _logged_in(self, user) -> None:
-        if not self._may_read(user):
-            self._say(access.MAY_NOT_READ_LEADER_DASHBOARD, error=True)
-            return
-        self.action_reload()
+        self.when_allowed(access.may_read_leader_dashboards,
+                          access.MAY_NOT_READ_LEADER_DASHBOARD,
+                          "领导看板：请局领导或纪检审计人员登录", self.action_reload, self._say)
 
     def action_reload(self) -> None:
         self._say("正在计算……")

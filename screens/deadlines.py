@@ -41,10 +41,7 @@ class DeadlinesScreen(SignedIn, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.user is None:
-            self.app.require_login(lambda u: self.action_reload(), prompt="查看报告期限：请登录")
-        else:
-            self.action_reload()
+        self.with_user(lambda u: self.action_reload(), "查看报告期限：请登录")
 
     def action_reload(self) -> None:
         self.rows = reports.visible_deadlines(self.user)

@@ -37,9 +37,6 @@ class SanctionsScreen(SignedIn, Screen[None]):
         super().__init__()
         self.tasks: list[sanctions.OpenTask] = []
 
-    def _may(self, user) -> bool:
-        return user is not None and access.may_read_sanctions(user.role)
-
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("执法人员处理记录（第十八条）", classes="sanctions-caption")
@@ -54,16 +51,8 @@ class SanctionsScreen(SignedIn, Screen[None]):
             "执法证号", "姓名", "处理", "起始", "截止", "状态")
         self.query_one("#sanctions-tasks", DataTable).add_columns(
             "摇号", "任务编号", "执法人员", "原因", "被检查单位")
-        if self.user is None:
-            self.app.require_login(self._logged_in, prompt="执法人员处理：请管理员或局领导登录")
-        else:
-            self._logged_in(self.user)
-
-    def _logged_in(self, user) -> None:
-        if not self._may(user):
-            self._say(access.MAY_NOT_READ_SANCTIONS, error=True)
-            return
-        self.reload()
+        self.when_allowed(access.may_read_sanctions, access.MAY_NOT_READ_SANCTIONS,
+                          "执法人员处理：请管理员或局领导登录", self.reload, self._say)
 
     def reload(self) -> None:
         table = self.query_one("#sanctions-table", DataTable)

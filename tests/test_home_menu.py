@@ -83,3 +83,29 @@ async def test_the_menu_follows_a_change_of_user(db):
         await pilot.press("a")
         await settle(pilot)
         assert type(app.screen).__name__ == "AuditScreen"
+
+
+@pytest.mark.parametrize("screen,note,refusal", [
+    ("CasesScreen", "#cases-note", access.MAY_NOT_READ_CASES),
+    ("DashboardScreen", "#dashboard-note", access.MAY_NOT_READ_LEADER_DASHBOARD),
+    ("SanctionsScreen", "#sanctions-note", access.MAY_NOT_READ_SANCTIONS),
+])
+async def test_a_screen_opened_past_the_menu_still_refuses(db, screen, note, refusal):
+    """`kiosk open` and tests push screens without the menu: the screen's own gate (SignedIn.
+    when_allowed) asks for a log-in with nobody signed in, and refuses a role without the
+    right, whether signed in before or at its prompt."""
+    from textual.widgets import Static
+
+    cls = next(e.screen for e in MENU if e.screen.__name__ == screen)
+    auth.create_user("zhangwei", "secret-123", "inspector", "张伟")
+    inspector = auth.login("zhangwei", "secret-123")
+    for user in (inspector, None):
+        app = make_app(user=user, start=cls())
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            if user is None:
+                assert type(app.screen).__name__ == "LoginModal"
+                await pilot.press(*"zhangwei", "enter", *"secret-123", "enter")
+                await settle(pilot)
+            assert isinstance(app.screen, cls)
+            assert str(app.screen.query_one(note, Static).render()) == refusal
