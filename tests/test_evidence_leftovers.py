@@ -4,7 +4,7 @@ live writer is still making stays."""
 from __future__ import annotations
 
 import os
-import signal
+import re
 import socket
 import subprocess
 import sys
@@ -15,25 +15,23 @@ from db.models import Evidence
 from kiosk import audit, reports
 from kiosk.ops.files import kept_files
 from kiosk.reports import evidence
+from tests.test_crash_writes import _kill_while
 from tests.test_reports import build_world
 
-ROOT = Path(__file__).resolve().parent.parent
-
-# argv: db, report id, file. Stops inside the copy into the store, after the first bytes.
+# Run by test_crash_writes' holder (it gives `db` and `hold`): stops inside the copy into the
+# store, after its first 4 KiB.
 ATTACH = """
-import shutil, sys, time
+import shutil
 from db import connect
-from db.models import Report, User
+from db.models import User
 from kiosk import reports
-db, rid, src = sys.argv[1:4]
 connect(db)
 def copyfile(src, dst):
     with open(src, "rb") as fsrc, open(dst, "wb") as fdst:
         fdst.write(fsrc.read(4096))
-    print("holding", flush=True)
-    time.sleep(60)
+    hold()
 shutil.copyfile = copyfile
-reports.attach_evidence(int(rid), src, User.get(User.username == "zhangwei"))
+reports.attach_evidence({rid}, {src!r}, User.get(User.username == "zhangwei"))
 """
 
 
@@ -47,19 +45,13 @@ def test_a_writer_killed_mid_attach_leaves_a_copy_the_next_attach_removes(db, db
     rep = reports.open_report(world.assignments[0], world.member)
     video = tmp_path / "现场录像.mp4"
     video.write_bytes(os.urandom(1 << 20))
-    proc = subprocess.Popen([sys.executable, "-c", ATTACH, str(db_path), str(rep.id), str(video)],
-                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        assert line.startswith("holding"), proc.stderr.read()
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    _kill_while(db_path, "-", "-", ATTACH.format(rid=rep.id, src=str(video)))
     folder = evidence.evidence_dir()
     staging = folder / evidence.STAGING
     left = incoming(staging)
-    assert left == [f"{evidence.INCOMING}{socket.gethostname()}-{proc.pid}-" + left[0][-8:]]
+    writer = re.fullmatch(  # named after its writer, the killed process
+        rf"{re.escape(evidence.INCOMING + socket.gethostname())}-(\d+)-\w{{8}}", left[0])
+    assert len(left) == 1 and writer and int(writer[1]) != os.getpid()
     assert (staging / left[0]).stat().st_size == 4096  # half a copy, and nothing else
     assert Evidence.select().count() == 0
     assert [rel for rel, _ in kept_files()] == []  # a backup would not carry it
