@@ -466,6 +466,8 @@ def test_bulk_load_into_an_empty_table_builds_the_same_indexes(db, tmp_path, mon
     assert any(n == "target_uscc" for n, _ in before) and len(before) >= 5
     monkeypatch.setattr(writer, "BULK_INDEX_ROWS", 2)
     # A failure after the rows are written rolls the dropped indexes back with them.
+    audit_record = importer.audit.record
+
     def refuse(*args, **kwargs):
         raise RuntimeError("disk full")
     monkeypatch.setattr(importer.audit, "record", refuse)
@@ -482,12 +484,29 @@ def test_bulk_load_into_an_empty_table_builds_the_same_indexes(db, tmp_path, mon
     assert Target.select().where(Target.name == "商水县第3纺织有限公司").count() == 1
     stamps = {t.updated_at for t in Target.select()}
     assert len(stamps) == 1 and isinstance(stamps.pop(), dt.datetime)
-    # A store that already has rows is upserted through the unique index, as before.
-    res = registry.import_file("targets", write_csv(tmp_path / "b.csv", T_HEAD,
-                                                    [target_row(3, "改名"), target_row(4)]),
-                               "clerk")
+    # A file of at least half the table's rows is upserted through the unique index with the
+    # other indexes rebuilt after it; a failure rolls that back too.
+    dropped = []
+    drop = writer._drop_indexes
+    monkeypatch.setattr(writer, "_drop_indexes", lambda *a, **kw: dropped.append(
+        kw) or drop(*a, **kw))
+    b = write_csv(tmp_path / "b.csv", T_HEAD, [target_row(3, "改名"), target_row(4)])
+    monkeypatch.setattr(importer.audit, "record", refuse)
+    with pytest.raises(RuntimeError):
+        registry.import_file("targets", b, "clerk")
+    assert dropped == [{"keep_unique": True}] and _indexes(db, "target") == before
+    assert Target.get(Target.uscc == code(3)).name == "商水县第3纺织有限公司"
+    monkeypatch.setattr(importer.audit, "record", audit_record)
+    res = registry.import_file("targets", b, "clerk")
     assert (res.inserted, res.updated) == (1, 1) and Target.select().count() == 4
-    assert _indexes(db, "target") == before
+    assert Target.get(Target.uscc == code(3)).name == "改名"
+    assert [r["uscc"] for r in registry.search("targets", "改名")] == [code(3)]
+    assert _indexes(db, "target") == before and len(dropped) == 2
+    # A smaller file leaves the indexes as they are and updates them row by row.
+    monkeypatch.setattr(writer, "BULK_INDEX_ROWS", 1)
+    registry.import_file("targets", write_csv(tmp_path / "c.csv", T_HEAD, [target_row(5)]),
+                         "clerk")
+    assert len(dropped) == 2 and Target.select().count() == 5
 
 
 def test_count_is_capped_for_searches(sixty, monkeypatch):

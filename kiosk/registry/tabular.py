@@ -92,6 +92,11 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+# Characters of one or two UTF-8 bytes, and the replacement character: what is left once they
+# are removed is the wide characters of decode_csv.
+_NARROW = re.compile("[\x00-\u07ff\ufffd]+")
+
+
 def decode_csv(data: bytes) -> str:
     """The text of a CSV file: UTF-8 (with or without BOM) or GB18030. A file that is UTF-8 but
     for a few bad bytes is refused with their lines rather than read as GB18030 mojibake."""
@@ -103,7 +108,7 @@ def decode_csv(data: bytes) -> str:
     bad = rough.count("\ufffd")
     # Characters of three or more UTF-8 bytes (all of CJK) hardly ever arise by chance from
     # GB18030 bytes; when they outnumber the bad bytes the file was meant to be UTF-8.
-    wide = sum(1 for ch in rough if "\u0800" <= ch and ch != "\ufffd")
+    wide = len(_NARROW.sub("", rough))  # in C: a loop over the characters took 0.35 s at 100k rows
     if data.startswith(b"\xef\xbb\xbf") or wide >= 4 * bad:
         lines = sorted({n for n, line in enumerate(rough.split("\n"), 1) if "\ufffd" in line})
         raise ImportRejected([(n, "含有不是 UTF-8 编码的字节，请检查该行或将文件另存为 UTF-8 编码")

@@ -85,7 +85,7 @@ def write_upsert(k: Kind, present: list[str], records, refs: dict) -> tuple[int,
         columns = [[refs["cert_no"][r["cert_no"]] for r in recs]] + [
             column(f) for f in ("title", "date", "hours", "organizer")]
     before = model.select().count()
-    _upsert(model, fields, conflict_target, updates, columns, empty=before == 0)
+    _upsert(model, fields, conflict_target, updates, columns, empty=before == 0, existing=before)
     inserted = model.select().count() - before
     return inserted, len(records) - inserted
 
@@ -104,13 +104,17 @@ def _sqlite_column(values: list) -> list:
 
 
 def _upsert(model, fields: list[str], conflict_target: list, updates: list[str],
-            columns: list[list], *, empty: bool = False) -> None:
+            columns: list[list], *, empty: bool = False, existing: int | None = None) -> None:
     """INSERT … ON CONFLICT DO UPDATE in batches through the driver's executemany: building
     100k rows through the query builder costs several times the write itself.
 
     empty: the table held no row when this transaction began. On SQLite the write lock is
     held from its start (BEGIN IMMEDIATE), so no row can conflict and a plain INSERT does:
-    it takes half the time of the upsert on 100k targets."""
+    it takes half the time of the upsert on 100k targets.
+
+    existing: the rows the table held then, when known: a file of at least half as many rows
+    rebuilds the table's indexes other than the unique ones once, after its rows are written,
+    instead of updating them row by row (see _drop_indexes)."""
     db = database.obj
     sqlite = isinstance(db, peewee.SqliteDatabase)
     meta = model._meta
@@ -149,8 +153,10 @@ def _upsert(model, fields: list[str], conflict_target: list, updates: list[str],
             bulk_fts = found[0]
             last_id = db.execute_sql("SELECT COALESCE(MAX(id), 0) FROM target").fetchone()[0]
             db.execute_sql("DROP TRIGGER target_fts_ai")
-    indexes = _drop_indexes(db, meta.table_name) \
-        if sqlite and empty and len(params) >= BULK_INDEX_ROWS else []
+    bulk = len(params) >= BULK_INDEX_ROWS and (
+        empty or (existing is not None and 2 * len(params) >= existing))
+    indexes = _drop_indexes(db, meta.table_name, keep_unique=not empty) \
+        if sqlite and bulk else []
     with _driver_errors(sqlite):
         for i in range(0, len(params), BATCH * 10):
             if sqlite:
@@ -167,17 +173,22 @@ def _upsert(model, fields: list[str], conflict_target: list, updates: list[str],
         db.execute_sql(bulk_fts)
 
 
-def _drop_indexes(db, table: str) -> list[str]:
-    """Drop the table's own indexes and return the statements that build them again.
+def _drop_indexes(db, table: str, *, keep_unique: bool) -> list[str]:
+    """Drop the table's own indexes (all of them, or the non-unique ones when keep_unique)
+    and return the statements that build them again.
 
-    For a bulk load into an empty table: building each index once from the finished table
-    sorts its keys in one go, where inserting row by row into five indexes (random codes and
-    names) costs about four times as much. SQLite's schema changes are part of the
-    transaction: other terminals keep seeing the indexes (WAL readers see the last commit),
-    and a failure rolls the drops back with the rows."""
+    For a bulk write over most of a table: building each index once from the finished table
+    sorts its keys in one go, where changing five indexes row by row (random codes and names)
+    costs about four times as much on 100k targets. An upsert keeps the unique indexes: its
+    ON CONFLICT needs them, and so does every other key. SQLite's schema changes are part of
+    the transaction: other terminals keep seeing the indexes (WAL readers see the last
+    commit), and a failure rolls the drops back with the rows."""
     found = db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
                            "AND tbl_name = ? AND sql IS NOT NULL", (table,)).fetchall()
-    for name, _ in found:  # indexes without sql are the ones behind UNIQUE and PRIMARY KEY
+    # Indexes without sql are the ones behind UNIQUE and PRIMARY KEY constraints: never dropped.
+    unique = {row[1] for row in db.execute_sql(f'PRAGMA index_list("{table}")') if row[2]}
+    found = [(name, sql) for name, sql in found if not (keep_unique and name in unique)]
+    for name, _ in found:
         db.execute_sql(f'DROP INDEX "{name}"')
     return [sql for _, sql in found]
 
