@@ -115,14 +115,11 @@ def _check_rows(covered: dict[str, tuple[int, dict]], legacy: set[str]) -> None:
 
 
 def _sha256(path: Path) -> str | None:
-    h = hashlib.sha256()
     try:
         with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
+            return hashlib.file_digest(f, "sha256").hexdigest()
     except OSError:
         return None
-    return h.hexdigest()
 
 
 def _check_files(archives: dict[str, tuple[int, str]]) -> int:

@@ -16,13 +16,9 @@ T = TypeVar("T")
 
 
 def _sha256(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
+    """The file's SHA-256 and its size in bytes (where the hashing stopped)."""
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
+        return hashlib.file_digest(f, "sha256").hexdigest(), f.tell()
 
 
 def audited_export(actor: str, kind: str, path: str | os.PathLike,
@@ -41,7 +37,9 @@ def audited_export(actor: str, kind: str, path: str | os.PathLike,
                                     suffix=path.suffix or ".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
-    ours = None
+    # (dev, inode) of our temp file once written; until then no file at `path` is ours.
+    # No mutate: "" (the mutant) equals no (dev, inode) pair either, so it reads the same.
+    ours = None  # pragma: no mutate
     try:
         result = write_fn(tmp)
         sha, size = _sha256(tmp)
