@@ -485,7 +485,12 @@ def test_bulk_load_into_an_empty_table_builds_the_same_indexes(db, tmp_path, mon
     stamps = {t.updated_at for t in Target.select()}
     assert len(stamps) == 1 and isinstance(stamps.pop(), dt.datetime)
     # A file of at least half the table's rows is upserted through the unique index with the
-    # other indexes rebuilt after it; a failure rolls that back too.
+    # other indexes rebuilt after it; a failure rolls that back too. Statistics that ANALYZE
+    # gathered stay as they were (DROP INDEX deletes them).
+    db.execute_sql("ANALYZE")
+    stat = "SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'target' ORDER BY idx"
+    stats = db.execute_sql(stat).fetchall()
+    assert len(stats) == len(before)
     dropped = []
     drop = writer._drop_indexes
     monkeypatch.setattr(writer, "_drop_indexes", lambda *a, **kw: dropped.append(
@@ -502,6 +507,7 @@ def test_bulk_load_into_an_empty_table_builds_the_same_indexes(db, tmp_path, mon
     assert Target.get(Target.uscc == code(3)).name == "改名"
     assert [r["uscc"] for r in registry.search("targets", "改名")] == [code(3)]
     assert _indexes(db, "target") == before and len(dropped) == 2
+    assert db.execute_sql(stat).fetchall() == stats
     # A smaller file leaves the indexes as they are and updates them row by row.
     monkeypatch.setattr(writer, "BULK_INDEX_ROWS", 1)
     registry.import_file("targets", write_csv(tmp_path / "c.csv", T_HEAD, [target_row(5)]),

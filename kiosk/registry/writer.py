@@ -165,17 +165,18 @@ def _upsert(model, fields: list[str], conflict_target: list, updates: list[str],
                 from psycopg2.extras import execute_batch
 
                 execute_batch(cursor, sql, params[i:i + BATCH * 10], page_size=BATCH)
-        for index in indexes:  # a unique index refuses a repeated key here, as INSERT would
-            cursor.execute(index)
+        for statement, args in indexes:  # a unique index refuses a repeated key, as INSERT would
+            cursor.execute(statement, args)
     if bulk_fts:
         db.execute_sql("INSERT INTO target_fts(rowid, name) SELECT id, name FROM target "
                        "WHERE id > ?", (last_id,))
         db.execute_sql(bulk_fts)
 
 
-def _drop_indexes(db, table: str, *, keep_unique: bool) -> list[str]:
+def _drop_indexes(db, table: str, *, keep_unique: bool) -> list[tuple[str, tuple]]:
     """Drop the table's own indexes (all of them, or the non-unique ones when keep_unique)
-    and return the statements that build them again.
+    and return the statements (with their arguments) that build them again and put back the
+    planner's statistics of them, if ANALYZE ever gathered any (DROP INDEX deletes them).
 
     For a bulk write over most of a table: building each index once from the finished table
     sorts its keys in one go, where changing five indexes row by row (random codes and names)
@@ -188,9 +189,18 @@ def _drop_indexes(db, table: str, *, keep_unique: bool) -> list[str]:
     # Indexes without sql are the ones behind UNIQUE and PRIMARY KEY constraints: never dropped.
     unique = {row[1] for row in db.execute_sql(f'PRAGMA index_list("{table}")') if row[2]}
     found = [(name, sql) for name, sql in found if not (keep_unique and name in unique)]
+    stats = []
+    if found and db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+                                ).fetchone():
+        names = [name for name, _ in found]
+        stats = db.execute_sql(
+            f"SELECT tbl, idx, stat FROM sqlite_stat1 WHERE tbl = ? AND idx IN "
+            f"({', '.join('?' * len(names))})", (table, *names)).fetchall()
     for name, _ in found:
         db.execute_sql(f'DROP INDEX "{name}"')
-    return [sql for _, sql in found]
+    return [(sql, ()) for _, sql in found] + [
+        ("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)", tuple(row))
+        for row in stats]
 
 
 @contextlib.contextmanager
