@@ -210,3 +210,84 @@ def test_pages_come_in_order_whatever_order_sqlite_scans_in(db):
         assert [r.seq for r in down.rows] == [4, 3, 2]
     finally:
         db.execute_sql("PRAGMA reverse_unordered_selects = OFF")
+
+
+# ---------------------------------------------------------------- the year's plan
+
+
+def _task(code: str, item: Item, **kw) -> object:
+    from db.models import PlanTask
+
+    return PlanTask.create(code=code, year=2030, item=item, round_no=int(code[-1]),
+                           planned_month=3, **kw)
+
+
+def test_a_plans_hash_keeps_its_old_form_and_grows_only_with_approval_and_notes(db):
+    from kiosk.audit import cover
+
+    item = Item.create(code="RS-09", name="n", legal_basis="b", content="c", category="x",
+                       lead_office="o")
+    assert cover.hash_plan("2030") is None  # no tasks, nothing to cover
+    assert audit.record("admin", "plan.create", "plan", 2030).covers == ""
+    _task("2030-RS-09-2", item)
+    _task("2030-RS-09-1", item)
+    plain = [["2030-RS-09-1", "RS-09", 1, 3, "planned"], ["2030-RS-09-2", "RS-09", 2, 3,
+                                                          "planned"]]
+    assert cover.hash_plan("2030") == {"tasks": cover.digest(plain)}
+    from db.models import PlanTask
+
+    at = dt.datetime(2030, 1, 2, 9, 0)
+    PlanTask.update(approved_by="leader", approved_at=at).where(
+        PlanTask.code == "2030-RS-09-1").execute()
+    PlanTask.update(note="延期").where(PlanTask.code == "2030-RS-09-2").execute()
+    grown = [[*plain[0], "leader", at], [*plain[1], "延期"]]
+    assert cover.hash_plan("2030") == {"tasks": cover.digest(grown)}
+    assert cover.hash_plan("2030-RS-09-2") == cover.hash_plan("2030")  # a task names its plan
+
+
+def test_a_plans_tasks_are_hashed_in_code_order_whatever_sqlite_scans(db):
+    from kiosk.audit import cover
+
+    item = Item.create(code="RS-09", name="n", legal_basis="b", content="c", category="x",
+                       lead_office="o")
+    for code in ("2030-RS-09-1", "2030-RS-09-2", "2030-RS-09-3"):
+        _task(code, item)
+    want = cover.hash_plan("2030")
+    db.execute_sql("PRAGMA reverse_unordered_selects = ON")
+    try:
+        assert cover.hash_plan("2030") == want
+    finally:
+        db.execute_sql("PRAGMA reverse_unordered_selects = OFF")
+
+
+def test_a_plan_emptied_behind_the_kiosks_back_is_named(db):
+    from db.models import PlanTask
+
+    item = Item.create(code="RS-09", name="n", legal_basis="b", content="c", category="x",
+                       lead_office="o")
+    _task("2030-RS-09-1", item)
+    ev = audit.record("admin", "plan.add", "task", "2030-RS-09-1")
+    PlanTask.delete().execute()
+    assert verify(files=False).message == (
+        f"2030 年度抽查计划已不在库中或已被改回（第 {ev.seq} 条审计记录记载了它）。")
+
+
+# ---------------------------------------------------------------- the certificate's data
+
+
+def test_the_certificate_of_an_empty_chain_says_so(db, tmp_path):
+    pdfium = pytest.importorskip("pypdfium2")
+    import re
+
+    from db.models import User
+    from kiosk.audit.certificate import render_certificate
+
+    assert not AuditEvent.select().exists()
+    user = User(username="leader", display_name="吴建华", role="leader")
+    out = tmp_path / "c.pdf"
+    assert render_certificate(out, user, dt.date(2026, 11, 30)) == (0, "0" * 64)
+    doc = pdfium.PdfDocument(str(out))
+    text = re.sub(r"\s+", "", doc[0].get_textpage().get_text_range())
+    doc.close()
+    assert "该条时间（空日志）" in text and "2026年11月30日" in text
+    assert f"kioskauditverify--head0:{'0' * 64}" in text

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from db.models import AuditEvent, User
-from kiosk.audit.chain import head, head_text, record
+from kiosk.audit.chain import head, record
 from kiosk.errors import UserError
 
 
@@ -20,7 +20,7 @@ def render_certificate(out: Path, user: User, today: dt.date | None = None) -> t
     when = AuditEvent.select(AuditEvent.at).where(AuditEvent.seq == seq).scalar()
     write_certificate(out, CertificateInfo(
         seq=seq, hash=hash_, at=str(when) if when else "",
-        command=f"kiosk audit verify --head {head_text((seq, hash_))}",
+        command=f"kiosk audit verify --head {seq}:{hash_}",  # head_text's SEQ:HASH
         printed_by=f"{user.display_name}（{user.username}）", today=today or dt.date.today()))
     return seq, hash_
 
