@@ -793,3 +793,25 @@ def test_a_whole_column_checked_at_once_gives_what_each_cell_would():
         if got is not None:
             assert got == [cells.parse_cell(c, raw) for raw in raws]
             assert [type(v) for v in got] == [type(cells.parse_cell(c, raw)) for raw in raws]
+
+
+def test_the_cycle_collector_is_back_on_after_any_import(db, tmp_path, monkeypatch):
+    import gc
+
+    seen = []
+    write = writer.write_upsert
+    monkeypatch.setitem(importer.WRITERS, "targets", lambda *a: seen.append(gc.isenabled())
+                        or write(*a))
+    good = write_csv(tmp_path / "a.csv", T_HEAD, [target_row(1)])
+    assert registry.import_file("targets", good, "clerk").inserted == 1
+    bad = write_csv(tmp_path / "b.csv", T_HEAD, [target_row(2), ["坏代码", "某公司", "企业"]])
+    with pytest.raises(ImportRejected):
+        registry.import_file("targets", bad, "clerk")
+    assert seen == [False] and gc.isenabled()
+    # A collector someone else turned off stays off.
+    gc.disable()
+    try:
+        registry.import_file("targets", good, "clerk")
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()
