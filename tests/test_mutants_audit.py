@@ -24,6 +24,7 @@ from kiosk import audit, auth
 from kiosk.audit import query
 from kiosk.audit.check import verify
 from tests.draw_world import sealed_draw
+from tests.test_audit_draws import draws  # noqa: F401  (the fixture)
 
 
 @pytest.fixture
@@ -291,3 +292,97 @@ def test_the_certificate_of_an_empty_chain_says_so(db, tmp_path):
     doc.close()
     assert "该条时间（空日志）" in text and "2026年11月30日" in text
     assert f"kioskauditverify--head0:{'0' * 64}" in text
+
+
+# ---------------------------------------------------------------- draws and reports, pinned
+
+
+def test_a_draws_hashes_have_their_pinned_form(draws):  # noqa: F811 (the fixture)
+    from kiosk.audit import cover
+
+    d, ins, tg = draws["sealed"], draws["inspectors"], draws["targets"]
+    parts = cover.hash_draw(str(d.id))
+    assert parts["teams"] == cover.digest([[0, ins[0].cert_no, 0], [0, ins[1].cert_no, 1],
+                                           [1, ins[2].cert_no, 0], [1, ins[3].cert_no, 1]])
+    assert parts["targets"] == cover.digest([[0, "2027-07-20", tg[1].uscc, "层0"],
+                                             [1, "2027-07-21", tg[2].uscc, "层1"]])
+    witnesses = [[p, f"见证2{p}", f"单位{p}", f"2 {p}", f"witness{p + 1}"] for p in range(2)]
+    amendments = [[p, tg[p].uscc, ins[p].cert_no, f"回避{p}", ins[p + 2].cert_no]
+                  for p in range(2)]
+    assert parts["witnesses"] == cover.digest([witnesses, amendments])
+
+
+def test_draw_hashes_do_not_depend_on_sqlites_scan_order(draws, db):  # noqa: F811
+    from kiosk.audit import cover
+
+    d = draws["sealed"]
+    # Rows of one draw inserted in reverse, so a missing ORDER BY shows even in a plain scan.
+    from db.models import AssignmentMember, DrawAmendment
+
+    before = cover.hash_draw(str(d.id))
+    for model in (DrawAmendment, AssignmentMember):
+        rows = list(model.select().order_by(model.id.desc()).dicts())
+        model.delete().execute()
+        for row in rows:
+            row.pop("id")
+            model.create(**row)
+    assert cover.hash_draw(str(d.id)) == before
+    db.execute_sql("PRAGMA reverse_unordered_selects = ON")
+    try:
+        assert cover.hash_draw(str(d.id)) == before
+    finally:
+        db.execute_sql("PRAGMA reverse_unordered_selects = OFF")
+
+
+def test_a_reports_evidence_list_is_pinned_in_hash_order_with_withdrawals_marked(world, db):
+    from db.models import Evidence
+    from kiosk.audit import cover
+
+    r = world["report"]
+    Evidence.create(report=r, filename="一.jpg", sha256="b" * 64, size=1, stored_path="e/1",
+                    added_by="insp01")
+    Evidence.create(report=r, filename="二.jpg", sha256="a" * 64, size=2, stored_path="e/2",
+                    added_by="insp01", withdrawn_at=dt.datetime(2026, 7, 22, 9),
+                    withdrawn_by="reviewer", withdraw_reason="拍错")
+    want = cover.digest([["二.jpg", "a" * 64, 2, "withdrawn", "reviewer", "拍错"],
+                         ["一.jpg", "b" * 64, 1]])
+    assert cover.hash_report(str(r.id))["evidence"] == want
+    db.execute_sql("PRAGMA reverse_unordered_selects = ON")
+    try:
+        assert cover.hash_report(str(r.id))["evidence"] == want
+    finally:
+        db.execute_sql("PRAGMA reverse_unordered_selects = OFF")
+
+
+def test_a_report_event_covers_its_own_rectifications_and_case_only(world):
+    from db.models import Assignment
+
+    t = Target.create(uscc="91411623MA0002AA2X", name="二厂", category="x")
+    a = Assignment.create(draw=world["draw"], position=1, task_code="2026-07-0002", target=t)
+    other = Report.create(assignment=a, state="final", finding="责令整改", submitted_by="x")
+    rect = Rectification.create(report=other, deadline=dt.date(2026, 9, 1))
+    case = EnforcementCase.create(report=other, kind="责令整改")
+    ev = audit.record("reviewer", "report.finalise", "report", world["report"].id)
+    assert sorted(json.loads(ev.covers)) == [
+        f"case:{world['case'].id}", f"rectification:{world['rect'].id}",
+        f"report:{world['report'].id}"]
+    ev = audit.record("reviewer", "report.finalise", "report", other.id)
+    assert sorted(json.loads(ev.covers)) == [f"case:{case.id}", f"rectification:{rect.id}",
+                                             f"report:{other.id}"]
+
+
+# ---------------------------------------------------------------- stores from before covers
+
+
+def test_events_from_before_the_chain_covered_rows_vouch_for_their_subjects(db, monkeypatch):
+    """A store older than schema v5: its user was recorded by an event without `covers`."""
+    from db.models import User
+    from kiosk.audit import cover
+
+    User.create(username="old", display_name="老用户", role="admin", password_hash="x")
+    with monkeypatch.context() as m:
+        m.setattr(cover, "snapshot", lambda *a, **k: "")
+        audit.record("admin", "user.create", "user", "old")
+    assert verify(files=False).ok
+    User.create(username="sneak", display_name="后门", role="admin", password_hash="x")
+    assert verify(files=False).message == "用户 sneak 不在审计记录中：它未经终端写入。"

@@ -143,8 +143,8 @@ def hash_draw(ident: str) -> Parts | None:
     draw = _draw(ident)
     if draw is None or draw.state not in ("sealed", "aborted"):
         return None
-    task = PlanTask.get_or_none(PlanTask.id == draw.task_id)
-    record = [task.code if task else None, draw.attempt_no, draw.state, draw.operator,
+    code = PlanTask.select(PlanTask.code).where(PlanTask.id == draw.task_id).scalar()
+    record = [code, draw.attempt_no, draw.state, draw.operator,
               draw.draw_date, draw.pool_digest, draw.inspectors_digest, draw.conflicts_digest,
               draw.strata_json, draw.team_size, draw.pool_size, draw.commitment,
               draw.system_entropy, draw.beacon, draw.seed, draw.results_json,
@@ -163,7 +163,7 @@ def hash_draw(ident: str) -> Parts | None:
                    .order_by(Assignment.position).tuples())
     teams = list(AssignmentMember.select(Assignment.position, Inspector.cert_no,
                                          AssignmentMember.position)
-                 .join(Assignment).switch(AssignmentMember).join(Inspector)
+                 .join(Assignment).switch().join(Inspector)
                  .where(Assignment.draw == draw.id)
                  .order_by(Assignment.position, AssignmentMember.position).tuples())
     listings = [[kind, dig, rows, hashlib.sha256(bytes(content)).hexdigest()]
