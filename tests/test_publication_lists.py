@@ -143,8 +143,8 @@ def test_published_csvs_neutralise_formula_cells(store, tmp_path):
     """OWASP's CSV-injection rule in every published CSV, not only the registry export: a
     cell that would start a formula (=, +, -, @, TAB, CR) opens as text, the JSON keeps the
     value as it is."""
-    hostile = {"豫人社监0001": '=HYPERLINK("http://x","点此")', "豫人社监0002": "\t+cmd|' /C calc'!A0",
-               "豫人社监0007": "@SUM(1+1)"}
+    hostile = {"豫人社监0001": '=HYPERLINK("http://x","点此")',
+               "豫人社监0002": "\t+cmd|' /C calc'!A0", "豫人社监0007": "@SUM(1+1)"}
     for cert, office in hostile.items():
         Inspector.update(office=office).where(Inspector.cert_no == cert).execute()
     publish_lists(tmp_path / "lists", _leader(), today=TODAY)

@@ -3,8 +3,9 @@ inspections): all-or-nothing CSV/XLSX import, export, and paged search that stay
 million targets.
 
 One module per idea: kinds (the lists and their columns), cells (one cell's value and reason),
-tabular (reading CSV and XLSX files), importer (the checks), writer (the bulk upsert), rows (the cell text of stored rows), exporter,
-search. The names below are the ones the CLI, the screens and the tests use; note that
+tabular (reading CSV and XLSX files), importer (the checks), writer (the bulk upsert),
+pg_copy (PostgreSQL's COPY), rows (the cell text of stored rows), exporter, search. The names
+below are the ones the CLI, the screens and the tests use; note that
 `kiosk.registry.search` is the search function (import the module's other names from
 kiosk.registry.search directly). Tunables (writer.BULK_FTS_ROWS, cells.INT_MAX) are read
 from their own modules, so patch them there."""
