@@ -47,7 +47,6 @@ def chunks(seq, n):
         yield seq[i:i + n]
 
 
-
 def write_upsert(k: Kind, present: list[str], records, refs: dict) -> tuple[int, int]:
     model = MODELS[k.name]
     stamp = now()
