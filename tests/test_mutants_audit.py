@@ -386,3 +386,28 @@ def test_events_from_before_the_chain_covered_rows_vouch_for_their_subjects(db, 
     assert verify(files=False).ok
     User.create(username="sneak", display_name="后门", role="admin", password_hash="x")
     assert verify(files=False).message == "用户 sneak 不在审计记录中：它未经终端写入。"
+
+
+def test_a_users_hashes_have_their_pinned_form(db):
+    from db.models import User
+    from kiosk.audit import cover
+
+    Inspector.create(cert_no="豫人社监0009", name="别人", office="大队")
+    insp = Inspector.create(cert_no="豫人社监0001", name="员0", office="大队")
+    User.create(username="a", display_name="甲", role="inspector", password_hash="h1",
+                office="大队", inspector=insp)
+    User.create(username="b", display_name="乙", role="leader", password_hash="h2",
+                must_change=True)
+    assert cover.hash_user("a") == {"role": cover.digest(["inspector", True]),
+                                    "account": cover.digest(["甲", "h1", "大队", "豫人社监0001"])}
+    assert cover.hash_user("b") == {"role": cover.digest(["leader", True]),
+                                    "account": cover.digest(["乙", "h2", "", None,
+                                                             "must_change"])}
+
+
+def test_the_verdict_of_an_honest_store_in_full(world):
+    v = verify(files=False)
+    head = AuditEvent.select(AuditEvent.seq, AuditEvent.hash).order_by(
+        AuditEvent.seq.desc()).tuples().first()
+    assert (v.ok, v.events, v.head) == (True, 3, head)
+    assert v.message == f"审计日志完整：共 3 条，所涉 5 项记录均未改动；链头 3:{head[1]}。"

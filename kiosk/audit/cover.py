@@ -283,10 +283,10 @@ def hash_user(ident: str) -> Parts | None:
     u = User.get_or_none(User.username == ident)
     if u is None:
         return None
-    cert = (Inspector.select(Inspector.cert_no).where(Inspector.id == u.inspector_id)
-            .tuples().first() if u.inspector_id else None)
-    account = [u.display_name, u.password_hash, u.office, cert[0] if cert else None]
-    if getattr(u, "must_change", False):  # appended only when set: older hashes still match
+    # No inspector: `id IS NULL` finds no row, and the cert is None.
+    cert = Inspector.select(Inspector.cert_no).where(Inspector.id == u.inspector_id).scalar()
+    account = [u.display_name, u.password_hash, u.office, cert]
+    if u.must_change:  # appended only when set: older hashes still match
         account.append("must_change")
     return {"role": digest([u.role, bool(u.active)]), "account": digest(account)}
 
