@@ -411,3 +411,46 @@ def test_the_verdict_of_an_honest_store_in_full(world):
         AuditEvent.seq.desc()).tuples().first()
     assert (v.ok, v.events, v.head) == (True, 3, head)
     assert v.message == f"审计日志完整：共 3 条，所涉 5 项记录均未改动；链头 3:{head[1]}。"
+
+
+def test_an_event_about_nothing_names_no_subject(db):
+    ev = audit.record("admin", "kiosk.start")
+    assert (ev.entity, ev.entity_id, ev.covers, ev.detail) == ("", "", "", "{}")
+
+
+# ---------------------------------------------------------------- the local anchor's file
+
+
+def test_the_anchor_lives_where_the_environment_says(monkeypatch, tmp_path):
+    from kiosk.audit import anchor
+
+    monkeypatch.setenv("KIOSK_ANCHOR_DIR", str(tmp_path / "a"))
+    assert anchor.anchor_dir() == tmp_path / "a"
+    monkeypatch.delenv("KIOSK_ANCHOR_DIR")
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "d"))
+    assert anchor.anchor_dir() == tmp_path / "d" / "anchors"
+    monkeypatch.delenv("KIOSK_DATA_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert anchor.anchor_dir() == tmp_path / "xdg" / "shuangsuiji-kiosk" / "anchors"
+
+
+def test_a_stores_identity_names_it_and_no_other(tmp_path):
+    import hashlib
+    import os
+
+    import peewee
+
+    from kiosk.audit import anchor
+
+    pg = peewee.PostgresqlDatabase("kiosk", host="db.local", port=5433,
+                                   options="-c search_path=t_1")
+    assert anchor.store_identity(pg) == (
+        "postgresql://db.local:5433/kiosk?-c search_path=t_1")
+    assert anchor.store_identity(peewee.PostgresqlDatabase("k")) == "postgresql://:/k?"
+    for name in ("", ":memory:", "file::memory:?cache=shared"):
+        assert anchor.store_identity(peewee.SqliteDatabase(name)) is None
+    f = tmp_path / "k.sqlite3"
+    ident = "sqlite:" + os.path.realpath(f)
+    assert anchor.store_identity(peewee.SqliteDatabase(str(f))) == ident
+    assert anchor.path(peewee.SqliteDatabase(str(f))) == anchor.anchor_dir() / (
+        hashlib.sha256(ident.encode()).hexdigest()[:24] + ".head")

@@ -77,8 +77,8 @@ def _write(p: Path, seq: int, hash_: str) -> None:
     p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = p.with_name(f"{p.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(f"{seq}:{hash_}\n")
+    with os.fdopen(fd, "wb") as f:  # digits, a colon and hex: the same bytes in any codec
+        f.write(f"{seq}:{hash_}\n".encode())
     os.replace(tmp, p)
 
 
