@@ -454,3 +454,10 @@ def test_a_stores_identity_names_it_and_no_other(tmp_path):
     assert anchor.store_identity(peewee.SqliteDatabase(str(f))) == ident
     assert anchor.path(peewee.SqliteDatabase(str(f))) == anchor.anchor_dir() / (
         hashlib.sha256(ident.encode()).hexdigest()[:24] + ".head")
+
+
+def test_an_events_fields_are_cut_to_their_columns_and_its_detail_is_canonical(db):
+    ev = audit.record("a" * 40, "test.long", "thing", "9" * 80, b="中", a=dt.date(2026, 1, 2))
+    assert (ev.actor, ev.entity_id) == ("a" * 32, "9" * 64)
+    assert ev.detail == '{"a": "2026-01-02", "b": "中"}'
+    assert verify(files=False).ok

@@ -60,7 +60,8 @@ def record(actor: str, action: str, entity: str = "", entity_id: object = "", *,
         seq, prev = _last()
         seq += 1
         at = now()
-        detail_s = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+        detail_s = json.dumps(detail, sort_keys=True, default=str,
+                              ensure_ascii=False)  # pragma: no mutate (None: falsy, the same)
         covers_s = cover.snapshot(entity, entity_id, covers)
         h = entry_hash(prev, seq, at_text(at), actor, action, entity, entity_id, detail_s,
                        covers_s)

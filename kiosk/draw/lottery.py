@@ -36,9 +36,8 @@ class MalformedRecord(Exception):
 # --- encodings -------------------------------------------------------------------------
 
 def canon(obj) -> bytes:
-    # pragma: no mutate below: ensure_ascii=None would be the same call (None is falsy).
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True,  # pragma: no mutate
-                      separators=(",", ":")).encode()
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode()  # pragma: no mutate (None: falsy, the same)
 
 
 def sha_hex(b: bytes) -> str:
