@@ -80,6 +80,56 @@ CASE = {"状态与期限": [("kind", "责令整改"), ("state", "closed"),
                  ("outcome", "结案"), ("rectification", None)]}
 
 
+def _other_report_with_case(world) -> EnforcementCase:
+    from db.models import Assignment
+
+    t = Target.create(uscc="91411623MA0003AA3X", name="三厂", category="x")
+    a = Assignment.create(draw=world["draw"], position=3, task_code="2026-07-0003", target=t)
+    r = Report.create(assignment=a, state="final", finding="罚款", submitted_by="x")
+    rect = Rectification.create(report=r, deadline=dt.date(2026, 9, 1))
+    return EnforcementCase.create(report=r, kind="移送司法机关", rectification=rect)
+
+
+def test_kinds_find_their_own_row_among_several(world):
+    from kiosk.audit import cover
+
+    other = _other_report_with_case(world)
+    assert cover.label_case(str(other.id)) == "任务 2026-07-0003 的移送司法机关案件"
+    assert cover.label_case(str(world["case"].id)) == "任务 2026-07-0001 的行政处罚案件"
+    assert cover.hash_case(str(other.id))["state"] == cover.digest(
+        [other.report_id, "移送司法机关", "open", other.opened_at, None, None, ""])
+    assert cover.label_case("abc") == "执法案件 abc"
+    pub2 = Publication.create(kind="lists", version=4, published_by="leader")
+    assert cover.label_publication(str(pub2.id)) == "公示名录第 4 版"
+    assert cover.label_publication(str(world["pub"].id)) == (
+        f"摇号 {world['draw'].id} 的结果公示第 1 版")
+    assert cover.label_publication("abc") == "公示 abc"
+    assert cover.hash_publication(str(pub2.id))["results"] == cover.digest("{}")
+    i2 = Inspector.create(cert_no="豫人社监0002", name="员1", office="大队")
+    s2 = Sanction.create(inspector=i2, kind="批评教育", start_date=dt.date(2026, 8, 1),
+                         reason="迟到", recorded_by="leader",
+                         recorded_at=dt.datetime(2026, 8, 1, 9))
+    assert cover.hash_sanction(str(s2.id)) == {"sanction": cover.digest(
+        ["豫人社监0002", "批评教育", dt.date(2026, 8, 1), None, "迟到", "", "leader",
+         dt.datetime(2026, 8, 1, 9)])}
+    first = world["sanction"]
+    assert cover.hash_sanction(str(first.id)) == {"sanction": cover.digest(
+        ["豫人社监0001", "暂扣执法证", dt.date(2026, 7, 1), dt.date(2026, 9, 30), "违规",
+         "局党组", "leader", first.recorded_at])}
+
+
+def test_the_chain_is_walked_in_sequence_not_in_storage_order(db):
+    for i in range(4):
+        audit.record("admin", "test.walk", "thing", i)
+    rows = list(AuditEvent.select().order_by(AuditEvent.id.desc()).dicts())
+    db.execute_sql("DROP TRIGGER IF EXISTS audit_event_no_delete")
+    AuditEvent.delete().execute()
+    for row in rows:  # stored newest first: only an ORDER BY seq walks them in order
+        row.pop("id")
+        AuditEvent.create(**row)
+    assert verify(files=False).ok
+
+
 @pytest.mark.parametrize("part, field, value",
                          [(p, f, v) for p, fv in CASE.items() for f, v in fv])
 def test_every_column_of_a_case_is_covered(world, part, field, value):
@@ -102,6 +152,7 @@ def test_a_case_moved_to_another_report_and_a_deleted_case_are_named(world):
 
 def test_a_rectification_event_covers_its_case(world):
     rect, case = world["rect"], world["case"]
+    _other_report_with_case(world)  # a case of another rectification is not covered
     audit.record("inspector", "rectification.close", "rectification", rect.id)
     seq = seq_of("rectification", rect.id)
     cover = json.loads(AuditEvent.get(AuditEvent.seq == seq).covers)

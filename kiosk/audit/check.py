@@ -117,7 +117,7 @@ def _check_rows(covered: dict[str, tuple[int, dict]], legacy: set[str]) -> None:
 def _sha256(path: Path) -> str | None:
     try:
         with open(path, "rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
+            return hashlib.file_digest(f, hashlib.sha256).hexdigest()
     except OSError:
         return None
 

@@ -18,7 +18,7 @@ T = TypeVar("T")
 def _sha256(path: Path) -> tuple[str, int]:
     """The file's SHA-256 and its size in bytes (where the hashing stopped)."""
     with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest(), f.tell()
+        return hashlib.file_digest(f, hashlib.sha256).hexdigest(), f.tell()
 
 
 def audited_export(actor: str, kind: str, path: str | os.PathLike,
