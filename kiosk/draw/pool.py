@@ -236,11 +236,8 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
         ids, col = _sorted_pair(ids, col)
     excluded = eligible - len(ids)
 
-    q = Inspector.select(Inspector.cert_no).where(
-        (Inspector.active == True)  # noqa: E712
-        & Inspector.id.not_in(access.barred_query(draw_date))  # 暂扣/吊销/调离 (Art. 18)
-        & (Inspector.cert_valid_until >= draw_date)
-        & ((Inspector.cert_valid_from.is_null()) | (Inspector.cert_valid_from <= draw_date)))
+    # Active, certified on the day, not barred (暂扣/吊销/调离, Art. 18): the directory's rule.
+    q = Inspector.select(Inspector.cert_no).where(access.in_service(draw_date))
     offices, departments = _split(item.offices), _split(item.departments)
     if offices:
         q = q.where(Inspector.office.in_(offices))
