@@ -204,3 +204,12 @@ def test_a_long_field_with_a_break_is_quoted_to_forty_characters():
     long = "甲" * 50 + "\t"
     assert refusal(witness_entropy=[long]) == (
         f"字段“witness_entropy”中的“{'甲' * 40}”含有制表符或换行。")
+
+
+def test_a_pool_of_lists_and_tuples_alike_draws_the_same():
+    """Rows are sorted by their id only: a whole-row sort cannot compare a list with a tuple."""
+    mixed = [["U1", "一般"], ("U2", "一般"), ["U3", "重点"]]
+    out, plain = lottery.run(inputs(pool=mixed)), lottery.run(inputs())
+    assert (out["digests"], out["selected"], out["teams"]) == (
+        plain["digests"], plain["selected"], plain["teams"])
+    assert lottery.select_targets(mixed, inputs()["strata"], ENTROPY) == ["U1", "U2", "U3"]
