@@ -512,3 +512,63 @@ def test_an_events_fields_are_cut_to_their_columns_and_its_detail_is_canonical(d
     assert (ev.actor, ev.entity_id) == ("a" * 32, "9" * 64)
     assert ev.detail == '{"a": "2026-01-02", "b": "中"}'
     assert verify(files=False).ok
+
+
+def test_an_export_whose_audit_fails_leaves_an_earlier_file_of_that_name(db, tmp_path,
+                                                                           monkeypatch):
+    from kiosk.audit import exports
+
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "targets.csv"
+    out.write_text("the export of last week\n", encoding="utf-8")
+
+    def broken(*a, **k):
+        raise RuntimeError("the audit table is full")
+
+    monkeypatch.setattr(exports, "record", broken)
+    with pytest.raises(RuntimeError):
+        audit.audited_export("admin", "targets", out, lambda p: p.write_text("new"))
+    assert out.read_text(encoding="utf-8") == "the export of last week\n"
+    assert [p.name for p in out.parent.iterdir()] == ["targets.csv"]
+
+
+def test_an_events_covers_text_is_pinned(db):
+    from db.models import Setting, User
+    from kiosk.audit import cover
+
+    User.create(username="张三", display_name="张三", role="admin", password_hash="x")
+    Setting.create(key="zz", value="县人社局")
+    u, st = cover.hash_user("张三"), cover.hash_setting("zz")
+    assert cover.snapshot("user", "张三", [("setting", "zz")]) == (
+        f'{{"setting:zz":{{"value":"{st["value"]}"}},'
+        f'"user:张三":{{"account":"{u["account"]}","role":"{u["role"]}"}}}}')
+
+
+def test_an_approval_without_its_time_still_grows_the_plans_hash(db):
+    from db.models import PlanTask
+    from kiosk.audit import cover
+
+    item = Item.create(code="RS-09", name="n", legal_basis="b", content="c", category="x",
+                       lead_office="o")
+    _task("2030-RS-09-1", item, approved_by="leader")
+    assert PlanTask.get().approved_at is None
+    assert cover.hash_plan("2030") == {"tasks": cover.digest(
+        [["2030-RS-09-1", "RS-09", 1, 3, "planned", "leader", None]])}
+
+
+def test_a_teams_members_are_hashed_in_their_position_order(draws):  # noqa: F811
+    from db.models import Assignment, AssignmentMember
+    from kiosk.audit import cover
+
+    d, ins = draws["sealed"], draws["inspectors"]
+    a0 = Assignment.get((Assignment.draw == d) & (Assignment.position == 0))
+    # The first inspector (lowest id) now sits second: position order is not id order.
+    AssignmentMember.update(position=9).where(AssignmentMember.assignment == a0,
+                                              AssignmentMember.position == 0).execute()
+    AssignmentMember.update(position=0).where(AssignmentMember.assignment == a0,
+                                              AssignmentMember.position == 1).execute()
+    AssignmentMember.update(position=1).where(AssignmentMember.assignment == a0,
+                                              AssignmentMember.position == 9).execute()
+    assert cover.hash_draw(str(d.id))["teams"] == cover.digest(
+        [[0, ins[1].cert_no, 0], [0, ins[0].cert_no, 1], [1, ins[2].cert_no, 0],
+         [1, ins[3].cert_no, 1]])

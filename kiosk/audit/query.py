@@ -110,8 +110,8 @@ def page(user: User | None, f: EventFilter = EventFilter(), *, older_than: int |
     if newer_than is not None:
         # No mutate: its mutant, ORDER BY NULL, keeps SQLite's index order and PostgreSQL's
         # heap order of a table only appended to, so no store can show it; the order stays.
-        q = (_query([*cond, AuditEvent.seq > newer_than])
-             .order_by(AuditEvent.seq.asc()))  # pragma: no mutate
+        q = _query([*cond, AuditEvent.seq > newer_than])
+        q = q.order_by(AuditEvent.seq.asc())  # pragma: no mutate
         rows = list(q.limit(size).tuples())[::-1]
     else:
         bound = [AuditEvent.seq < older_than] if older_than is not None else []
