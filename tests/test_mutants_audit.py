@@ -572,3 +572,42 @@ def test_a_teams_members_are_hashed_in_their_position_order(draws):  # noqa: F81
     assert cover.hash_draw(str(d.id))["teams"] == cover.digest(
         [[0, ins[1].cert_no, 0], [0, ins[0].cert_no, 1], [1, ins[2].cert_no, 0],
          [1, ins[3].cert_no, 1]])
+
+
+def test_an_entry_hash_is_the_spelled_out_formula():
+    from kiosk.audit.chain import at_text, entry_hash
+
+    args = ("ab" * 32, 7, "2026-01-02 03:04:05", "管理员", "draw.seal", "draw", "3", '{"a":1}')
+    body = json.dumps([7, "2026-01-02 03:04:05", "管理员", "draw.seal", "draw", "3", '{"a":1}'],
+                      ensure_ascii=False, separators=(",", ":"))
+    assert entry_hash(*args) == hashlib.sha256(("ab" * 32 + body).encode()).hexdigest()
+    with_covers = body[:-1] + ',"{\\"draw:3\\":{}}"]'
+    assert entry_hash(*args, '{"draw:3":{}}') == hashlib.sha256(
+        ("ab" * 32 + with_covers).encode()).hexdigest()
+    assert at_text("2026-01-02 03:04:05") == "2026-01-02 03:04:05"
+    assert at_text(dt.datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02 03:04:05"
+
+
+def test_an_event_stores_the_time_it_hashed(db, monkeypatch):
+    from kiosk.audit import chain
+
+    monkeypatch.setattr(chain, "now", lambda: dt.datetime(2020, 2, 3, 4, 5, 6))
+    ev = audit.record("admin", "test.time")
+    assert AuditEvent.get_by_id(ev.id).at == dt.datetime(2020, 2, 3, 4, 5, 6)
+    assert verify(files=False).ok
+
+
+def test_the_anchor_of_another_store_and_odd_anchor_files(db, tmp_path):
+    import peewee
+
+    from kiosk.audit import anchor
+
+    other = peewee.SqliteDatabase(str(tmp_path / "other.sqlite3"))
+    anchor._write(anchor.path(other), 5, "a" * 64)
+    assert anchor.read(other) == (5, "a" * 64) and anchor.read() is None
+    for text in ("１２:" + "a" * 64, "7:" + "a" * 61 + ":bb", "7:" + "A" * 64, "7:" + "a" * 63,
+                 ":" + "a" * 64):
+        anchor.path(other).write_text(text + "\n", encoding="utf-8")
+        assert anchor.read(other) is None, text
+    anchor.path(other).write_text(" 12:" + "b" * 64 + "\n", encoding="ascii")
+    assert anchor.read(other) == (12, "b" * 64)

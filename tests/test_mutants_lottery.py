@@ -213,3 +213,10 @@ def test_a_pool_of_lists_and_tuples_alike_draws_the_same():
     assert (out["digests"], out["selected"], out["teams"]) == (
         plain["digests"], plain["selected"], plain["teams"])
     assert lottery.select_targets(mixed, inputs()["strata"], ENTROPY) == ["U1", "U2", "U3"]
+
+
+def test_listing_takes_any_iterable_and_mixed_rows():
+    # A generator with a repeated first field goes through the tuple sort: it must be read once.
+    assert lottery.listing(iter([["a", "2"], ["a", "1"]])) == b"a\t1\na\t2\n"
+    assert lottery.listing([["b", "1"], ("a", "2")]) == b"a\t2\nb\t1\n"
+    assert lottery.listing(iter([])) == b""

