@@ -611,3 +611,16 @@ def test_the_anchor_of_another_store_and_odd_anchor_files(db, tmp_path):
         assert anchor.read(other) is None, text
     anchor.path(other).write_text(" 12:" + "b" * 64 + "\n", encoding="ascii")
     assert anchor.read(other) == (12, "b" * 64)
+
+
+def test_flush_with_no_store_bound_does_nothing(db):
+    from db.connection import database
+    from kiosk.audit import anchor
+
+    bound = database.obj
+    database.initialize(None)
+    try:
+        assert anchor.flush() is None
+    finally:
+        database.initialize(bound)
+    assert anchor.read() is None

@@ -220,3 +220,4 @@ def test_listing_takes_any_iterable_and_mixed_rows():
     assert lottery.listing(iter([["a", "2"], ["a", "1"]])) == b"a\t1\na\t2\n"
     assert lottery.listing([["b", "1"], ("a", "2")]) == b"a\t2\nb\t1\n"
     assert lottery.listing(iter([])) == b""
+    assert lottery.listing([["a"], []]) == b"\na\n"  # an empty row sorts first

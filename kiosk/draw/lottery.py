@@ -57,8 +57,8 @@ def listing(rows: Iterable[Sequence[str]]) -> bytes:
         firsts = list(map(itemgetter(0), ordered))
         # No mutate: a wrong "not unique" only takes the slower tuple sort below, same bytes.
         unique = not any(map(eq, firsts, islice(firsts, 1, None)))  # pragma: no mutate
-    except IndexError:
-        unique = False
+    except IndexError:  # an empty row: the tuple sort below orders it first
+        unique = False  # pragma: no mutate (None: falsy, the same)
     if not unique:
         ordered = sorted(map(tuple, rows))
     lines = list(map("\t".join, ordered))
