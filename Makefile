@@ -25,9 +25,10 @@ bench: $(VENV)/.test
 
 # Mutation testing of the pure core and the rule modules ([tool.mutmut] in pyproject.toml):
 # prints every mutant no test killed, then the count per module. MUTATE='kiosk.audit*' runs
-# (and re-runs) one area. A first run took 31 min for lottery and audit (2,200 mutants) on two cores shared
-# with other work, about an hour for all six; mutmut keeps its results in mutants/, so a later
-# run re-tests only the functions that changed (a changed test selection starts afresh).
+# (and re-runs) one area. A first run took 31 min for lottery and audit (2,200 mutants) on
+# two cores shared with other work, about an hour for all six; mutmut keeps its results in
+# mutants/, so a later run re-tests only the functions that changed (a changed test
+# selection starts afresh).
 mutate: $(VENV)/.test
 	$(VENV)/bin/mutmut run --max-children $(or $(JOBS),2) $(MUTATE) || true
 	@$(VENV)/bin/mutmut results | grep -v ': not checked$$' | tee mutants/survivors.txt
