@@ -624,3 +624,15 @@ def test_flush_with_no_store_bound_does_nothing(db):
     finally:
         database.initialize(bound)
     assert anchor.read() is None
+
+
+def test_an_event_about_an_uncovered_thing_still_covers_its_extras(db):
+    from db.models import Setting
+    from kiosk.audit import cover
+
+    Setting.create(key="zz", value="县人社局")
+    ev = audit.record("admin", "test.extra", "thing", 1, covers=[("setting", "zz"),
+                                                                 ("setting", "zz")])
+    assert json.loads(ev.covers) == {"setting:zz": cover.hash_setting("zz")}
+    assert cover.subjects("thing", "1", [("setting", "zz"), ("user", ""),
+                                         ("setting", "zz")]) == [("setting", "zz")]

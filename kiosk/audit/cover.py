@@ -96,10 +96,7 @@ def subjects(entity: str, entity_id: str,
             continue
         out.append((name, ident))
         out.extend((k, str(i)) for k, i in kind.derived(ident))
-    seen: dict[tuple[str, str], None] = {}
-    for s in out:
-        seen.setdefault(s, None)
-    return list(seen)
+    return list(dict.fromkeys(out))  # each once, in order
 
 
 def snapshot(entity: str, entity_id: str, extra: Iterable[tuple[str, object]] = ()) -> str:
