@@ -636,3 +636,5 @@ def test_an_event_about_an_uncovered_thing_still_covers_its_extras(db):
     assert json.loads(ev.covers) == {"setting:zz": cover.hash_setting("zz")}
     assert cover.subjects("thing", "1", [("setting", "zz"), ("user", ""),
                                          ("setting", "zz")]) == [("setting", "zz")]
+    # A plan task code that names no plan is skipped, and what follows still counts.
+    assert cover.subjects("plan", "2030-XX-1", [("setting", "zz")]) == [("setting", "zz")]
