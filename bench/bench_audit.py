@@ -10,6 +10,8 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -115,6 +117,11 @@ def main() -> int:
     path = OUT / "audit.sqlite3"
     for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         p.unlink(missing_ok=True)
+    # A store rebuilt at the same path is what this terminal's anchor exists to catch (the
+    # last run's head is no longer in the chain): the bench keeps its own anchors, fresh.
+    anchors = OUT / "anchors-audit"
+    shutil.rmtree(anchors, ignore_errors=True)
+    os.environ["KIOSK_ANCHOR_DIR"] = str(anchors)
     build(path)
     connect(path, migrate=False)
     n = AuditEvent.select().count()
