@@ -2,6 +2,7 @@
 and ends with the same tables and columns as a new store (which goes through the same steps)."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 
@@ -136,10 +137,11 @@ REVOKE UPDATE, DELETE, TRUNCATE ON {s}.audit_event FROM {app};
 """
 
 
-@pytest.mark.postgres
-def test_postgresql_terminal_role_may_only_insert_into_the_audit_table(pg_url):
-    """The README's deployment: an owner role migrates; the terminals' role may read and
-    append audit events, never change, delete or truncate them, nor drop the triggers."""
+@contextlib.contextmanager
+def terminal_role_store(pg_url: str, as_owner=None):
+    """The README's deployment in a fresh schema: an owner role migrates it (then
+    as_owner(db), if given, runs as the owner), the terminals' role gets APP_ROLE_SQL's
+    grants; yields the terminals' URL, and drops the schema and both roles after."""
     import psycopg2
     from psycopg2.extensions import parse_dsn
 
@@ -156,13 +158,28 @@ def test_postgresql_terminal_role_may_only_insert_into_the_audit_table(pg_url):
     sep = "&" if "?" in pg_url else "?"
     try:
         db = connect(f"{pg_url}{sep}options=-csearch_path%3D{s}%20-crole%3D{owner}")
+        if as_owner is not None:
+            as_owner(db)
         db.close()
         cur.execute(f"SET ROLE {owner}")
         cur.execute(APP_ROLE_SQL.format(s=s, app=app))
         cur.execute("RESET ROLE")
         dsn = parse_dsn(pg_url)
-        app_url = (f"postgresql://{app}:app-secret@{dsn.get('host', '127.0.0.1')}:"
-                   f"{dsn.get('port', 5432)}/{dsn['dbname']}?options=-csearch_path%3D{s}")
+        yield (f"postgresql://{app}:app-secret@{dsn.get('host', '127.0.0.1')}:"
+               f"{dsn.get('port', 5432)}/{dsn['dbname']}?options=-csearch_path%3D{s}")
+    finally:
+        cur.execute(f"DROP SCHEMA IF EXISTS {s} CASCADE")
+        cur.execute(f"REVOKE {owner} FROM {me}")
+        cur.execute(f"DROP ROLE IF EXISTS {app}")
+        cur.execute(f"DROP ROLE IF EXISTS {owner}")
+        admin.close()
+
+
+@pytest.mark.postgres
+def test_postgresql_terminal_role_may_only_insert_into_the_audit_table(pg_url):
+    """The README's deployment: an owner role migrates; the terminals' role may read and
+    append audit events, never change, delete or truncate them, nor drop the triggers."""
+    with terminal_role_store(pg_url) as app_url:
         db = connect(app_url)  # up to date: no DDL needed
         audit.record("clerk", "test.append", "thing", 1)
         assert audit.verify().ok
@@ -173,9 +190,3 @@ def test_postgresql_terminal_role_may_only_insert_into_the_audit_table(pg_url):
                     db.execute_sql(sql)
         assert AuditEvent.select().count() == 1
         db.close()
-    finally:
-        cur.execute(f"DROP SCHEMA IF EXISTS {s} CASCADE")
-        cur.execute(f"REVOKE {owner} FROM {me}")
-        cur.execute(f"DROP ROLE IF EXISTS {app}")
-        cur.execute(f"DROP ROLE IF EXISTS {owner}")
-        admin.close()

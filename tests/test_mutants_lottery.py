@@ -9,6 +9,7 @@ import pytest
 
 from kiosk.draw import lottery
 from kiosk.draw.lottery import DrawError, MalformedRecord, Matching
+from tests.test_lottery import small_inputs
 
 ENTROPY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 JOINT = {"departments": ["人社", "市监"],
@@ -16,16 +17,8 @@ JOINT = {"departments": ["人社", "市监"],
 
 
 def inputs(**over) -> dict:
-    inp = {
-        "pool": [["U1", "一般"], ["U2", "一般"], ["U3", "重点"]],
-        "inspectors": ["I1", "I2", "I3", "I4"],
-        "conflicts": [],
-        "strata": {"一般": {"ratio_bp": 10000}, "重点": {"ratio_bp": 10000}},
-        "team_size": 2, "system_entropy": ENTROPY, "witness_entropy": ["1 2 3"],
-        "beacon": None, "amendments": [],
-    }
-    inp.update(over)
-    return inp
+    """test_lottery's small draw with a fourth inspector."""
+    return small_inputs(**{"inspectors": ["I1", "I2", "I3", "I4"], **over})
 
 
 def refusal(**over) -> str:

@@ -232,37 +232,16 @@ def test_the_terminals_role_imports_through_copy_too(pg_url, tmp_path, monkeypat
     """The README's deployment: the terminals' role owns no table. COPY and the staging table
     need only INSERT and the database's default TEMP right; ANALYZE and the GIN clean-up,
     which only an owner may run, are skipped or warn instead of failing the import."""
-    import uuid
-
-    import psycopg2
-    from psycopg2.extensions import parse_dsn
-
     from db import connect
-    from tests.test_migrations import APP_ROLE_SQL
+    from tests.test_migrations import terminal_role_store
 
-    s = "t_" + uuid.uuid4().hex[:12]
-    owner, app = f"{s}_owner", f"{s}_app"
-    admin = psycopg2.connect(pg_url)
-    admin.autocommit = True
-    cur = admin.cursor()
-    me = parse_dsn(pg_url).get("user") or cur.connection.info.user
-    cur.execute(f"CREATE ROLE {owner} NOLOGIN")
-    cur.execute(f"CREATE ROLE {app} LOGIN PASSWORD 'app-secret'")
-    cur.execute(f"GRANT {owner} TO {me}")
-    cur.execute(f"CREATE SCHEMA {s} AUTHORIZATION {owner}")
-    sep = "&" if "?" in pg_url else "?"
-    monkeypatch.setattr(pg_copy, "ANALYZE_ROWS", 3)
-    try:
-        db = connect(f"{pg_url}{sep}options=-csearch_path%3D{s}%20-crole%3D{owner}")
+    def gin_index(db) -> None:  # a GIN index the terminals' role does not own
         db.execute_sql("CREATE INDEX target_words ON target USING gin "
                        "(to_tsvector('simple', name))")
-        db.close()
-        cur.execute(f"SET ROLE {owner}")
-        cur.execute(APP_ROLE_SQL.format(s=s, app=app))
-        cur.execute("RESET ROLE")
-        dsn = parse_dsn(pg_url)
-        db = connect(f"postgresql://{app}:app-secret@{dsn.get('host', '127.0.0.1')}:"
-                     f"{dsn.get('port', 5432)}/{dsn['dbname']}?options=-csearch_path%3D{s}")
+
+    monkeypatch.setattr(pg_copy, "ANALYZE_ROWS", 3)
+    with terminal_role_store(pg_url, gin_index) as app_url:
+        db = connect(app_url)
         rows = [target_row(i) for i in range(1, 6)]
         assert registry.import_file("targets", _targets_csv(tmp_path, "a.csv", rows),
                                     "clerk").inserted == 5
@@ -272,9 +251,3 @@ def test_the_terminals_role_imports_through_copy_too(pg_url, tmp_path, monkeypat
         assert [t.name for t in Target.select().order_by(Target.id)][:2] == [
             "改名公司", target_row(2)[1]]
         db.close()
-    finally:
-        cur.execute(f"DROP SCHEMA IF EXISTS {s} CASCADE")
-        cur.execute(f"REVOKE {owner} FROM {me}")
-        cur.execute(f"DROP ROLE IF EXISTS {app}")
-        cur.execute(f"DROP ROLE IF EXISTS {owner}")
-        admin.close()
