@@ -240,6 +240,7 @@ def test_the_terminals_role_imports_through_copy_too(pg_url, tmp_path, monkeypat
                        "(to_tsvector('simple', name))")
 
     monkeypatch.setattr(pg_copy, "ANALYZE_ROWS", 3)
+    monkeypatch.setattr(writer, "BULK_INDEX_ROWS", 2)  # owns no index: none is dropped
     with terminal_role_store(pg_url, gin_index) as app_url:
         db = connect(app_url)
         rows = [target_row(i) for i in range(1, 6)]
@@ -251,3 +252,46 @@ def test_the_terminals_role_imports_through_copy_too(pg_url, tmp_path, monkeypat
         assert [t.name for t in Target.select().order_by(Target.id)][:2] == [
             "改名公司", target_row(2)[1]]
         db.close()
+
+
+def test_a_first_bulk_load_builds_the_indexes_once_and_keeps_them(pg_db, tmp_path, monkeypatch):
+    """A load into an empty table drops the indexes it owns and builds them again after the
+    COPY, in the same transaction: afterwards every index is there as it was (the unique one
+    refusing a repeated code), and a refused load rolls the drops back with the rows."""
+    import peewee
+
+    indexes = ("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+               "WHERE indrelid = 'target'::regclass ORDER BY 1")
+    before = pg_db.execute_sql(indexes).fetchall()
+    dropped: list[list[str]] = []
+    real = pg_copy._drop_indexes
+
+    def spy(cursor, table):
+        dropped.append(real(cursor, table))
+        return dropped[-1]
+
+    monkeypatch.setattr(pg_copy, "_drop_indexes", spy)
+    monkeypatch.setattr(writer, "BULK_INDEX_ROWS", 2)
+    bad = target_row(8)
+    bad[7] = "3000000000"  # past PostgreSQL's integer, once the check is loosened below
+    with monkeypatch.context() as m:
+        m.setattr(cells, "INT_MAX", 2**62)
+        with pytest.raises(UserError, match="数据库拒绝了导入的数据"):
+            registry.import_file("targets", _targets_csv(
+                tmp_path, "bad.csv", [target_row(1), target_row(2), bad]), "clerk")
+    assert pg_db.execute_sql(indexes).fetchall() == before and _stored(Target) == []
+
+    rows = [target_row(i, f"商水县鑫源{i}纺织有限公司") for i in range(1, 6)]
+    assert registry.import_file("targets", _targets_csv(tmp_path, "a.csv", rows),
+                                "clerk").inserted == 5
+    assert pg_db.execute_sql(indexes).fetchall() == before
+    # Every index but the primary key was dropped and built again, each time.
+    assert [sorted(d) for d in dropped] == [sorted(s for n, s in before
+                                                    if n != "target_pkey")] * 2
+    assert [r["uscc"] for r in registry.search("targets", code(3)[:17])] == [code(3)]
+    assert [r["uscc"] for r in registry.search("targets", "鑫源4")] == [code(4)]
+    with pytest.raises(peewee.IntegrityError), pg_db.atomic():
+        Target.create(uscc=code(2), name="重复", category="用人单位-制造业")
+    # A second load finds rows: its indexes are kept and updated row by row.
+    registry.import_file("targets", _targets_csv(tmp_path, "b.csv", [target_row(9)]), "clerk")
+    assert len(dropped) == 2 and pg_db.execute_sql(indexes).fetchall() == before

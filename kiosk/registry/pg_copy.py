@@ -97,7 +97,8 @@ def _temp_table(cursor, table: str, names: list[str]) -> bool:
 
 
 def upsert(db: peewee.Database, model, fields: list[str], conflict_target: list,
-           updates: list[str], columns: list[list], *, empty: bool = False) -> bool:
+           updates: list[str], columns: list[list], *, empty: bool = False,
+           rebuild: bool = False) -> bool:
     """Write the rows as writer._upsert's INSERT ... ON CONFLICT would, in the caller's
     transaction; False (nothing written) when the staging table cannot be made.
 
@@ -105,12 +106,15 @@ def upsert(db: peewee.Database, model, fields: list[str], conflict_target: list,
     holds the advisory write lock (kiosk.store.write_tx) from before that count to the
     commit, so no kiosk can add a row meanwhile: the rows are copied straight into the
     table. A row added behind the kiosk's back makes the COPY fail on the unique key, and
-    the whole import is rolled back, as any other refused row."""
+    the whole import is rolled back, as any other refused row.
+
+    rebuild: a bulk load, which into an empty table builds the indexes once afterwards (see
+    _drop_indexes)."""
     with db.atomic():  # the import's transaction (a savepoint in it), or one of its own
-        return _upsert(db, model, fields, conflict_target, updates, columns, empty)
+        return _upsert(db, model, fields, conflict_target, updates, columns, empty, rebuild)
 
 
-def _upsert(db, model, fields, conflict_target, updates, columns, empty) -> bool:
+def _upsert(db, model, fields, conflict_target, updates, columns, empty, rebuild) -> bool:
     meta = model._meta
     table = f'"{meta.table_name}"'
     names = [f'"{meta.fields[f].column_name}"' for f in fields]
@@ -119,12 +123,16 @@ def _upsert(db, model, fields, conflict_target, updates, columns, empty) -> bool
         # For this transaction only: the name index's queue (GIN fastupdate) holds 64 MB
         # before it is merged into the index, and the merge sorts in memory. Fewer, larger
         # merges cost a fifth less server CPU on 200,000 targets (the queue is emptied before
-        # the commit, below). Dropping the indexes and building them again would save half,
-        # but DROP INDEX locks the table against every reader until the commit.
+        # the commit, below).
         cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
         cursor.execute("SET LOCAL work_mem = '128MB'")
     if empty:
+        rebuilt = _drop_indexes(cursor, meta.table_name) if rebuild else []
         _copy(cursor, table, names, columns)
+        if rebuilt:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for statement in rebuilt:  # a unique index refuses a repeated key, as the COPY would
+            cursor.execute(statement)
     else:
         if not _temp_table(cursor, table, names):
             return False
@@ -147,6 +155,27 @@ def _upsert(db, model, fields, conflict_target, updates, columns, empty) -> bool
         cursor.execute(f"ANALYZE {table}")
         _clean_gin_pending(cursor, meta.table_name)
     return True
+
+
+def _drop_indexes(cursor, table: str) -> list[str]:
+    """Drop the table's indexes other than its primary key and those behind constraints, and
+    return the statements that build them again: only for a first load into an empty table,
+    and only those the current role owns (the terminals' role owns none, and keeps them).
+
+    Keeping eight indexes up to date row by row (random codes and names, a trigram index on
+    the names) is most of the server's work in a bulk load; building each once from the
+    finished table halves it. DROP INDEX locks the table against other terminals' readers
+    until the commit: they wait for the load, and the table they wait for was empty."""
+    cursor.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass(%s) "
+        "AND NOT i.indisprimary AND pg_has_role(c.relowner, 'USAGE') "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
+        (f'"{table}"',))
+    found = cursor.fetchall()
+    for name, _ in found:
+        cursor.execute(f"DROP INDEX {name}")
+    return [statement for _, statement in found]
 
 
 def _clean_gin_pending(cursor, table: str) -> None:

@@ -121,7 +121,8 @@ def _upsert(model, fields: list[str], conflict_target: list, updates: list[str],
         from kiosk.registry import pg_copy
 
         with _driver_errors(False):
-            if pg_copy.upsert(db, model, fields, conflict_target, updates, columns, empty=empty):
+            if pg_copy.upsert(db, model, fields, conflict_target, updates, columns, empty=empty,
+                              rebuild=len(columns[0]) >= BULK_INDEX_ROWS):
                 return
 
     def q(field: str) -> str:
