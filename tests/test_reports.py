@@ -677,7 +677,7 @@ def test_evidence_is_hashed_and_copied_outside_the_write_lock(world, tmp_path, m
     from db.connection import database
 
     seen = []
-    real_hash, real_store = reports.evidence.sha256_file, reports.evidence._store
+    real_hash, real_store = reports.evidence.sha256_sized, reports.evidence._store
 
     def spy_hash(path):
         seen.append(("hash", database.obj.in_transaction()))
@@ -687,7 +687,7 @@ def test_evidence_is_hashed_and_copied_outside_the_write_lock(world, tmp_path, m
         seen.append(("store", database.obj.in_transaction()))
         return real_store(*a)
 
-    monkeypatch.setattr(reports.evidence, "sha256_file", spy_hash)
+    monkeypatch.setattr(reports.evidence, "sha256_sized", spy_hash)
     monkeypatch.setattr(reports.evidence, "_store", spy_store)
     rep = reports.open_report(world.assignments[0], world.member)
     f = tmp_path / "video.mp4"

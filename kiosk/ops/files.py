@@ -12,11 +12,16 @@ KEPT = ("evidence", "archive")
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
+    """The file's SHA-256 in hex: the one way the kiosk hashes a file (imports, evidence,
+    archived reports, backups)."""
+    return sha256_sized(path)[0]
+
+
+def sha256_sized(path: Path) -> tuple[str, int]:
+    """(SHA-256 in hex, size in bytes) of the file as it was read."""
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+        return digest, f.tell()
 
 
 def files_dir() -> Path:

@@ -15,6 +15,7 @@ import peewee
 from db.models import Inspector, Item, Target
 from kiosk import access, audit
 from kiosk.errors import UserError
+from kiosk.ops.files import sha256_file
 from kiosk.registry.cells import (
     CTRL,
     MISS,
@@ -27,7 +28,7 @@ from kiosk.registry.cells import (
 )
 from kiosk.registry.kinds import DEFAULTS, Column, Kind, find_kind
 from kiosk.registry.rows import item_strata
-from kiosk.registry.tabular import CellProblem, ImportRejected, file_sha256, read_rows
+from kiosk.registry.tabular import CellProblem, ImportRejected, read_rows
 from kiosk.registry.writer import WRITERS, CheckedRows, chunks, write_upsert
 from kiosk.store import write_tx
 
@@ -265,7 +266,7 @@ def import_file(kind: str, path, actor: str, *, role: str | None = None) -> Impo
             problems.append((line, f"统一社会信用代码“{rec['uscc']}”不在检查对象名录中"))
     if problems:
         raise ImportRejected(sorted(problems, key=lambda p: p[0]))
-    digest = file_sha256(path)
+    digest = sha256_file(path)
     writer = WRITERS.get(kind, write_upsert)
     try:
         with write_tx(), _collector_paused():

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import itertools
 import posixpath
@@ -81,15 +80,6 @@ def csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             yield line, [plain(c) for c in cells] if plain else cells
     except csv.Error as e:
         raise UserError(f"CSV 文件格式有误：{e}。") from None
-
-
-def file_sha256(path: Path) -> str:
-    """The file's SHA-256, for the audit record of an import or export."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # Characters of one or two UTF-8 bytes, and the replacement character: what is left once they

@@ -2,7 +2,6 @@
 their SHA-256, and checked against it later."""
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import socket
@@ -15,6 +14,7 @@ from db.connection import data_dir_for, database
 from db.models import Evidence, Report, User, now
 from kiosk import audit
 from kiosk.errors import UserError
+from kiosk.ops.files import sha256_sized
 from kiosk.reports.guards import require_editor
 from kiosk.reports.task import ReportRef, actor_of, report_id
 from kiosk.store import write_tx
@@ -38,16 +38,6 @@ def evidence_dir() -> Path:
 def evidence_path(e: Evidence) -> Path:
     p = Path(e.stored_path)
     return p if p.is_absolute() else data_dir_for(database.obj) / p
-
-
-def sha256_file(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
 
 
 def _writer_alive(pid: int) -> bool:
@@ -110,7 +100,7 @@ def _store(src: Path, sha: str, suffix: str) -> Path:
         _SWEPT.add(folder)
     dest = folder / f"{sha}{suffix}"
     if dest.exists():
-        if sha256_file(dest)[0] != sha:
+        if sha256_sized(dest)[0] != sha:
             raise UserError(OCCUPIED)
         return dest
     fd, tmp = tempfile.mkstemp(dir=staging,
@@ -118,13 +108,13 @@ def _store(src: Path, sha: str, suffix: str) -> Path:
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)
-        if sha256_file(Path(tmp))[0] != sha:
+        if sha256_sized(Path(tmp))[0] != sha:
             raise UserError("文件在复制过程中发生变化，请重新添加。")
         os.chmod(tmp, 0o444)
         try:
             os.link(tmp, dest)  # fails if dest appeared meanwhile: no silent replacement
         except FileExistsError:
-            if sha256_file(dest)[0] != sha:
+            if sha256_sized(dest)[0] != sha:
                 raise UserError(OCCUPIED) from None
     finally:
         os.unlink(tmp)
@@ -143,7 +133,7 @@ def attach_evidence(report: ReportRef, path: str | os.PathLike, user: User | Non
     # terminal's autosave waits on. The store is content-addressed, so an orphan copy (the
     # row insert below refused) is harmless and a concurrent identical copy is the same file.
     try:
-        sha, size = sha256_file(src)
+        sha, size = sha256_sized(src)
     except OSError as e:
         raise UserError(f"无法读取文件：{src}（{e.strerror or e}），"
                         "请换一个文件或重新拷贝。") from e
@@ -171,7 +161,7 @@ def verify_evidence(e: Evidence) -> bool:
     p = evidence_path(e)
     if not p.is_file():
         return False
-    sha, size = sha256_file(p)
+    sha, size = sha256_sized(p)
     return sha == e.sha256 and size == e.size
 
 

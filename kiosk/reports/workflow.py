@@ -20,7 +20,7 @@ from db.models import (
 )
 from kiosk import access, audit
 from kiosk.errors import UserError
-from kiosk.reports.evidence import sha256_file
+from kiosk.ops.files import sha256_sized
 from kiosk.reports.form import (
     FIELD_LABELS,
     METHODS,
@@ -242,7 +242,7 @@ def archive_final(report: Report, user: User | None) -> Path | None:
             audit.record(actor_of(user), "report.archive_failed", "report", report.id,
                          error=str(e))
         return None
-    sha, size = sha256_file(out)
+    sha, size = sha256_sized(out)
     with write_tx():
         audit.record(actor_of(user), "report.archive", "report", report.id,
                      path=str(out.name), sha256=sha, size=size)
