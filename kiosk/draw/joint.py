@@ -37,26 +37,14 @@ class JointMatching(Matching):
                             "无法组成联合检查组。")
         return self._pick(1, label, others)[0]
 
-    def initial(self) -> list[list]:
-        if self.teams:
-            raise RuntimeError("initial matching already done")
-        m = self.team_size
-        n_staff = len(self.staff)
-        for t in self.selected:
-            recused = self.conflicts.get(t)
-            exclude = set(recused & self.staff) if recused else set()
-            if n_staff - len(exclude) < m:
-                raise DrawError(f"检查对象 {t} 回避后可选执法人员只有 {n_staff - len(exclude)} 名，"
-                                f"少于每组 {m} 名，无法组成检查组。")
-            team: list[str] = []
-            for d in self.departments:
-                team.append(self._from_department(d, "team:" + t + ":dept:" + d,
-                                                  exclude | set(team), t))
-            team.extend(self._pick(m - len(team), "team:" + t, exclude | set(team)))
-            for i in team:
-                self._move(i, 1)
-            self.teams[t] = team
-        return self.result()
+    def _team(self, t: str, exclude: set[str]) -> list[str]:
+        """One inspector of each department first, then the rest by the normal rule."""
+        team: list[str] = []
+        for d in self.departments:
+            team.append(self._from_department(d, "team:" + t + ":dept:" + d,
+                                              exclude | set(team), t))
+        team.extend(self._pick(self.team_size - len(team), "team:" + t, exclude | set(team)))
+        return team
 
     def amend(self, target: str, inspector: str) -> str:
         team = self.teams.get(target)

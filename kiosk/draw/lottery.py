@@ -311,11 +311,15 @@ class Matching:
             if n_staff - len(exclude) < m:
                 raise DrawError(f"检查对象 {t} 回避后可选执法人员只有 {n_staff - len(exclude)} 名，"
                                 f"少于每组 {m} 名，无法组成检查组。")
-            team = self._pick(m, "team:" + t, exclude)
+            team = self._team(t, exclude)
             for i in team:
                 self._move(i, 1)
             self.teams[t] = team
         return self.result()
+
+    def _team(self, t: str, exclude: set[str]) -> list[str]:
+        """Target t's team, drawn among the staff outside exclude (label "team:" + t)."""
+        return self._pick(self.team_size, "team:" + t, exclude)
 
     def amend(self, target: str, inspector: str) -> str:
         """An inspector recuses on the spot; returns the replacement drawn by the protocol.
