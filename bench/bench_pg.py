@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -70,16 +69,6 @@ def _draw() -> tuple[float, int]:
     return time.perf_counter() - t, len(selected)
 
 
-def _ms(fn, repeat: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
-
-
 def run(label: str, url: str, csv_path: Path) -> dict:
     from kiosk import audit, registry
 
@@ -96,8 +85,8 @@ def run(label: str, url: str, csv_path: Path) -> dict:
     cpu = time.process_time()
     out["draw"], out["selected"] = _draw()
     out["draw_cpu"] = time.process_time() - cpu
-    out["search"] = {q: (_ms(lambda t=text: registry.search("targets", t, limit=20)),
-                         _ms(lambda t=text: registry.count_capped("targets", t)))
+    out["search"] = {q: (data.median_ms(lambda t=text: registry.search("targets", t, limit=20)),
+                         data.median_ms(lambda t=text: registry.count_capped("targets", t)))
                      for q, text in QUERIES}
     if label == "PostgreSQL":  # pg_trgm installed in another schema is not on our path
         out["trgm"] = bool(db.execute_sql("SELECT to_regclass('target_name_trgm')").fetchone()[0])

@@ -2,7 +2,6 @@
 targets."""
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
 import time
@@ -62,16 +61,6 @@ def bench_imports(tmp: Path) -> None:
           f"{cwall:.1f} s (CPU {ccpu:.1f} s)")
 
 
-def _ms(fn, repeat: int = 5) -> float:
-    fn()  # warm the page cache for this query
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
-
-
 def bench_search() -> None:
     t = time.perf_counter()
     store = data.cached_store(N_STORE)
@@ -103,12 +92,13 @@ def bench_search() -> None:
     print(f"search at {registry.count('targets'):,} targets"
           " (page of 20 / capped count, median of 5):")
     for label, text, offset in queries:
-        page = _ms(lambda t=text, o=offset: registry.search("targets", t, offset=o, limit=20))
-        cnt = _ms(lambda t=text: registry.count_capped("targets", t))
+        page = data.median_ms(
+            lambda t=text, o=offset: registry.search("targets", t, offset=o, limit=20))
+        cnt = data.median_ms(lambda t=text: registry.count_capped("targets", t))
         n, capped = registry.count_capped("targets", text)
         shown = f"{n}+" if capped else str(n)
         print(f"  {label}: page {page:.1f} ms, count {cnt:.1f} ms  ({shown} matches)")
-    page_down = _ms(lambda: [registry.search("targets", "", offset=o, limit=20)
+    page_down = data.median_ms(lambda: [registry.search("targets", "", offset=o, limit=20)
                              for o in range(2000, 2200, 20)], repeat=3) / 10
     print(f"  page-down, empty query (10 consecutive pages): {page_down:.1f} ms per page")
     db.close()

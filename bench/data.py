@@ -6,7 +6,9 @@ import csv
 import random
 import shutil
 import sqlite3
+import statistics
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -197,3 +199,14 @@ def copy_store(src, dst) -> Path:
     raw.close()
     shutil.copyfile(src, dst)
     return Path(dst)
+
+
+def median_ms(fn, repeat: int = 5) -> float:
+    """fn's median time in ms over `repeat` calls, after one call that warms the page cache."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
