@@ -13,6 +13,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def demo_store(tmp_path, monkeypatch) -> Path:
+    """A demo store built by `kiosk demo --no-ui` in tmp_path, its files beside it."""
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "files"))
+    path = tmp_path / "demo.sqlite3"
+    kiosk("demo", "--no-ui", "--db", path, check=0,
+          env_extra={"KIOSK_DATA_DIR": str(tmp_path / "files")})
+    return path
+
+
 def kiosk(*args, env_extra=None, check=None, as_=None):
     """Run `kiosk`; as_: the demo account (password `<login>123`) the command acts as."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -12,18 +12,14 @@ import stat
 import pytest
 
 from kiosk import access
-from tests.test_cli import kiosk
+from tests.test_cli import demo_store, kiosk
 
 INSP = {"KIOSK_PASSWORD": "insp123"}
 
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "files"))
-    path = tmp_path / "demo.sqlite3"
-    kiosk("demo", "--no-ui", "--db", path, check=0,
-          env_extra={"KIOSK_DATA_DIR": str(tmp_path / "files")})
-    return path
+    return demo_store(tmp_path, monkeypatch)
 
 
 def _sealed(path) -> tuple[int, str]:
