@@ -603,7 +603,7 @@ def test_the_anchor_of_another_store_and_odd_anchor_files(db, tmp_path):
     from kiosk.audit import anchor
 
     other = peewee.SqliteDatabase(str(tmp_path / "other.sqlite3"))
-    anchor._write(anchor.path(other), 5, "a" * 64)
+    anchor.write(anchor.path(other), 5, "a" * 64)
     assert anchor.read(other) == (5, "a" * 64) and anchor.read() is None
     for text in ("１２:" + "a" * 64, "7:" + "a" * 61 + ":bb", "7:" + "A" * 64, "7:" + "a" * 63,
                  ":" + "a" * 64):

@@ -75,7 +75,8 @@ def read(db: peewee.Database | None = None) -> tuple[int, str] | None:
     return (int(m[1]), m[2].decode()) if m else None
 
 
-def _write(p: Path, seq: int, hash_: str) -> None:
+def write(p: Path, seq: int, hash_: str) -> None:
+    """Put (seq, hash) in the anchor file p: owner-only, whole or not at all."""
     p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = p.with_name(f"{p.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -120,7 +121,7 @@ def flush() -> None:
                 return  # another process of this terminal anchored a newer head
             if _hash_at(old[0]) != old[1]:
                 return  # the chain no longer holds the old anchor: keep it as evidence
-        _write(p, seq, hash_)
+        write(p, seq, hash_)
     except (OSError, peewee.DatabaseError):
         # The anchor is a second line of defence: a full disk must not block the kiosk.
         return

@@ -149,7 +149,7 @@ def restore(staged: Staged, actor: str) -> tuple[str, object]:
 
     seq, hash_ = head()
     if anchor_file is not None:
-        anchor._write(anchor_file, seq, hash_)  # the restored head becomes the anchor
+        anchor.write(anchor_file, seq, hash_)  # the restored head becomes the anchor
     record(actor, "store.restore", "store", "", file=staged.source.name,
            sha256=sha256_file(staged.source), restored_head=f"{seq}:{hash_}",
            previous_anchor=f"{old_anchor[0]}:{old_anchor[1]}" if old_anchor else "")
