@@ -230,6 +230,22 @@ def _v11_uscc_prefix_index(db: peewee.Database) -> None:
                        "ON target (uscc text_pattern_ops)")
 
 
+def _v12_pool_in_code_order(db: peewee.Database) -> None:
+    """Version 12 (issue 12), PostgreSQL only: one index in the byte order of the credit code
+    that also carries the columns a draw's pool reads. A draw reads its pool in that order
+    (kiosk.draw.pool) straight from this index, where PostgreSQL sorted some 900,000 codes
+    that all begin with the county's same eight characters (0.67 s; 0.40 s read in order).
+    text_pattern_ops compares as bytes, so it still serves v11's prefix search, and it
+    replaces both v11's index and v4's pool index on PostgreSQL: one index fewer to keep up to
+    date on every import. SQLite keeps v4's index and sorts its pool itself."""
+    if isinstance(db, peewee.PostgresqlDatabase):
+        db.execute_sql("DROP INDEX IF EXISTS target_uscc_prefix")
+        db.execute_sql("DROP INDEX IF EXISTS target_pool_cover")
+        db.execute_sql("CREATE INDEX IF NOT EXISTS target_uscc_sorted ON target "
+                       "(uscc text_pattern_ops) INCLUDE (category, active, size_class, "
+                       "credit_risk, complaint_count, serious_violation)")
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_addresses_and_recognition),
@@ -242,6 +258,7 @@ MIGRATIONS = [
     (9, _v9_cases_and_sanctions),
     (10, _v10_evidence_withdrawal),
     (11, _v11_uscc_prefix_index),
+    (12, _v12_pool_in_code_order),
 ]
 LATEST = MIGRATIONS[-1][0]
 

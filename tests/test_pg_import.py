@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from db import copy_text
 from db.models import AuditEvent, Conflict, Inspector, Target, Training
 from kiosk import registry
 from kiosk.errors import UserError
@@ -60,7 +61,7 @@ def _both_paths(monkeypatch, write) -> tuple[list, list]:
 
 @pytest.mark.parametrize("piece", [1000, 2])  # rows formatted per piece sent
 def test_copy_writes_the_rows_the_insert_statements_wrote(pg_db, monkeypatch, piece):
-    monkeypatch.setattr(pg_copy, "COPY_ROWS", piece)
+    monkeypatch.setattr(copy_text, "COPY_ROWS", piece)
 
     def write():
         _upsert_inspectors(INSPECTORS, [])
@@ -137,11 +138,11 @@ def test_conflicts_and_trainings_copy_as_before(pg_db, monkeypatch):
 
 
 def test_copy_cells_escape_exactly():
-    assert pg_copy.copy_column(["a\\b", "c\td", "e\nf", "g\rh", "", "\\N"]) == [
+    assert copy_text.copy_column(["a\\b", "c\td", "e\nf", "g\rh", "", "\\N"]) == [
         "a\\\\b", "c\\td", "e\\nf", "g\\rh", "", "\\\\N"]
-    assert pg_copy.copy_column(["甲", None, ""]) == ["甲", "\\N", ""]
-    assert pg_copy.copy_column([True, False, None, 0, 7]) == ["t", "f", "\\N", "0", "7"]
-    assert pg_copy.copy_column([STAMP, dt.date(2026, 1, 2)]) == ["2026-05-04 03:02:01",
+    assert copy_text.copy_column(["甲", None, ""]) == ["甲", "\\N", ""]
+    assert copy_text.copy_column([True, False, None, 0, 7]) == ["t", "f", "\\N", "0", "7"]
+    assert copy_text.copy_column([STAMP, dt.date(2026, 1, 2)]) == ["2026-05-04 03:02:01",
                                                                  "2026-01-02"]
 
 

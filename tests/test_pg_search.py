@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from db.migrations import LATEST, _v11_uscc_prefix_index, current_version, migrate
+from db.migrations import (
+    LATEST,
+    _v11_uscc_prefix_index,
+    _v12_pool_in_code_order,
+    current_version,
+    migrate,
+)
 from db.models import Target
 from kiosk import registry
 from kiosk.registry.search import _pg_prefix
@@ -56,29 +62,34 @@ def test_prefix_search_is_served_by_the_pattern_index(pg_db, tmp_path):
     with pg_db.atomic():
         pg_db.execute_sql("SET LOCAL enable_seqscan = off")
         plan = "\n".join(r[0] for r in pg_db.execute_sql(f"EXPLAIN {sql}", params).fetchall())
-    assert "target_uscc_prefix" in plan
+    assert "target_uscc_sorted" in plan
 
 
 @pytest.mark.postgres
-def test_the_prefix_index_migration_is_idempotent_on_postgresql(pg_db):
+def test_the_code_order_index_migration_is_idempotent_on_postgresql(pg_db):
     def indexes() -> dict[str, str]:
         return dict(pg_db.execute_sql(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'target' "
             "AND schemaname = current_schema()").fetchall())
 
     before = indexes()
-    assert "text_pattern_ops" in before["target_uscc_prefix"]
-    _v11_uscc_prefix_index(pg_db)
+    assert "text_pattern_ops" in before["target_uscc_sorted"]
+    assert "INCLUDE (category, active, size_class" in before["target_uscc_sorted"]
+    # v12 replaced v11's prefix index and v4's pool index on PostgreSQL
+    assert "target_uscc_prefix" not in before and "target_pool_cover" not in before
+    _v12_pool_in_code_order(pg_db)
     assert indexes() == before
     assert migrate(pg_db) == current_version(pg_db) == LATEST
 
 
-def test_the_prefix_index_migration_does_nothing_on_sqlite(db):
+def test_the_prefix_index_migrations_do_nothing_on_sqlite(db):
     def schema() -> list:
         return db.execute_sql("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
 
     before = schema()
-    assert not [r for r in before if r[1] == "target_uscc_prefix"]
+    assert not [r for r in before if r[1] in ("target_uscc_prefix", "target_uscc_sorted")]
+    assert [r for r in before if r[1] == "target_pool_cover"]  # SQLite keeps v4's index
     _v11_uscc_prefix_index(db)
+    _v12_pool_in_code_order(db)
     assert schema() == before
     assert current_version(db) == LATEST

@@ -2,79 +2,13 @@
 statement each (which the server parses and plans 200,000 times for 200,000 targets)."""
 from __future__ import annotations
 
-import datetime as dt
-import io
-import itertools
-
 import peewee
 
-COPY_ROWS = 10_000  # rows formatted at a time, sent while the server stores the last
+from db.copy_text import copy_rows
+
 ANALYZE_ROWS = 10_000  # an import of at least this many rows refreshes the planner's statistics
 _TEMP = "kiosk_import_rows"  # the staging table of an import into a table that has rows
 _ORDINAL = "kiosk_n"  # its row number: rows are upserted (and given ids) in the file's order
-
-# COPY's text format: a backslash starts an escape, a tab ends a column, a newline a row.
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_SPECIAL = ("\\", "\t", "\n", "\r")
-
-
-def copy_column(values: list) -> list[str]:
-    """One column's values as COPY text cells: None is \\N (NULL; '' stays an empty string),
-    booleans t/f, dates and times in ISO form (as psycopg2 sends them), numbers as written."""
-    kinds = set(map(type, values))
-    if kinds == {str}:
-        if any(c in "".join(values) for c in _SPECIAL):
-            return [v.translate(_ESCAPES) for v in values]
-        return values
-    if kinds == {bool}:
-        return list(map(_BOOLS.__getitem__, values))
-    if kinds == {int}:
-        return list(map(str, values))
-    cache: dict = {}  # the same stamp or date repeats on many rows: format it once
-
-    def cell(v) -> str:
-        if v is None:
-            return "\\N"
-        if isinstance(v, str):
-            return v.translate(_ESCAPES)
-        if isinstance(v, bool):
-            return "t" if v else "f"
-        if isinstance(v, dt.datetime | dt.date | dt.time):
-            s = cache.get(v)
-            if s is None:
-                s = cache[v] = v.isoformat(sep=" ") if isinstance(v, dt.datetime) \
-                    else v.isoformat()
-            return s
-        return str(v).translate(_ESCAPES)
-
-    return [cell(v) for v in values]
-
-
-_BOOLS = {True: "t", False: "f"}
-
-
-class _Rows(io.TextIOBase):
-    """The rows as COPY text, formatted COPY_ROWS at a time as the driver reads: the server
-    stores one piece while the next is formatted, and only one piece is held at once."""
-
-    def __init__(self, columns: list[list]):
-        self.columns, self.at = columns, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> str:  # the driver sends whatever length it gets
-        n = len(self.columns[0]) if self.columns else 0
-        if self.at >= n:
-            return ""
-        i, self.at = self.at, self.at + COPY_ROWS
-        cells = [copy_column(c[i:self.at]) for c in self.columns]
-        return "".join(itertools.chain.from_iterable(
-            ("\t".join(row), "\n") for row in zip(*cells, strict=True)))
-
-
-def _copy(cursor, table: str, names: list[str], columns: list[list]) -> None:
-    cursor.copy_expert(f"COPY {table} ({', '.join(names)}) FROM STDIN", _Rows(columns))
 
 
 def _temp_table(cursor, table: str, names: list[str]) -> bool:
@@ -128,7 +62,7 @@ def _upsert(db, model, fields, conflict_target, updates, columns, empty, rebuild
         cursor.execute("SET LOCAL work_mem = '128MB'")
     if empty:
         rebuilt = _drop_indexes(cursor, meta.table_name) if rebuild else []
-        _copy(cursor, table, names, columns)
+        copy_rows(cursor, table, names, columns)
         if rebuilt:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for statement in rebuilt:  # a unique index refuses a repeated key, as the COPY would
@@ -136,7 +70,7 @@ def _upsert(db, model, fields, conflict_target, updates, columns, empty, rebuild
     else:
         if not _temp_table(cursor, table, names):
             return False
-        _copy(cursor, _TEMP, names, columns)
+        copy_rows(cursor, _TEMP, names, columns)
         target = ", ".join(f'"{f.column_name}"' for f in conflict_target)
         if updates:
             sets = ", ".join(f'"{meta.fields[f].column_name}" = excluded."'
@@ -154,6 +88,21 @@ def _upsert(db, model, fields, conflict_target, updates, columns, empty, rebuild
         # table gets a warning, not an error). Autovacuum would do it only later.
         cursor.execute(f"ANALYZE {table}")
         _clean_gin_pending(cursor, meta.table_name)
+    return True
+
+
+def vacuum(db: peewee.Database, model) -> bool:
+    """VACUUM the table after a bulk import has committed, so its pages are marked
+    all-visible at once, not when autovacuum gets to them: a draw reads its pool from an
+    index alone (migration v12) only on such pages, and visits the table row by row for the
+    others. Only the owner may; the terminals' role leaves it to autovacuum. Never inside a
+    transaction, where PostgreSQL refuses VACUUM. True when it ran."""
+    table = model._meta.table_name
+    if db.in_transaction() or not db.execute_sql(
+            "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass(%s)",
+            (f'"{table}"',)).fetchone()[0]:
+        return False
+    db.execute_sql(f'VACUUM "{table}"')
     return True
 
 
