@@ -16,7 +16,8 @@ _SPECIAL = ("\\", "\t", "\n", "\r")
 
 def copy_column(values: list) -> list[str]:
     """One column's values as COPY text cells: None is \\N (NULL; '' stays an empty string),
-    booleans t/f, dates and times in ISO form (as psycopg2 sends them), numbers as written."""
+    booleans t/f, dates and times in ISO form (as psycopg2 sends them), bytes as bytea's hex,
+    numbers as written."""
     kinds = set(map(type, values))
     if kinds == {str}:
         if any(c in "".join(values) for c in _SPECIAL):
@@ -35,6 +36,8 @@ def copy_column(values: list) -> list[str]:
             return v.translate(_ESCAPES)
         if isinstance(v, bool):
             return "t" if v else "f"
+        if isinstance(v, bytes | memoryview):  # bytea's hex form, its backslash escaped
+            return "\\\\x" + bytes(v).hex()
         if isinstance(v, dt.datetime | dt.date | dt.time):
             s = cache.get(v)
             if s is None:

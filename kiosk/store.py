@@ -132,3 +132,22 @@ def bulk_insert(model: type[peewee.Model], columns: list[str], rows: list[tuple]
         return
     cols, marks = ", ".join(names), ", ".join("?" * len(columns))
     db.cursor().executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', rows)
+
+
+def vacuum(model: type[peewee.Model], *, analyze: bool = False) -> bool:
+    """PostgreSQL: VACUUM (and ANALYZE) the table once a bulk write has committed, so its
+    pages are marked all-visible now rather than when autovacuum gets to them: a draw reads
+    its pool from an index alone (migration v12) only on such pages, and visits the table row
+    by row for the others. Only the table's owner may; the terminals' role leaves it to
+    autovacuum. Never inside a transaction, where PostgreSQL refuses VACUUM; never on SQLite,
+    which has no such map. True when it ran."""
+    db = database.obj
+    table = model._meta.table_name
+    if not isinstance(db, peewee.PostgresqlDatabase) or db.in_transaction():
+        return False
+    owner = db.execute_sql("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class "
+                           "WHERE oid = to_regclass(%s)", (f'"{table}"',)).fetchone()
+    if not owner or not owner[0]:
+        return False
+    db.execute_sql(f'VACUUM {"(ANALYZE) " if analyze else ""}"{table}"')
+    return True

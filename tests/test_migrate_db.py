@@ -2,6 +2,7 @@
 sequences reset (the next row gets a fresh id), the audit chain and evidence verified there."""
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from db.models import AuditEvent, Evidence, Target
+from db.models import AuditEvent, DrawListing, Evidence, Target
 from kiosk import audit
 from kiosk.errors import UserError
 from kiosk.ops.migrate_db import all_models, migrate_db
@@ -62,6 +63,11 @@ def test_copy_counts_sequences_and_verify(db, db_path, tmp_path, pg_schema_url, 
         assert ev.action == "store.migrated" and ev.seq == head[0] + 2
         assert AuditEvent.get(AuditEvent.seq == head[0] + 1).action == "setting.change"
         assert AuditEvent.get(AuditEvent.seq == head[0]).hash == head[1]
+        visible, pages = pg.execute_sql("SELECT relallvisible, relpages FROM pg_class "
+                                        "WHERE oid = to_regclass('target')").fetchone()
+        assert pages > 0 and visible == pages  # VACUUM ANALYZE ran after the copy
+        listing = DrawListing.select().order_by(DrawListing.id).first()
+        assert gzip.decompress(bytes(listing.content))  # bytea through COPY, byte for byte
         top = Target.select(Target.id).order_by(Target.id.desc()).scalar()
         t = Target.create(uscc="91411623MA0000001X", name="迁移后新增单位", category="企业")
         assert t.id == top + 1  # the sequence continues after the copied rows

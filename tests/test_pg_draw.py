@@ -10,7 +10,7 @@ from db.models import Draw, Setting, Target
 from kiosk import registry
 from kiosk.draw import lock, pool, steps
 from kiosk.registry import pg_copy
-from kiosk.store import bulk_insert, write_tx
+from kiosk.store import bulk_insert, vacuum, write_tx
 from tests import draw_world
 from tests.test_migrations import terminal_role_store
 from tests.test_registry import T_HEAD, target_row, write_csv
@@ -57,13 +57,15 @@ def test_a_bulk_import_leaves_the_pool_to_be_read_from_one_index_in_code_order(
 
 @pytest.mark.postgres
 def test_vacuum_runs_only_outside_a_transaction_and_only_for_the_tables_owner(pg_db, pg_url):
+    """And on SQLite never (tests/test_store.py)."""
     with pg_db.atomic():
-        assert pg_copy.vacuum(pg_db, Target) is False  # PostgreSQL refuses VACUUM in one
-    assert pg_copy.vacuum(pg_db, Target) is True
+        assert vacuum(Target) is False  # PostgreSQL refuses VACUUM in one
+    assert vacuum(Target) is True
+    assert vacuum(Target, analyze=True) is True
     with terminal_role_store(pg_url) as url:
         terminal = connect(url)
         try:
-            assert pg_copy.vacuum(terminal, Target) is False  # left to autovacuum
+            assert vacuum(Target) is False  # left to autovacuum
         finally:
             terminal.close()
 

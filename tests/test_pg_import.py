@@ -141,6 +141,8 @@ def test_copy_cells_escape_exactly():
     assert copy_text.copy_column(["a\\b", "c\td", "e\nf", "g\rh", "", "\\N"]) == [
         "a\\\\b", "c\\td", "e\\nf", "g\\rh", "", "\\\\N"]
     assert copy_text.copy_column(["甲", None, ""]) == ["甲", "\\N", ""]
+    assert copy_text.copy_column([b"\x00\xff", memoryview(b"ab"), None]) == [
+        "\\\\x00ff", "\\\\x6162", "\\N"]  # bytea's hex form, the backslash escaped
     assert copy_text.copy_column([True, False, None, 0, 7]) == ["t", "f", "\\N", "0", "7"]
     assert copy_text.copy_column([STAMP, dt.date(2026, 1, 2)]) == ["2026-05-04 03:02:01",
                                                                  "2026-01-02"]

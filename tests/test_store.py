@@ -50,3 +50,10 @@ def test_overlong_user_input_is_refused_not_crashed_on_postgresql(pg_db):
     audit.record("y" * 40, "slips.refused", "slip", "9" * 90, reason="bad_shape")
     ok, msg = audit.verify()
     assert ok, msg
+
+
+def test_vacuum_is_for_postgresql_only(db):
+    from db.models import Target
+    from kiosk.store import vacuum
+
+    assert vacuum(Target) is False  # SQLite has no visibility map to bring up to date

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import peewee
 
-from db.connection import database
 from db.models import Inspector, Item, Target
 from kiosk import access, audit
 from kiosk.errors import UserError
@@ -32,7 +31,7 @@ from kiosk.registry.kinds import DEFAULTS, Column, Kind, find_kind
 from kiosk.registry.rows import item_strata
 from kiosk.registry.tabular import CellProblem, ImportRejected, read_rows
 from kiosk.registry.writer import WRITERS, CheckedRows, chunks, write_upsert
-from kiosk.store import write_tx
+from kiosk.store import vacuum, write_tx
 
 
 @dataclass
@@ -283,9 +282,8 @@ def import_file(kind: str, path, actor: str, *, role: str | None = None) -> Impo
         # does not know of): the transaction is rolled back, so say so in one sentence.
         detail = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
         raise UserError(f"数据库拒绝了导入的数据，文件未做任何更改（{detail}）。") from None
-    if kind == "targets" and len(records) >= pg_copy.ANALYZE_ROWS and \
-            isinstance(database.obj, peewee.PostgresqlDatabase):
-        pg_copy.vacuum(database.obj, Target)  # the next draw reads its pool from an index
+    if kind == "targets" and len(records) >= pg_copy.ANALYZE_ROWS:
+        vacuum(Target)  # PostgreSQL: the next draw reads its pool from an index alone
     return ImportResult(inserted=inserted, updated=updated, rows=len(records))
 
 

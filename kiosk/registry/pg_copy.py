@@ -91,21 +91,6 @@ def _upsert(db, model, fields, conflict_target, updates, columns, empty, rebuild
     return True
 
 
-def vacuum(db: peewee.Database, model) -> bool:
-    """VACUUM the table after a bulk import has committed, so its pages are marked
-    all-visible at once, not when autovacuum gets to them: a draw reads its pool from an
-    index alone (migration v12) only on such pages, and visits the table row by row for the
-    others. Only the owner may; the terminals' role leaves it to autovacuum. Never inside a
-    transaction, where PostgreSQL refuses VACUUM. True when it ran."""
-    table = model._meta.table_name
-    if db.in_transaction() or not db.execute_sql(
-            "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass(%s)",
-            (f'"{table}"',)).fetchone()[0]:
-        return False
-    db.execute_sql(f'VACUUM "{table}"')
-    return True
-
-
 def _drop_indexes(cursor, table: str) -> list[str]:
     """Drop the table's indexes other than its primary key and those behind constraints, and
     return the statements that build them again: only for a first load into an empty table,
