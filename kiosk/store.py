@@ -149,5 +149,18 @@ def vacuum(model: type[peewee.Model], *, analyze: bool = False) -> bool:
                            "WHERE oid = to_regclass(%s)", (f'"{table}"',)).fetchone()
     if not owner or not owner[0]:
         return False
-    db.execute_sql(f'VACUUM {"(ANALYZE) " if analyze else ""}"{table}"')
+    # The caller's rows are committed by now: a VACUUM that cannot have the table (another
+    # session's VACUUM, ANALYZE or index build holds it) gives up after VACUUM_LOCK_WAIT and
+    # leaves it to autovacuum, rather than hang or make a finished import look failed.
+    try:
+        db.execute_sql(f"SET lock_timeout = '{VACUUM_LOCK_WAIT}'")
+        try:
+            db.execute_sql(f'VACUUM {"(ANALYZE) " if analyze else ""}"{table}"')
+        finally:
+            db.execute_sql("RESET lock_timeout")
+    except peewee.OperationalError:
+        return False
     return True
+
+
+VACUUM_LOCK_WAIT = "2s"

@@ -92,3 +92,23 @@ def test_a_ceremony_step_writes_only_the_fields_it_set(pg_db):
     row = Draw.get_by_id(d.id)
     assert row.beacon_source == "另一终端写入"  # not rewritten from the stale copy
     assert row.updated_at >= stale.started_at
+
+
+@pytest.mark.postgres
+def test_a_vacuum_that_cannot_have_the_table_gives_up_and_leaves_it_to_autovacuum(
+        pg_db, pg_url, monkeypatch):
+    import psycopg2
+
+    from kiosk import store
+
+    monkeypatch.setattr(store, "VACUUM_LOCK_WAIT", "200ms")
+    schema = pg_db.execute_sql("SELECT current_schema()").fetchone()[0]
+    other = psycopg2.connect(pg_url)  # another session, as a DBA's index build would
+    try:
+        other.cursor().execute(f'LOCK TABLE "{schema}".target IN SHARE UPDATE EXCLUSIVE MODE')
+        assert vacuum(Target) is False  # no exception: the caller's rows are committed
+    finally:
+        other.rollback()
+        other.close()
+    assert pg_db.execute_sql("SHOW lock_timeout").fetchone()[0] == "0"  # put back
+    assert vacuum(Target) is True
