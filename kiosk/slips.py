@@ -22,6 +22,7 @@ from db.models import (
 )
 from kiosk import audit, settings
 from kiosk.errors import UserError
+from kiosk.ops.files import pid_gone
 from kiosk.store import write_tx
 from kiosk.workdays import DEADLINE_RULE
 
@@ -253,18 +254,9 @@ def sweep_stale(folder: Path) -> int:
     print must not leave names and task codes lying in the operator's folder."""
     n = 0
     for p in folder.glob(".slips-*-*.pdf"):
-        pid = p.name.split("-")[1]
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-            continue  # still printing
-        except ProcessLookupError:
-            pass
-        except PermissionError:
-            continue  # another account's live process
-        p.unlink(missing_ok=True)
-        n += 1
+        if pid_gone(p.name.split("-")[1]):  # not one still printing, nor another account's
+            p.unlink(missing_ok=True)
+            n += 1
     return n
 
 

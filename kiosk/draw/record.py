@@ -15,6 +15,7 @@ from db.models import AuditEvent, Draw, DrawAmendment, DrawWitness
 from kiosk import audit
 from kiosk.draw.pool import frozen_of, listing_bytes
 from kiosk.errors import UserError
+from kiosk.ops.files import written_whole
 
 LISTINGS = ("pool", "inspectors", "conflicts")
 
@@ -89,20 +90,6 @@ def export_record(draw: Draw) -> dict:
     return rec
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write beside the target and rename: readers see the old file or the whole new one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def check_writable(path: Path) -> None:
     """Refuse a record path that cannot be written, before a draw is sealed for good."""
     try:
@@ -121,7 +108,8 @@ def write_listings(draw: Draw, directory) -> dict[str, str]:
     out = {}
     for kind in LISTINGS:
         p = Path(directory) / f"{kind}.tsv"
-        _atomic_write(p, listing_bytes(draw, kind))
+        with written_whole(p, sync=True) as tmp:
+            tmp.write_bytes(listing_bytes(draw, kind))
         out[kind] = str(p)
     return out
 
@@ -133,5 +121,6 @@ def write_record(draw_id: int, path) -> Path:
     record = export_record(draw)
     check_writable(path)
     write_listings(draw, path.parent)
-    _atomic_write(path, json.dumps(record, ensure_ascii=False, indent=1).encode())
+    with written_whole(path, sync=True) as tmp:
+        tmp.write_bytes(json.dumps(record, ensure_ascii=False, indent=1).encode())
     return path

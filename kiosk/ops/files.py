@@ -1,7 +1,11 @@
-"""The files a store keeps beside its rows (evidence, archived reports), listed and hashed."""
+"""The files a store keeps beside its rows (evidence, archived reports), listed and hashed;
+and the one way the kiosk writes a file whole or not at all."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,3 +43,58 @@ def kept_files(base: Path | None = None) -> Iterator[tuple[str, Path]]:
         for p in sorted(root.rglob("*")):
             if p.is_file() and not p.name.startswith("."):
                 yield p.relative_to(base).as_posix(), p
+
+
+PARTIAL = ".part"  # the suffix of a file being written: `.NAME.PID.RANDOM.part`
+
+
+@contextlib.contextmanager
+def written_whole(path: os.PathLike | str, *, sync: bool = False) -> Iterator[Path]:
+    """Write `path` whole or not at all: the block writes the temporary path it is given,
+    hidden beside `path` and owner-only; when the block ends it is renamed over `path`, so
+    readers see the old file or the whole new one; when the block raises it is removed.
+    What a killed writer left is removed by the next write in that folder (sweep_partials):
+    a half-written protocol or report must not lie about with the names in it.
+
+    sync: flush it to the disk before the rename (a record someone will verify later)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sweep_partials(path.parent)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+                                suffix=PARTIAL)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        if sync:
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def pid_gone(pid: str) -> bool:
+    """True when no process has this id (a writer named in a temporary file's name is dead);
+    False for a live one, another account's, or a name that is not an id."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        pass
+    return False
+
+
+def sweep_partials(folder: Path) -> int:
+    """Remove the `.NAME.PID.RANDOM.part` files of writers that are gone; how many."""
+    n = 0
+    for p in folder.glob(f".*{PARTIAL}"):
+        parts = p.name.rsplit(".", 3)  # ".NAME", PID, RANDOM, "part"
+        if len(parts) == 4 and pid_gone(parts[1]):
+            p.unlink(missing_ok=True)
+            n += 1
+    return n

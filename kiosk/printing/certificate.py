@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.ops.files import written_whole
 from kiosk.printing.base import KioskPDF
 
 
@@ -41,12 +40,5 @@ def write_certificate(out: Path, info: CertificateInfo) -> None:
     pdf.para("本证明一式两份，一份由局领导存档，一份交纪检监察部门存档。", size=10.5)
     pdf.ln(4)
     pdf.signature_lines(["局领导", "纪检监察"])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".cert-", suffix=".pdf")
-    os.close(fd)
-    try:
-        pdf.output(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with written_whole(out) as tmp:
+        pdf.output(str(tmp))

@@ -34,6 +34,7 @@ import os
 from pathlib import Path
 
 from kiosk import settings
+from kiosk.ops.files import written_whole
 from kiosk.printing.base import KioskPDF
 from kiosk.printing.table import table
 
@@ -221,8 +222,6 @@ def render_protocol(info: dict, out_path: str | os.PathLike) -> Path:
 
 def _save(pdf: KioskPDF, out_path: str | os.PathLike) -> Path:
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.part")
-    pdf.output(str(tmp))
-    os.replace(tmp, out)
+    with written_whole(out) as tmp:
+        pdf.output(str(tmp))
     return out

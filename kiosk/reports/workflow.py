@@ -3,7 +3,6 @@ and follow a rectification order to its close."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 from db.connection import data_dir_for, database
@@ -20,7 +19,7 @@ from db.models import (
 )
 from kiosk import access, audit
 from kiosk.errors import UserError
-from kiosk.ops.files import sha256_sized
+from kiosk.ops.files import sha256_sized, written_whole
 from kiosk.reports.form import (
     FIELD_LABELS,
     METHODS,
@@ -235,8 +234,8 @@ def archive_final(report: Report, user: User | None) -> Path | None:
     if out.exists():
         return None  # an archived final report is never replaced
     try:
-        tmp = render_report_pdf(report, out.with_name(f".{out.name}.tmp"))
-        os.replace(tmp, out)
+        with written_whole(out) as tmp:
+            render_report_pdf(report, tmp)
     except (UserError, OSError) as e:
         with write_tx():
             audit.record(actor_of(user), "report.archive_failed", "report", report.id,
