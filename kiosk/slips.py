@@ -22,7 +22,7 @@ from db.models import (
 )
 from kiosk import audit, settings
 from kiosk.errors import UserError
-from kiosk.ops.files import pid_gone
+from kiosk.ops.files import remove_stale, writer_gone, writer_tag
 from kiosk.store import write_tx
 from kiosk.workdays import DEADLINE_RULE
 
@@ -237,8 +237,8 @@ def _render_pages(ctx: dict, rows: list[SlipData], out: Path, key: bytes, base: 
         pdf.set_y(max(y, pdf.h - pdf.b_margin - 12))
         pdf.signature_lines(["领取人", "发放人"], size=9)
     sweep_stale(out.parent)
-    # The pid in the name lets the next print in this folder remove what a killed one left.
-    tmp = tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".slips-{os.getpid()}-",
+    # The machine and pid in the name let the next print there remove what a killed one left.
+    tmp = tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".slips-{writer_tag()}-",
                                       suffix=".pdf", delete=False)
     tmp.close()
     try:
@@ -250,14 +250,18 @@ def _render_pages(ctx: dict, rows: list[SlipData], out: Path, key: bytes, base: 
 
 
 def sweep_stale(folder: Path) -> int:
-    """Remove half-written slip PDFs (`.slips-PID-*.pdf`) whose process is gone: a killed
-    print must not leave names and task codes lying in the operator's folder."""
+    """Remove half-written slip PDFs (`.slips-HOST-PID-*.pdf`) of this machine's processes
+    that are gone: a killed print must not leave names and task codes lying in the folder."""
     n = 0
-    for p in folder.glob(".slips-*-*.pdf"):
-        if pid_gone(p.name.split("-")[1]):  # not one still printing, nor another account's
-            p.unlink(missing_ok=True)
+    for p in folder.glob(".slips-*.pdf"):
+        m = _SLIPS_PARTIAL.fullmatch(p.name)
+        if m and writer_gone(m["writer"]) and remove_stale(p):
             n += 1
     return n
+
+
+_SLIPS_PARTIAL = re.compile(r"\.slips-(?P<writer>[A-Za-z0-9]{1,32}-[0-9]{1,10})-[a-z0-9_]{8}"
+                            r"\.pdf", re.ASCII)
 
 
 def _print(assignments: list[Assignment], draw: Draw, out_path: os.PathLike | str,

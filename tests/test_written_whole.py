@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.ops.files import sweep_partials, written_whole
+from kiosk.ops.files import sweep_partials, writer_tag, written_whole
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +23,8 @@ def _partials(folder: Path) -> list[str]:
 def test_the_file_takes_its_place_whole_and_owner_only(tmp_path):
     out = tmp_path / "sub" / "协议.pdf"
     with written_whole(out) as tmp:
-        assert tmp.parent == out.parent and tmp.name.startswith(f".{out.name}.{os.getpid()}.")
+        assert tmp.parent == out.parent and tmp.name.startswith(f".{out.name}.{writer_tag()}.")
+        assert writer_tag().endswith(f"-{os.getpid()}")
         assert not out.exists()  # nobody sees it until it is whole
         tmp.write_bytes(b"%PDF whole")
     assert out.read_bytes() == b"%PDF whole"
@@ -41,16 +42,36 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_partial(tmp_path):
     assert _partials(tmp_path) == []
 
 
-def test_only_the_partials_of_dead_writers_are_swept(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+def _dead_pid() -> str:
+    return subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    (tmp_path / f".a.pdf.{dead}.x1y2z3.part").write_bytes(b"names")
-    (tmp_path / f".b.pdf.{os.getpid()}.x1y2z3.part").write_bytes(b"still being written")
-    (tmp_path / ".c.pdf.notapid.x1y2z3.part").write_bytes(b"not ours")
-    (tmp_path / ".d.part").write_bytes(b"not ours either")
+
+
+def test_only_the_partials_of_this_machines_dead_writers_are_swept(tmp_path):
+    host, dead = writer_tag().rpartition("-")[0], _dead_pid()
+    mine_dead = f".a.pdf.{host}-{dead}.x1y2z3ab.part"
+    kept = [f".b.pdf.{writer_tag()}.x1y2z3ab.part",  # this process: still being written
+            f".c.pdf.otherhost{host}-{dead}.x1y2z3ab.part",  # another machine's pid
+            ".config.2024.bak.part", ".report.v1.pdf.part",  # not names written_whole makes
+            f".d.pdf.{host}-².x1y2z3ab.part"]  # a digit that is not ASCII
+    for name in (mine_dead, *kept):
+        (tmp_path / name).write_bytes(b"names")
     assert sweep_partials(tmp_path) == 1
-    assert _partials(tmp_path) == [".b.pdf." + f"{os.getpid()}.x1y2z3.part",
-                                   ".c.pdf.notapid.x1y2z3.part", ".d.part"]
+    assert _partials(tmp_path) == sorted(kept)
+
+
+def test_a_planted_name_never_fails_the_write_that_sweeps_it(tmp_path):
+    host, dead = writer_tag().rpartition("-")[0], _dead_pid()
+    (tmp_path / f".dir.{host}-{dead}.x1y2z3ab.part").mkdir()  # a directory, not a partial
+    (tmp_path / f".ln.{host}-{dead}.x1y2z3ab.part").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere").write_bytes(b"keep")
+    (tmp_path / f".x.{host}-²³.abcdefgh.part").write_bytes(b"planted")
+    with written_whole(tmp_path / "report.pdf") as tmp:
+        tmp.write_bytes(b"whole")
+    assert (tmp_path / "report.pdf").read_bytes() == b"whole"
+    assert (tmp_path / f".dir.{host}-{dead}.x1y2z3ab.part").is_dir()
+    assert (tmp_path / f".ln.{host}-{dead}.x1y2z3ab.part").is_symlink()
+    assert (tmp_path / "elsewhere").read_bytes() == b"keep"
 
 
 def test_a_writer_killed_mid_file_leaves_a_partial_that_the_next_write_removes(tmp_path):

@@ -215,7 +215,7 @@ def build_pool(task: PlanTask, draw_date: dt.date) -> Frozen:
         # byte order: code-point order for UTF-8, and a plain memcmp whatever the database's
         # collation. ~<~ is text_pattern_ops' "less than": the pool is read in that order
         # from migration v12's index, without a sort, once VACUUM has marked the table's
-        # pages all-visible (kiosk.registry.pg_copy.vacuum). Both aggregates read the same
+        # pages all-visible (kiosk.store.vacuum). Both aggregates read the same
         # rows in the same order, so ids and keys stay aligned.
         agg = (f"SELECT string_agg(uscc, chr(10)), string_agg(k, '') FROM (SELECT uscc, "
                f"{case} AS k FROM {t} WHERE {where} ORDER BY uscc USING ~<~) AS pool")

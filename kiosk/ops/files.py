@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
+import socket
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,7 +48,11 @@ def kept_files(base: Path | None = None) -> Iterator[tuple[str, Path]]:
                 yield p.relative_to(base).as_posix(), p
 
 
-PARTIAL = ".part"  # the suffix of a file being written: `.NAME.PID.RANDOM.part`
+PARTIAL = ".part"  # the suffix of a file being written: `.NAME.HOST-PID.RANDOM.part`
+# What written_whole names its partial files, and nothing else: a sweep must not touch another
+# program's hidden file. mkstemp's random part is 8 characters of [a-z0-9_].
+_PARTIAL_NAME = re.compile(r"\..+\.(?P<writer>[A-Za-z0-9]{1,32}-[0-9]{1,10})\.[a-z0-9_]{8}"
+                           + re.escape(PARTIAL), re.ASCII)
 
 
 @contextlib.contextmanager
@@ -53,14 +60,15 @@ def written_whole(path: os.PathLike | str, *, sync: bool = False) -> Iterator[Pa
     """Write `path` whole or not at all: the block writes the temporary path it is given,
     hidden beside `path` and owner-only; when the block ends it is renamed over `path`, so
     readers see the old file or the whole new one; when the block raises it is removed.
-    What a killed writer left is removed by the next write in that folder (sweep_partials):
-    a half-written protocol or report must not lie about with the names in it.
+    What a killed writer left is removed by the next write in that folder from the same
+    machine (sweep_partials): a half-written protocol or report must not lie about with the
+    names in it.
 
     sync: flush it to the disk before the rename (a record someone will verify later)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep_partials(path.parent)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{writer_tag()}.",
                                 suffix=PARTIAL)
     os.close(fd)
     tmp = Path(name)
@@ -75,10 +83,19 @@ def written_whole(path: os.PathLike | str, *, sync: bool = False) -> Iterator[Pa
         raise
 
 
-def pid_gone(pid: str) -> bool:
-    """True when no process has this id (a writer named in a temporary file's name is dead);
-    False for a live one, another account's, or a name that is not an id."""
-    if not pid.isdigit():
+def writer_tag() -> str:
+    """`HOST-PID` of this process, for the name of a file it has not finished: a folder may be
+    shared by the terminals of several machines (files_dir), where a process id means
+    something only on the machine that gave it."""
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname(), flags=re.ASCII)[:32] or "host"
+    return f"{host}-{os.getpid()}"
+
+
+def writer_gone(tag: str) -> bool:
+    """True when the writer `HOST-PID` ran on this machine and no process has that id now;
+    False for a live one, another account's, another machine's, or a tag that is not one."""
+    host, _, pid = tag.rpartition("-")
+    if host != writer_tag().rpartition("-")[0] or not (pid.isascii() and pid.isdigit()):
         return False
     try:
         os.kill(int(pid), 0)
@@ -89,12 +106,24 @@ def pid_gone(pid: str) -> bool:
     return False
 
 
+def remove_stale(p: Path) -> bool:
+    """Remove a dead writer's partial file, best effort: a directory or a link of that name,
+    or a file this account may not remove, is left alone and never fails the write that
+    swept it."""
+    try:
+        if not stat.S_ISREG(p.lstat().st_mode):
+            return False
+        p.unlink()
+    except OSError:
+        return False
+    return True
+
+
 def sweep_partials(folder: Path) -> int:
-    """Remove the `.NAME.PID.RANDOM.part` files of writers that are gone; how many."""
+    """Remove the partial files of this machine's writers that are gone; how many."""
     n = 0
     for p in folder.glob(f".*{PARTIAL}"):
-        parts = p.name.rsplit(".", 3)  # ".NAME", PID, RANDOM, "part"
-        if len(parts) == 4 and pid_gone(parts[1]):
-            p.unlink(missing_ok=True)
+        m = _PARTIAL_NAME.fullmatch(p.name)
+        if m and writer_gone(m["writer"]) and remove_stale(p):
             n += 1
     return n
