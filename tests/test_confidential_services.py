@@ -171,3 +171,22 @@ def test_the_conflicts_registry_is_for_admin_operator_and_auditor(world, tmp_pat
                        "inspector", "inspector"]
     registry.export_file("conflicts", tmp_path / "ok.csv", "auditor")
     assert stat.S_IMODE((tmp_path / "ok.csv").stat().st_mode) == 0o600
+
+
+def test_a_protocol_that_cannot_be_written_is_one_sentence_and_leaves_nothing(world,
+                                                                             monkeypatch):
+    from kiosk.printing.base import KioskPDF
+
+    draw = world["draw"]
+
+    def full_disk(self, name, *args, **kwargs):
+        with open(name, "wb") as f:
+            f.write(b"%PDF-1.7 half a protocol")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(KioskPDF, "output", full_disk)
+    with pytest.raises(UserError, match=r"无法写入文书“protocol-.*No space left on device"):
+        documents.print_document(draw.id, "protocol", "operator")
+    folder = documents.folder("print")
+    assert sorted(p.name for p in folder.iterdir()) == []  # neither the PDF nor a partial
+    assert not AuditEvent.select().where(AuditEvent.action == "draw.protocol").exists()

@@ -39,10 +39,13 @@ def print_document(draw_id: int, kind: str, actor: str) -> str:
     from kiosk import confidential  # Art. 12: checked, logged, audited with the hash, 0600
 
     out = folder("print") / f"{kind}-{stem(draw_id)}.pdf"
-    if kind in ("predraw", "protocol"):
-        confidential.render_document(draw_id, kind, out, actor)
-    else:
-        slips.render_slips(draw_id, out, actor)
+    try:
+        if kind in ("predraw", "protocol"):
+            confidential.render_document(draw_id, kind, out, actor)
+        else:
+            slips.render_slips(draw_id, out, actor)
+    except OSError as e:  # a full disk or a folder it may not write: one sentence, no file
+        raise UserError(f"无法写入文书“{out.name}”：{e.strerror or e}。") from None
     return pdf.print_or_save(out)
 
 
