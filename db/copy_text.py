@@ -1,6 +1,7 @@
 """PostgreSQL's COPY FROM STDIN in its text format: many rows in one statement, which the server
-neither parses nor plans row by row. Used by an import (kiosk.registry.pg_copy) and by every
-bulk write (kiosk.store.bulk_insert): one home for how a value is written as a COPY cell."""
+neither parses nor plans row by row. Used by an import (kiosk.registry.pg_copy), every bulk
+write (kiosk.store.bulk_insert) and `kiosk migrate-db`: one home for how a value is written as
+a COPY cell."""
 from __future__ import annotations
 
 import datetime as dt

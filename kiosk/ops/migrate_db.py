@@ -51,8 +51,7 @@ def _copy_table(model, src: peewee.Database, pg: peewee.Database) -> int:
     cur = pg.cursor()
     n = 0
     # Through the fields: SQLite's 0/1 and date text come back as bools and dates, which
-    # COPY writes as PostgreSQL's typed columns read them; a million targets go in 100
-    # COPY statements, not 1,000,000 INSERT rows.
+    # COPY writes as PostgreSQL's typed columns read them, BATCH rows a statement.
     with src.bind_ctx([model]):
         rows = model.select(*fields).tuples().iterator()
         while batch := list(itertools.islice(rows, BATCH)):
