@@ -7,7 +7,6 @@ chain covers, then the evidence files and archived PDFs.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from db.connection import data_dir_for, database
 from db.models import AuditEvent, Evidence
 from kiosk.audit import anchor, cover
 from kiosk.audit.chain import GENESIS, at_text, entry_hash
+from kiosk.ops.files import sha256_file
 
 Progress = Callable[[int, int], None]
 
@@ -116,8 +116,7 @@ def _check_rows(covered: dict[str, tuple[int, dict]], legacy: set[str]) -> None:
 
 def _sha256(path: Path) -> str | None:
     try:
-        with open(path, "rb") as f:
-            return hashlib.file_digest(f, hashlib.sha256).hexdigest()
+        return sha256_file(path)
     except OSError:
         return None
 

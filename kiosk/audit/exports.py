@@ -2,7 +2,6 @@
 file name, SHA-256) committed with it."""
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -10,15 +9,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from kiosk.audit.chain import record
+from kiosk.ops.files import sha256_sized
 from kiosk.store import write_tx
 
 T = TypeVar("T")
-
-
-def _sha256(path: Path) -> tuple[str, int]:
-    """The file's SHA-256 and its size in bytes (where the hashing stopped)."""
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, hashlib.sha256).hexdigest(), f.tell()
 
 
 def audited_export(actor: str, kind: str, path: str | os.PathLike,
@@ -42,7 +36,7 @@ def audited_export(actor: str, kind: str, path: str | os.PathLike,
     ours = None  # pragma: no mutate
     try:
         result = write_fn(tmp)
-        sha, size = _sha256(tmp)
+        sha, size = sha256_sized(tmp)
         os.chmod(tmp, 0o600)
         st = tmp.stat()
         ours = (st.st_dev, st.st_ino)
