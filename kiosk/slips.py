@@ -22,7 +22,7 @@ from db.models import (
 )
 from kiosk import audit, settings
 from kiosk.errors import UserError
-from kiosk.ops.files import remove_stale, writer_gone, writer_tag
+from kiosk.ops.files import partial_names, sweep_partials, writer_tag
 from kiosk.store import write_tx
 from kiosk.workdays import DEADLINE_RULE
 
@@ -252,16 +252,10 @@ def _render_pages(ctx: dict, rows: list[SlipData], out: Path, key: bytes, base: 
 def sweep_stale(folder: Path) -> int:
     """Remove half-written slip PDFs (`.slips-HOST-PID-*.pdf`) of this machine's processes
     that are gone: a killed print must not leave names and task codes lying in the folder."""
-    n = 0
-    for p in folder.glob(".slips-*.pdf"):
-        m = _SLIPS_PARTIAL.fullmatch(p.name)
-        if m and writer_gone(m["writer"]) and remove_stale(p):
-            n += 1
-    return n
+    return sweep_partials(folder, _SLIPS_PARTIAL)
 
 
-_SLIPS_PARTIAL = re.compile(r"\.slips-(?P<writer>[A-Za-z0-9]{1,32}-[0-9]{1,10})-[a-z0-9_]{8}"
-                            r"\.pdf", re.ASCII)
+_SLIPS_PARTIAL = partial_names(r"\.slips-", "-", r"\.pdf")
 
 
 def _print(assignments: list[Assignment], draw: Draw, out_path: os.PathLike | str,

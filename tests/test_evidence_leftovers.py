@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -13,10 +12,12 @@ from pathlib import Path
 
 from db.models import Evidence
 from kiosk import audit, reports
-from kiosk.ops.files import kept_files
+from kiosk.ops.files import kept_files, writer_tag
 from kiosk.reports import evidence
 from tests.test_crash_writes import _kill_while
 from tests.test_reports import build_world
+
+HOST = writer_tag().rpartition("-")[0]  # this machine, as writers name themselves
 
 # Run by test_crash_writes' holder (it gives `db` and `hold`): stops inside the copy into the
 # store, after its first 4 KiB.
@@ -50,7 +51,7 @@ def test_a_writer_killed_mid_attach_leaves_a_copy_the_next_attach_removes(db, db
     staging = folder / evidence.STAGING
     left = incoming(staging)
     writer = re.fullmatch(  # named after its writer, the killed process
-        rf"{re.escape(evidence.INCOMING + socket.gethostname())}-(\d+)-\w{{8}}", left[0])
+        rf"{re.escape(evidence.INCOMING + HOST)}-(\d+)-\w{{8}}", left[0])
     assert len(left) == 1 and writer and int(writer[1]) != os.getpid()
     assert (staging / left[0]).stat().st_size == 4096  # half a copy, and nothing else
     assert Evidence.select().count() == 0
@@ -83,7 +84,7 @@ def test_copies_staged_beside_the_evidence_by_an_older_kiosk_are_swept_once(db, 
 
 
 def test_the_sweep_keeps_what_a_live_writer_may_still_be_writing(tmp_path):
-    host, now = socket.gethostname(), time.time()
+    host, now = HOST, time.time()
     names = {
         "mine": f"{evidence.INCOMING}{host}-{os.getpid()}-abcd1234",  # this process: alive
         "dead": f"{evidence.INCOMING}{host}-{dead_pid()}-abcd1234",
@@ -99,11 +100,18 @@ def test_the_sweep_keeps_what_a_live_writer_may_still_be_writing(tmp_path):
         if key.endswith("_old"):
             os.utime(p, (now - evidence.STALE_SECONDS - 1,) * 2)
     (tmp_path / ("0" * 64)).write_bytes(b"kept")  # evidence itself is never touched
+    # Planted names never fail the attach that sweeps: a directory is not a copy, and a
+    # writer id in digits that are not ASCII names no process.
+    planted = [f"{evidence.INCOMING}{host}-{dead_pid()}-dir12345",
+               f"{evidence.INCOMING}{host}-²³-abcd1234"]
+    (tmp_path / planted[0]).mkdir()
+    (tmp_path / planted[1]).write_bytes(b"x")
     removed = evidence.sweep_incoming(tmp_path, now=now)
     assert sorted(removed) == sorted(names[k] for k in ("dead", "other_host_old", "unnamed_old",
                                                          "mine_old"))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [names[k] for k in ("mine", "other_host_fresh", "unnamed_fresh")] + ["0" * 64])
+        [names[k] for k in ("mine", "other_host_fresh", "unnamed_fresh")] + ["0" * 64]
+        + planted)
     assert evidence.sweep_incoming(tmp_path / "missing") == []
 
 

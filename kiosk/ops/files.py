@@ -49,10 +49,17 @@ def kept_files(base: Path | None = None) -> Iterator[tuple[str, Path]]:
 
 
 PARTIAL = ".part"  # the suffix of a file being written: `.NAME.HOST-PID.RANDOM.part`
-# What written_whole names its partial files, and nothing else: a sweep must not touch another
-# program's hidden file. mkstemp's random part is 8 characters of [a-z0-9_].
-_PARTIAL_NAME = re.compile(r"\..+\.(?P<writer>[A-Za-z0-9]{1,32}-[0-9]{1,10})\.[a-z0-9_]{8}"
-                           + re.escape(PARTIAL), re.ASCII)
+
+
+def partial_names(before: str, between: str, after: str) -> re.Pattern:
+    """The names a writer gives its unfinished files, and nothing else: `before`, its
+    writer_tag (HOST-PID), `between`, mkstemp's 8 random characters of [a-z0-9_], `after`
+    (regular expressions). A sweep must not touch another program's hidden file."""
+    return re.compile(f"{before}(?P<writer>[A-Za-z0-9]{{1,32}}-[0-9]{{1,10}}){between}"
+                      f"[a-z0-9_]{{8}}{after}", re.ASCII)
+
+
+_PARTIAL_NAME = partial_names(r"\..+\.", r"\.", re.escape(PARTIAL))
 
 
 @contextlib.contextmanager
@@ -119,11 +126,12 @@ def remove_stale(p: Path) -> bool:
     return True
 
 
-def sweep_partials(folder: Path) -> int:
-    """Remove the partial files of this machine's writers that are gone; how many."""
+def sweep_partials(folder: Path, names: re.Pattern = _PARTIAL_NAME) -> int:
+    """Remove the partial files (written_whole's, or those `names` matches) of this machine's
+    writers that are gone; how many."""
     n = 0
-    for p in folder.glob(f".*{PARTIAL}"):
-        m = _PARTIAL_NAME.fullmatch(p.name)
+    for p in folder.glob(".*"):
+        m = names.fullmatch(p.name)
         if m and writer_gone(m["writer"]) and remove_stale(p):
             n += 1
     return n

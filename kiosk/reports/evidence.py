@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import time
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from db.connection import data_dir_for, database
 from db.models import Evidence, Report, User, now
 from kiosk import audit
 from kiosk.errors import UserError
-from kiosk.ops.files import sha256_sized
+from kiosk.ops.files import remove_stale, sha256_sized, writer_gone, writer_tag
 from kiosk.reports.guards import require_editor
 from kiosk.reports.task import ReportRef, actor_of, report_id
 from kiosk.store import write_tx
@@ -40,25 +39,11 @@ def evidence_path(e: Evidence) -> Path:
     return p if p.is_absolute() else data_dir_for(database.obj) / p
 
 
-def _writer_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: is there such a process? (sends nothing)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive
-    return True
-
-
-def _leftover(name: str, age: float, host: str) -> bool:
+def _leftover(name: str, age: float) -> bool:
     """Whether an .incoming- file is a dead writer's: one of this machine's processes that no
     longer runs, or, for a writer this machine cannot ask, untouched for STALE_SECONDS."""
-    parts = name[len(INCOMING):].rsplit("-", 2)
-    if len(parts) == 3 and parts[0] == host and parts[1].isdigit():
-        pid = int(parts[1])
-        if pid != os.getpid() and not _writer_alive(pid):
-            return True
-    return age >= STALE_SECONDS
+    writer = name[len(INCOMING):].rpartition("-")[0]  # HOST-PID, before mkstemp's part
+    return writer_gone(writer) or age >= STALE_SECONDS
 
 
 _SWEPT: set[Path] = set()  # evidence folders whose top level this process has swept
@@ -70,7 +55,6 @@ def sweep_incoming(folder: Path | None = None, now: float | None = None) -> list
     were never evidence: no row names them, and backups skip hidden files."""
     folder = folder or evidence_dir() / STAGING
     now = time.time() if now is None else now
-    host = socket.gethostname()
     removed = []
     try:
         entries = list(os.scandir(folder))
@@ -81,8 +65,8 @@ def sweep_incoming(folder: Path | None = None, now: float | None = None) -> list
             continue
         try:
             age = now - entry.stat(follow_symlinks=False).st_mtime
-            if _leftover(entry.name, age, host):
-                os.unlink(entry.path)
+            # best effort: a directory or link of such a name is not a copy, and stays
+            if _leftover(entry.name, age) and remove_stale(Path(entry.path)):
                 removed.append(entry.name)
         except FileNotFoundError:
             continue  # its writer finished (or another sweep removed it) meanwhile
@@ -104,7 +88,7 @@ def _store(src: Path, sha: str, suffix: str) -> Path:
             raise UserError(OCCUPIED)
         return dest
     fd, tmp = tempfile.mkstemp(dir=staging,
-                               prefix=f"{INCOMING}{socket.gethostname()}-{os.getpid()}-")
+                               prefix=f"{INCOMING}{writer_tag()}-")
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)
